@@ -1,0 +1,49 @@
+import { assertBytes, InvalidArgumentError } from './errors.ts';
+
+/** EIP-4844 blob geometry. */
+export const FIELD_ELEMENTS_PER_BLOB = 4096;
+export const BYTES_PER_FIELD_ELEMENT = 32;
+export const BYTES_PER_BLOB = FIELD_ELEMENTS_PER_BLOB * BYTES_PER_FIELD_ELEMENT; // 131,072
+/** Each element keeps a zero top byte so it is always below the BLS12-381 scalar modulus. */
+export const PAYLOAD_BYTES_PER_ELEMENT = 31;
+export const PAYLOAD_BYTES_PER_BLOB = FIELD_ELEMENTS_PER_BLOB * PAYLOAD_BYTES_PER_ELEMENT; // 126,976
+
+/**
+ * Packs up to 126,976 payload bytes into a canonical blob: element i is 0x00 followed by
+ * payload bytes [31i, 31i + 31). Short payloads are zero-padded.
+ */
+export function packBlob(payload: Uint8Array, out: Uint8Array = new Uint8Array(BYTES_PER_BLOB)): Uint8Array {
+  assertBytes('payload', payload);
+  assertBytes('out', out, BYTES_PER_BLOB);
+  if (payload.length > PAYLOAD_BYTES_PER_BLOB) {
+    throw new InvalidArgumentError(`payload of ${payload.length} bytes does not fit one blob (${PAYLOAD_BYTES_PER_BLOB})`);
+  }
+  out.fill(0);
+  for (let element = 0, src = 0; src < payload.length; element++, src += PAYLOAD_BYTES_PER_ELEMENT) {
+    out.set(payload.subarray(src, src + PAYLOAD_BYTES_PER_ELEMENT), element * BYTES_PER_FIELD_ELEMENT + 1);
+  }
+  return out;
+}
+
+/** Inverse of packBlob; returns all 126,976 payload bytes (padding included). */
+export function unpackBlob(blob: Uint8Array, out: Uint8Array = new Uint8Array(PAYLOAD_BYTES_PER_BLOB)): Uint8Array {
+  assertBytes('blob', blob, BYTES_PER_BLOB);
+  assertBytes('out', out, PAYLOAD_BYTES_PER_BLOB);
+  for (let element = 0; element < FIELD_ELEMENTS_PER_BLOB; element++) {
+    const start = element * BYTES_PER_FIELD_ELEMENT + 1;
+    out.set(blob.subarray(start, start + PAYLOAD_BYTES_PER_ELEMENT), element * PAYLOAD_BYTES_PER_ELEMENT);
+  }
+  return out;
+}
+
+/**
+ * Returns the index of the first field element whose top byte is not zero, or -1 when the
+ * blob has Sherd's packing. Sherd requires a zero top byte (stricter than "below the modulus")
+ * because a set top byte would be silently dropped by unpackBlob.
+ */
+export function findNonCanonicalElement(blob: Uint8Array): number {
+  for (let element = 0; element < FIELD_ELEMENTS_PER_BLOB; element++) {
+    if (blob[element * BYTES_PER_FIELD_ELEMENT] !== 0) return element;
+  }
+  return -1;
+}

@@ -1,0 +1,108 @@
+import { keccak256 } from './hash.ts';
+import { assertBytes, assertInteger, InvalidArgumentError } from './errors.ts';
+
+/**
+ * Binary keccak256 Merkle tree, shaped so Solidity can check inclusion cheaply:
+ *   leaf = keccak256(0x00 ‖ commitment(48) ‖ sha256(32))
+ *   node = keccak256(0x01 ‖ left(32) ‖ right(32))
+ * The prefixes separate leaves from inner nodes (no second-preimage tricks). The leaf count
+ * is padded to a power of two with zero hashes; a leaf's position is its index bits, so a
+ * proof is just the sibling list from the bottom up.
+ */
+export const HASH_BYTES = 32;
+const ZERO_HASH = new Uint8Array(HASH_BYTES);
+
+export function merkleLeaf(commitment: Uint8Array, shardHash: Uint8Array): Uint8Array {
+  assertBytes('commitment', commitment, 48);
+  assertBytes('shard hash', shardHash, 32);
+  const buf = new Uint8Array(1 + 48 + 32);
+  buf[0] = 0x00;
+  buf.set(commitment, 1);
+  buf.set(shardHash, 49);
+  return keccak256(buf);
+}
+
+const innerBuf = new Uint8Array(1 + 2 * HASH_BYTES);
+export function merkleNode(left: Uint8Array, right: Uint8Array): Uint8Array {
+  innerBuf[0] = 0x01;
+  innerBuf.set(left, 1);
+  innerBuf.set(right, 1 + HASH_BYTES);
+  return keccak256(innerBuf);
+}
+
+export function merkleDepth(leafCount: number): number {
+  let depth = 0;
+  while (1 << depth < leafCount) depth++;
+  return depth;
+}
+
+export class MerkleTree {
+  private readonly levels: Uint8Array[][];
+
+  constructor(leaves: Uint8Array[]) {
+    if (leaves.length === 0) throw new InvalidArgumentError('a Merkle tree needs at least one leaf');
+    if (leaves.length > 2 ** 31) throw new InvalidArgumentError('too many leaves');
+    const depth = merkleDepth(leaves.length);
+    let level = leaves.map((leaf, i) => {
+      assertBytes(`leaf ${i}`, leaf, HASH_BYTES);
+      return leaf;
+    });
+    this.levels = [level];
+    for (let d = 0; d < depth; d++) {
+      const next: Uint8Array[] = [];
+      for (let i = 0; i < level.length; i += 2) next.push(merkleNode(level[i]!, level[i + 1] ?? ZERO_HASH));
+      // Odd levels are padded with zero hashes; a padded subtree of zeros hashes as a real one would.
+      level = next;
+      this.levels.push(level);
+    }
+  }
+
+  get leafCount(): number {
+    return this.levels[0]!.length;
+  }
+
+  get root(): Uint8Array {
+    return this.levels[this.levels.length - 1]![0]!;
+  }
+
+  proof(index: number): Uint8Array[] {
+    assertInteger('leaf index', index, 0, this.leafCount - 1);
+    const siblings: Uint8Array[] = [];
+    for (let d = 0; d < this.levels.length - 1; d++) {
+      const level = this.levels[d]!;
+      siblings.push(level[(index >> d) ^ 1] ?? ZERO_HASH);
+    }
+    return siblings;
+  }
+}
+
+/**
+ * Checks that `leaf` sits at `index` under `root`. False on any malformed input. The proof
+ * must have exactly the depth of a tree of `leafCount` leaves, so an index cannot alias.
+ */
+export function verifyMerkleProof(root: Uint8Array, leaf: Uint8Array, index: number, proof: Uint8Array[], leafCount: number): boolean {
+  if (!(root instanceof Uint8Array) || root.length !== HASH_BYTES) return false;
+  if (!(leaf instanceof Uint8Array) || leaf.length !== HASH_BYTES) return false;
+  if (!Number.isInteger(leafCount) || leafCount < 1 || !Number.isInteger(index) || index < 0 || index >= leafCount) return false;
+  if (!Array.isArray(proof) || proof.length !== merkleDepth(leafCount)) return false;
+  let node = leaf;
+  for (let d = 0; d < proof.length; d++) {
+    const sibling = proof[d];
+    if (!(sibling instanceof Uint8Array) || sibling.length !== HASH_BYTES) return false;
+    node = ((index >> d) & 1) === 0 ? merkleNode(node, sibling) : merkleNode(sibling, node);
+  }
+  let diff = 0;
+  for (let i = 0; i < HASH_BYTES; i++) diff |= node[i]! ^ root[i]!;
+  return diff === 0;
+}
+
+export function encodeMerkleProof(proof: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(proof.length * HASH_BYTES);
+  proof.forEach((sibling, i) => out.set(sibling, i * HASH_BYTES));
+  return out;
+}
+
+export function decodeMerkleProof(bytes: Uint8Array): Uint8Array[] | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length % HASH_BYTES !== 0) return undefined;
+  return Array.from({ length: bytes.length / HASH_BYTES }, (_, i) => bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+}

@@ -1,0 +1,120 @@
+import { fromHex, toHex } from '../proofs/bytes.ts';
+import { BLS_SIGNATURE_BYTES, blsVerifyAggregate, type PossessedKey } from '../proofs/bls.ts';
+import { ProtocolError } from './errors.ts';
+import { checkCodeParameters } from './manifest.ts';
+import { attestationMessage } from './messages.ts';
+
+/**
+ * A certificate: enough nodes signed that they hold their shards of the dataset. Its size is
+ * constant in the data: root, size, code, a signer bitmap over the node set (bit i of byte
+ * i >> 3, little-endian within the byte) and one aggregate BLS signature.
+ */
+export interface Certificate {
+  datasetRoot: Uint8Array;
+  size: number;
+  k: number;
+  m: number;
+  chainId: bigint;
+  registry: string;
+  nodeCount: number;
+  signers: Uint8Array;
+  signature: Uint8Array;
+}
+
+export interface CertificateJson {
+  version: 1;
+  datasetRoot: string;
+  size: number;
+  k: number;
+  m: number;
+  chainId: string;
+  registry: string;
+  nodeCount: number;
+  signers: string;
+  signature: string;
+}
+
+export function bitmapFromIndices(indices: Iterable<number>, count: number): Uint8Array {
+  const bitmap = new Uint8Array(Math.ceil(count / 8));
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= count) throw new ProtocolError('bad_bitmap', `signer index ${i} out of range`);
+    bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return bitmap;
+}
+
+export function indicesFromBitmap(bitmap: Uint8Array, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) if ((bitmap[i >> 3]! >> (i & 7)) & 1) out.push(i);
+  return out;
+}
+
+/**
+ * Signers needed for a certificate over N nodes with n = k + m shards per segment. A segment
+ * lives on n of the N nodes, so at least q − (N − n) of the q signers hold each segment's
+ * shards; the data is recoverable while no more than q − (N − n) − k signers lie. Sherd
+ * asks for two thirds of the nodes, and never fewer than k + (N − n).
+ */
+export function quorumFor(nodeCount: number, k: number, m: number): number {
+  return Math.min(nodeCount, Math.max(k + (nodeCount - (k + m)), Math.ceil((2 * nodeCount) / 3)));
+}
+
+/** Why the certificate does not hold, or undefined when it does. */
+export function certificateProblem(certificate: Certificate, nodes: PossessedKey[], quorum?: number): string | undefined {
+  if (nodes.length !== certificate.nodeCount) return `certificate is over ${certificate.nodeCount} nodes, the node set has ${nodes.length}`;
+  if (certificate.signers.length !== Math.ceil(nodes.length / 8)) return 'signer bitmap has the wrong length';
+  const signerIndices = indicesFromBitmap(certificate.signers, nodes.length);
+  const needed = quorum ?? quorumFor(nodes.length, certificate.k, certificate.m);
+  if (signerIndices.length < needed) return `below quorum: ${signerIndices.length} signers, ${needed} needed`;
+  const message = attestationMessage(certificate.chainId, certificate.registry, certificate.datasetRoot);
+  if (!blsVerifyAggregate(signerIndices.map((i) => nodes[i]!), message, certificate.signature)) {
+    return 'aggregate signature does not verify for the signers in the bitmap';
+  }
+  return undefined;
+}
+
+export function verifyCertificate(certificate: Certificate, nodes: PossessedKey[], quorum?: number): boolean {
+  try {
+    return certificateProblem(certificate, nodes, quorum) === undefined;
+  } catch {
+    return false;
+  }
+}
+
+export function certificateToJson(c: Certificate): CertificateJson {
+  return {
+    version: 1,
+    datasetRoot: toHex(c.datasetRoot),
+    size: c.size,
+    k: c.k,
+    m: c.m,
+    chainId: c.chainId.toString(),
+    registry: c.registry,
+    nodeCount: c.nodeCount,
+    signers: toHex(c.signers),
+    signature: toHex(c.signature),
+  };
+}
+
+export function certificateFromJson(json: unknown): Certificate {
+  const j = json as Partial<CertificateJson> | null;
+  if (!j || typeof j !== 'object' || j.version !== 1) throw new ProtocolError('bad_certificate', 'not a version 1 Sherd certificate');
+  try {
+    if (typeof j.size !== 'number' || typeof j.nodeCount !== 'number' || typeof j.chainId !== 'string') throw new Error('missing fields');
+    checkCodeParameters(j.k as number, j.m as number);
+    return {
+      datasetRoot: fromHex(String(j.datasetRoot), 32),
+      size: j.size,
+      k: j.k as number,
+      m: j.m as number,
+      chainId: BigInt(j.chainId),
+      registry: toHex(fromHex(String(j.registry), 20)),
+      nodeCount: j.nodeCount,
+      signers: fromHex(String(j.signers), Math.ceil(j.nodeCount / 8)),
+      signature: fromHex(String(j.signature), BLS_SIGNATURE_BYTES),
+    };
+  } catch (cause) {
+    if (cause instanceof ProtocolError) throw cause;
+    throw new ProtocolError('bad_certificate', 'malformed certificate', { cause });
+  }
+}

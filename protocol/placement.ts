@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from '../proofs/errors.ts';
+
+/**
+ * Placement rule: shard i of segment s lives on node (i + s) mod N, where nodes are ordered
+ * as in the manifest. With n = k + m ≤ N every segment lands on n distinct nodes, and the
+ * rotation by s spreads data and parity shards evenly, so every node holds within one shard
+ * of the same count. Both client and nodes evaluate this; it is part of the protocol.
+ */
+export function nodeForShard(segment: number, shardIndex: number, nodeCount: number): number {
+  return (shardIndex + segment) % nodeCount;
+}
+
+export function checkPlacement(shardsPerSegment: number, nodeCount: number): void {
+  if (nodeCount < shardsPerSegment) {
+    throw new InvalidArgumentError(
+      `k + m = ${shardsPerSegment} shards per segment need at least ${shardsPerSegment} distinct nodes, have ${nodeCount}`);
+  }
+}
+
+/** Every (segment, shard index) placed on `node`, in upload order. */
+export function* shardsOnNode(node: number, segments: number, shardsPerSegment: number, nodeCount: number): Generator<[number, number]> {
+  for (let s = 0; s < segments; s++) {
+    const i = (((node - s) % nodeCount) + nodeCount) % nodeCount;
+    if (i < shardsPerSegment) yield [s, i];
+  }
+}
+
+/**
+ * Default code for N nodes: n = min(N, 256) shards per segment, half of them parity. Any
+ * n − m = k shards recover a segment, so up to m = ⌊n/2⌋ nodes may be down.
+ */
+export function defaultCodeParameters(nodeCount: number): { k: number; m: number } {
+  const n = Math.min(nodeCount, 256);
+  if (n < 2) throw new InvalidArgumentError('Sherd needs at least 2 nodes');
+  const m = Math.floor(n / 2);
+  return { k: n - m, m };
+}

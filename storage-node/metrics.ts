@@ -1,0 +1,68 @@
+/** A small Prometheus registry: counters and gauges with optional labels, text exposition format. */
+type Labels = Record<string, string>;
+
+interface Series {
+  help: string;
+  type: 'counter' | 'gauge';
+  values: Map<string, number>;
+}
+
+function labelKey(labels: Labels | undefined): string {
+  if (!labels) return '';
+  const parts = Object.keys(labels).sort().map((k) => `${k}="${labels[k]!.replace(/["\\\n]/g, '_')}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+export class Metrics {
+  private readonly series = new Map<string, Series>();
+
+  define(name: string, type: 'counter' | 'gauge', help: string): void {
+    if (!this.series.has(name)) this.series.set(name, { help, type, values: new Map() });
+  }
+
+  inc(name: string, by = 1, labels?: Labels): void {
+    const s = this.get(name);
+    const key = labelKey(labels);
+    s.values.set(key, (s.values.get(key) ?? 0) + by);
+  }
+
+  set(name: string, value: number, labels?: Labels): void {
+    this.get(name).values.set(labelKey(labels), value);
+  }
+
+  value(name: string, labels?: Labels): number {
+    return this.get(name).values.get(labelKey(labels)) ?? 0;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const [name, s] of this.series) {
+      lines.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`);
+      if (s.values.size === 0) lines.push(`${name} 0`);
+      for (const [key, value] of s.values) lines.push(`${name}${key} ${value}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private get(name: string): Series {
+    const s = this.series.get(name);
+    if (!s) throw new Error(`metric ${name} is not defined`);
+    return s;
+  }
+}
+
+export function nodeMetrics(): Metrics {
+  const m = new Metrics();
+  m.define('sherd_shards_stored_total', 'counter', 'Shards verified and stored');
+  m.define('sherd_shards_duplicate_total', 'counter', 'Shard uploads that were already stored (retries)');
+  m.define('sherd_shards_rejected_total', 'counter', 'Shard uploads rejected, by error code');
+  m.define('sherd_shards_served_total', 'counter', 'Shards served to readers');
+  m.define('sherd_bytes_received_total', 'counter', 'Shard bytes received and stored');
+  m.define('sherd_bytes_served_total', 'counter', 'Shard bytes served');
+  m.define('sherd_datasets_announced_total', 'counter', 'Datasets announced to this node');
+  m.define('sherd_attestations_signed_total', 'counter', 'Dataset attestations signed');
+  m.define('sherd_verify_batches_total', 'counter', 'KZG verification batches run');
+  m.define('sherd_verify_seconds_total', 'counter', 'Seconds spent in KZG verification batches');
+  m.define('sherd_http_errors_total', 'counter', 'HTTP error responses, by error code');
+  return m;
+}

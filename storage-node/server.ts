@@ -1,0 +1,273 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import { recoverAddress } from '../proofs/account.ts';
+import { BYTES_PER_BLOB, findNonCanonicalElement } from '../proofs/blob.ts';
+import { blsProvePossession, blsPublicKey, blsSign } from '../proofs/bls.ts';
+import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
+import { sha256 } from '../proofs/hash.ts';
+import { decodeMerkleProof, merkleLeaf, verifyMerkleProof, type MerkleTree } from '../proofs/merkle.ts';
+import { ApiError, isApiErrorCode, ProtocolError } from '../protocol/errors.ts';
+import {
+  decodeManifest, manifestSegments, manifestTree, shardPosition, shardsPerSegment, type Manifest,
+} from '../protocol/manifest.ts';
+import { announceDigest, attestationMessage } from '../protocol/messages.ts';
+import { nodeForShard, shardsOnNode } from '../protocol/placement.ts';
+import { PROOF_HEADER, routes, SHARD_CONTENT_TYPE, type RouteDefinition } from '../protocol/routes.ts';
+import { PROTOCOL_VERSION } from '../protocol/constants.ts';
+import { nodeMetrics, type Metrics } from './metrics.ts';
+import type { ShardStore } from './store.ts';
+import type { ShardVerifier } from './verifier.ts';
+
+
+export interface NodeServerDeps {
+  store: ShardStore;
+  verifier: ShardVerifier;
+  blsSecretKey: Uint8Array;
+  chainId: bigint;
+  registry: string;
+  metrics?: Metrics;
+  logger?: boolean | { level: string; file?: string };
+  version?: string;
+}
+
+interface DatasetState {
+  root: Uint8Array;
+  manifest: Manifest;
+  tree: MerkleTree;
+  /** This node's position in the manifest's node set. */
+  nodeIndex: number;
+  assignedShards: number;
+  complete: boolean;
+}
+
+/**
+ * Builds the node's fastify app from the shared route table. Dependencies come in, nothing
+ * is created here but the app, so tests can hand in their own store and verifier.
+ */
+export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? nodeMetrics();
+  const publicKey = blsPublicKey(deps.blsSecretKey);
+  const publicKeyHex = toHex(publicKey);
+  const proofOfPossession = toHex(blsProvePossession(deps.blsSecretKey));
+  const datasets = new Map<string, DatasetState>();
+
+  const app = Fastify({
+    logger: deps.logger === undefined ? false : deps.logger,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+
+  app.addContentTypeParser(SHARD_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const apiError = toApiError(error);
+    metrics.inc('sherd_http_errors_total', 1, { code: apiError.code });
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(apiError.status).send({ error: apiError.code, message: apiError.message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    metrics.inc('sherd_http_errors_total', 1, { code: 'not_found' });
+    void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
+  });
+
+  async function loadDataset(rootHex: string): Promise<DatasetState> {
+    const cached = datasets.get(rootHex);
+    if (cached) return cached;
+    const bytes = await deps.store.getManifest(rootHex);
+    if (!bytes) throw new ApiError('unknown_dataset', `dataset ${rootHex} was not announced to this node`);
+    const state = await datasetState(fromHex(rootHex, 32), decodeManifest(bytes));
+    datasets.set(rootHex, state);
+    return state;
+  }
+
+  async function datasetState(root: Uint8Array, manifest: Manifest): Promise<DatasetState> {
+    const nodeIndex = manifest.nodes.findIndex((key) => equalBytes(key, publicKey));
+    let assignedShards = 0;
+    for (const _ of shardsOnNode(nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length)) assignedShards++;
+    return { root, manifest, tree: manifestTree(manifest), nodeIndex, assignedShards, complete: false };
+  }
+
+  function shardAddress(state: DatasetState, segment: number, index: number): void {
+    const { manifest } = state;
+    if (segment >= manifestSegments(manifest) || index >= shardsPerSegment(manifest)) {
+      throw new ApiError('unknown_shard', `dataset has no shard ${segment}/${index}`);
+    }
+  }
+
+  const route = (def: RouteDefinition) => ({ method: def.method, url: def.url, schema: def.schema, bodyLimit: def.bodyLimit });
+
+  app.route({
+    ...route(routes.health),
+    handler: async () => ({ status: 'ok', datasets: (await deps.store.listDatasets()).length }),
+  });
+
+  app.route({
+    ...route(routes.metrics),
+    handler: async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()),
+  });
+
+  app.route({
+    ...route(routes.info),
+    handler: async () => ({ publicKey: publicKeyHex, proofOfPossession, protocol: PROTOCOL_VERSION, version: deps.version ?? '0.1.0' }),
+  });
+
+  app.route<{ Params: { root: string }; Body: { manifest: string; signature?: string } }>({
+    ...route(routes.announce),
+    schema: { ...routes.announce.schema, body: { ...routes.announce.schema.body, required: ['manifest'] } },
+    handler: async (request, reply) => {
+      const { root } = request.params;
+      if (request.body.signature === undefined) {
+        throw new ApiError('missing_signature', 'announcements must be signed by the uploader (field "signature")');
+      }
+      const manifestBytes = new Uint8Array(Buffer.from(request.body.manifest, 'base64'));
+      let manifest: Manifest;
+      try {
+        manifest = decodeManifest(manifestBytes);
+      } catch (cause) {
+        if (cause instanceof ProtocolError) throw new ApiError('bad_manifest', cause.message, { cause });
+        throw cause;
+      }
+      const state = await datasetState(fromHex(root, 32), manifest);
+      if (!equalBytes(state.tree.root, state.root)) {
+        throw new ApiError('root_mismatch', `manifest hashes to ${toHex(state.tree.root)}, not ${root}`);
+      }
+      const uploader = recoverAddress(announceDigest(state.root, manifestBytes), fromHex(request.body.signature));
+      if (!uploader) throw new ApiError('bad_signature', 'the announcement signature does not recover to an uploader');
+      if (state.nodeIndex < 0) throw new ApiError('not_in_node_set', 'this node is not in the dataset\'s node set');
+      const existing = await deps.store.getMeta(root);
+      if (existing && existing.uploader !== uploader) {
+        throw new ApiError('bad_signature', `dataset ${root} was announced by ${existing.uploader}`);
+      }
+      if (!existing) {
+        await deps.store.putDataset(root, manifestBytes, { uploader, announcedAt: new Date().toISOString() });
+        metrics.inc('sherd_datasets_announced_total');
+      }
+      datasets.set(root, state);
+      void reply.status(existing ? 200 : 201);
+      return { root, uploader, assignedShards: state.assignedShards, created: !existing };
+    },
+  });
+
+  app.route<{ Params: { root: string } }>({
+    ...route(routes.datasetStatus),
+    handler: async (request) => {
+      const state = await loadDataset(request.params.root);
+      const storedShards = await deps.store.countShards(request.params.root);
+      return { root: request.params.root, assignedShards: state.assignedShards, storedShards, complete: storedShards >= state.assignedShards };
+    },
+  });
+
+  app.route<{ Params: { root: string } }>({
+    ...route(routes.manifest),
+    handler: async (request, reply) => {
+      const bytes = await deps.store.getManifest(request.params.root);
+      if (!bytes) throw new ApiError('unknown_dataset', `dataset ${request.params.root} is not known to this node`);
+      return reply.type(SHARD_CONTENT_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    },
+  });
+
+  app.route<{ Params: { root: string; segment: number; index: number }; Body: Buffer }>({
+    ...route(routes.putShard),
+    handler: async (request) => {
+      const { root, segment, index } = request.params;
+      try {
+        const state = await loadDataset(root);
+        shardAddress(state, segment, index);
+        const { manifest } = state;
+        if (nodeForShard(segment, index, manifest.nodes.length) !== state.nodeIndex) {
+          throw new ApiError('shard_not_assigned', `shard ${segment}/${index} is placed on node ${nodeForShard(segment, index, manifest.nodes.length)}, this is node ${state.nodeIndex}`);
+        }
+        const body = request.body;
+        if (!Buffer.isBuffer(body)) throw new ApiError('unsupported_media_type', `shards must be sent as ${SHARD_CONTENT_TYPE}`);
+        if (body.length !== BYTES_PER_BLOB) throw new ApiError('bad_blob_length', `a shard is ${BYTES_PER_BLOB} bytes, got ${body.length}`);
+        const blob = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+        const bad = findNonCanonicalElement(blob);
+        if (bad >= 0) throw new ApiError('non_canonical_field_element', `field element ${bad} does not have a zero top byte`);
+        const position = shardPosition(manifest, segment, index);
+        const record = manifest.shards[position]!;
+        const hash = sha256(blob);
+        if (!equalBytes(hash, record.hash)) throw new ApiError('shard_hash_mismatch', `shard ${segment}/${index} does not match its SHA-256 in the manifest`);
+        const proofHeader = request.headers[PROOF_HEADER];
+        let proof: Uint8Array[] | undefined;
+        try {
+          proof = typeof proofHeader === 'string' ? decodeMerkleProof(fromHex(proofHeader)) : undefined;
+        } catch {
+          proof = undefined;
+        }
+        if (!proof || !verifyMerkleProof(state.root, merkleLeaf(record.commitment, hash), position, proof, manifest.shards.length)) {
+          throw new ApiError('bad_inclusion_proof', `the inclusion proof in ${PROOF_HEADER} does not place shard ${segment}/${index} under the dataset root`);
+        }
+        if (await deps.store.hasShard(root, segment, index)) {
+          metrics.inc('sherd_shards_duplicate_total');
+          return { stored: false };
+        }
+        if (!(await deps.verifier.verify(blob, record.commitment))) {
+          throw new ApiError('commitment_mismatch', `shard ${segment}/${index} does not match its KZG commitment`);
+        }
+        await deps.store.putShard(root, segment, index, blob);
+        metrics.inc('sherd_shards_stored_total');
+        metrics.inc('sherd_bytes_received_total', blob.length);
+        return { stored: true };
+      } catch (error) {
+        if (error instanceof ApiError) metrics.inc('sherd_shards_rejected_total', 1, { code: error.code });
+        throw error;
+      }
+    },
+  });
+
+  app.route<{ Params: { root: string; segment: number; index: number } }>({
+    ...route(routes.getShard),
+    handler: async (request, reply) => {
+      const { root, segment, index } = request.params;
+      const state = await loadDataset(root);
+      shardAddress(state, segment, index);
+      const blob = await deps.store.getShard(root, segment, index);
+      if (!blob) throw new ApiError('unknown_shard', `this node does not hold shard ${segment}/${index}`);
+      metrics.inc('sherd_shards_served_total');
+      metrics.inc('sherd_bytes_served_total', blob.length);
+      return reply.type(SHARD_CONTENT_TYPE).send(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+    },
+  });
+
+  app.route<{ Params: { root: string } }>({
+    ...route(routes.attestation),
+    handler: async (request) => {
+      const { root } = request.params;
+      const state = await loadDataset(root);
+      let signature = await deps.store.getAttestation(root);
+      if (!signature) {
+        const stored = await deps.store.countShards(root);
+        if (stored < state.assignedShards) {
+          throw new ApiError('dataset_incomplete', `this node holds ${stored} of its ${state.assignedShards} shards of the dataset`);
+        }
+        signature = blsSign(deps.blsSecretKey, attestationMessage(deps.chainId, deps.registry, state.root));
+        await deps.store.putAttestation(root, signature);
+        metrics.inc('sherd_attestations_signed_total');
+      }
+      state.complete = true;
+      return { root, publicKey: publicKeyHex, signature: toHex(signature), chainId: deps.chainId.toString(), registry: deps.registry };
+    },
+  });
+
+  return app;
+}
+
+function toApiError(error: FastifyError | ApiError | Error): ApiError {
+  if (error instanceof ApiError) return error;
+  const e = error as FastifyError;
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('body_too_large', 'request body is larger than this route accepts', { cause: error });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', e.message, { cause: error });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('malformed_json', 'request body is not valid JSON', { cause: error });
+  }
+  if (e.validation) return new ApiError('bad_request', e.message, { cause: error });
+  if (e instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message))) {
+    return new ApiError('malformed_json', 'request body is not valid JSON', { cause: error });
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError(isApiErrorCode(e.code) ? e.code : 'bad_request', e.message, { cause: error });
+  }
+  return new ApiError('internal_error', 'internal error', { cause: error });
+}

@@ -1,0 +1,17 @@
+import { loadCKzg } from '../proofs/kzg.ts';
+import { verifyCommitment, verifyCommitmentsBatch } from '../proofs/rlc.ts';
+
+export interface VerifyTask {
+  blobs: Uint8Array[];
+  commitments: Uint8Array[];
+}
+
+/**
+ * Runs in a piscina worker. One random-linear-combination check for the whole batch; only
+ * if it fails are the blobs checked one by one, to say which were bad.
+ */
+export default function verifyBatch(task: VerifyTask): boolean[] {
+  const kzg = loadCKzg();
+  if (verifyCommitmentsBatch(kzg, task.blobs, task.commitments)) return task.blobs.map(() => true);
+  return task.blobs.map((blob, i) => verifyCommitment(kzg, blob, task.commitments[i]!));
+}
