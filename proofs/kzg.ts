@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { BYTES_PER_BLOB } from './blob.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { assertBytes, KzgError } from './errors.ts';
@@ -58,8 +59,17 @@ function isLength(value: unknown, length: number): value is Uint8Array {
   return value instanceof Uint8Array && value.length === length;
 }
 
+/**
+ * The EIP-4844 ceremony output (4096 G1 Lagrange points, 65 G2 points), shipped with Sherd.
+ * c-kzg 2.x is used rather than 4.x: same commitments and proofs, but 4.x spends ~3 s per
+ * thread at load precomputing for PeerDAS, which Sherd does not use, and every node process
+ * and worker loads the setup. test/unit/kzg.test.ts pins the file's SHA-256.
+ */
+export const TRUSTED_SETUP_PATH = fileURLToPath(new URL('./trusted_setup.txt', import.meta.url));
+export const TRUSTED_SETUP_SHA256 = '0xd39b9f2d047cc9dca2de58f264b6a09448ccd34db967881a6713eacacf0f26b7';
+
 type CKzgModule = {
-  loadTrustedSetup(precompute: number, path?: string): void;
+  loadTrustedSetup(path: string): void;
   blobToKzgCommitment(blob: Uint8Array): Uint8Array;
   computeBlobKzgProof(blob: Uint8Array, commitment: Uint8Array): Uint8Array;
   computeKzgProof(blob: Uint8Array, z: Uint8Array): [Uint8Array, Uint8Array];
@@ -75,8 +85,7 @@ export function loadCKzg(): Kzg {
   if (cKzgSingleton) return cKzgSingleton;
   const ckzg = createRequire(import.meta.url)('c-kzg') as CKzgModule;
   try {
-    // precompute 0: smallest memory; commitments (the client's hot path) do not use it.
-    ckzg.loadTrustedSetup(0);
+    ckzg.loadTrustedSetup(TRUSTED_SETUP_PATH);
   } catch (cause) {
     if (!/already loaded/i.test(String(cause))) throw new KzgError('kzg_setup_failed', 'could not load the KZG trusted setup', { cause });
   }

@@ -37,6 +37,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       metrics.inc('sherd_verify_seconds_total', seconds);
     },
   });
+  try {
+    await verifier.warmUp();
+  } catch (error) {
+    await verifier.close();
+    await store.close();
+    throw error;
+  }
   const app = await createNodeServer({
     store,
     verifier,
@@ -44,7 +51,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     metrics,
     chainId: options.chainId ?? OFFCHAIN_CHAIN_ID,
     registry: options.registry ?? OFFCHAIN_REGISTRY,
-    logger: { level: options.logLevel ?? 'warn' },
+    logLevel: options.logLevel ?? 'warn',
   });
   const host = options.host ?? '127.0.0.1';
   try {

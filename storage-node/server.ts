@@ -25,7 +25,8 @@ export interface NodeServerDeps {
   chainId: bigint;
   registry: string;
   metrics?: Metrics;
-  logger?: boolean | { level: string; file?: string };
+  /** Request logging to stderr at this level; off when omitted. */
+  logLevel?: string;
   version?: string;
 }
 
@@ -51,7 +52,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   const datasets = new Map<string, DatasetState>();
 
   const app = Fastify({
-    logger: deps.logger === undefined ? false : deps.logger,
+    logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
 
@@ -92,7 +93,11 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     }
   }
 
-  const route = (def: RouteDefinition) => ({ method: def.method, url: def.url, schema: def.schema, bodyLimit: def.bodyLimit });
+  // The shared table gives the 2xx body schema; fastify wants it keyed by status.
+  const route = (def: RouteDefinition) => {
+    const { response, ...rest } = def.schema;
+    return { method: def.method, url: def.url, bodyLimit: def.bodyLimit, schema: response ? { ...rest, response: { '2xx': response } } : rest };
+  };
 
   app.route({
     ...route(routes.health),
@@ -111,7 +116,8 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
 
   app.route<{ Params: { root: string }; Body: { manifest: string; signature?: string } }>({
     ...route(routes.announce),
-    schema: { ...routes.announce.schema, body: { ...routes.announce.schema.body, required: ['manifest'] } },
+    // The signature is checked in the handler so a missing one gets its own error code.
+    schema: { ...route(routes.announce).schema, body: { ...routes.announce.schema.body, required: ['manifest'] } },
     handler: async (request, reply) => {
       const { root } = request.params;
       if (request.body.signature === undefined) {

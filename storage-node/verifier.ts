@@ -36,28 +36,61 @@ export class BatchingVerifier implements ShardVerifier {
   private timer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
+  private readonly threads: number;
+  private running = 0;
+  private drainNow = false;
 
   constructor(private readonly options: VerifierOptions = {}) {
     const threads = options.threads ?? 1;
+    this.threads = threads;
     this.pool = new Piscina({ ...workerOptions(new URL('./verify-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
     this.maxBatch = options.maxBatch ?? 32;
-    this.maxDelayMs = options.maxDelayMs ?? 15;
+    this.maxDelayMs = options.maxDelayMs ?? 20;
+  }
+
+  /** Loads the trusted setup in every worker now, instead of on the first upload. */
+  async warmUp(): Promise<void> {
+    const zeroBlob = new Uint8Array(131_072);
+    const infinity = new Uint8Array(48);
+    infinity[0] = 0xc0; // compressed point at infinity: the commitment of the zero polynomial
+    const runs = Array.from({ length: this.pool.options.maxThreads }, () =>
+      this.pool.run({ blobs: [zeroBlob], commitments: [infinity] } satisfies VerifyTask) as Promise<boolean[]>);
+    const results = await Promise.all(runs);
+    if (!results.every((r) => r[0] === true)) throw new Error('KZG self-check failed: the zero blob does not commit to infinity');
   }
 
   verify(blob: Uint8Array, commitment: Uint8Array): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ blob, commitment, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+      this.schedule();
     });
+  }
+
+  /**
+   * Adaptive batching: a batch goes out when it is full, or after maxDelayMs, but only to a
+   * free thread. While every thread is busy, arrivals keep gathering, so batches grow with
+   * load and each commitment covers as many shards as possible.
+   */
+  private schedule(): void {
+    if (this.queue.length === 0 || this.running >= this.threads) return;
+    if (this.queue.length >= this.maxBatch || this.drainNow) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.drainNow = true;
+      this.schedule();
+    }, this.maxDelayMs);
   }
 
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.drainNow = false;
     const batch = this.queue.splice(0, this.maxBatch);
-    if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), 0);
     if (batch.length === 0) return;
+    this.running++;
     const started = performance.now();
     const task: VerifyTask = { blobs: batch.map((p) => p.blob), commitments: batch.map((p) => p.commitment) };
     this.pool.run(task).then(
@@ -66,7 +99,12 @@ export class BatchingVerifier implements ShardVerifier {
         batch.forEach((p, i) => p.resolve(results[i] === true));
       },
       (error: unknown) => batch.forEach((p) => p.reject(error)),
-    );
+    ).finally(() => {
+      this.running--;
+      // Whatever gathered meanwhile has waited long enough.
+      if (this.queue.length > 0) this.drainNow = true;
+      this.schedule();
+    });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,80 @@
+import { throwIfAborted } from './errors.ts';
+
+/** Bounds bytes in flight: acquire waits until the budget has room. */
+export class ByteBudget {
+  private used = 0;
+  private waiters: Array<{ bytes: number; resolve: () => void }> = [];
+
+  constructor(readonly limit: number) {}
+
+  async acquire(bytes: number): Promise<void> {
+    if (this.used + bytes <= this.limit || this.used === 0) {
+      this.used += bytes;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push({ bytes, resolve }));
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+    while (this.waiters.length > 0) {
+      const next = this.waiters[0]!;
+      if (this.used + next.bytes > this.limit && this.used !== 0) break;
+      this.waiters.shift();
+      this.used += next.bytes;
+      next.resolve();
+    }
+  }
+
+  get inFlight(): number {
+    return this.used;
+  }
+}
+
+/**
+ * Maps `fn` over `source` with at most `concurrency` calls running, yielding results in
+ * source order. Pulls from the source only when a slot is free, so memory stays bounded.
+ */
+export async function* mapOrdered<T, R>(
+  source: AsyncIterable<T> | Iterable<T>,
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
+): AsyncGenerator<R> {
+  const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<T>)[Symbol.iterator]()) as
+    AsyncIterator<T> | Iterator<T>;
+  const pending: Promise<R>[] = [];
+  let index = 0;
+  let done = false;
+  try {
+    while (true) {
+      while (!done && pending.length < concurrency) {
+        throwIfAborted(signal);
+        const next = await iterator.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        const promise = fn(next.value, index++);
+        promise.catch(() => undefined); // observed when awaited below; avoids an unhandled rejection meanwhile
+        pending.push(promise);
+      }
+      const head = pending.shift();
+      if (!head) return;
+      yield await head;
+    }
+  } finally {
+    if (!done) await iterator.return?.();
+    await Promise.allSettled(pending);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}

@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { accountAddress, generateAccountKey } from '../proofs/account.ts';
+import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
+import { SherdError } from '../proofs/errors.ts';
+import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
+import { readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
+import type { NodeEndpoint } from './types.ts';
+
+export const SHERD_BIN = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
+export const DEFAULT_DEVNET_DIR = '.sherd/devnet';
+export const DEFAULT_DEVNET_FILE = join(DEFAULT_DEVNET_DIR, 'devnet.json');
+
+export interface DevnetNodeEntry extends NodeEndpoint {
+  index: number;
+  port: number;
+  dataDir: string;
+  keyFile: string;
+  logFile: string;
+}
+
+/** The devnet file: what the other commands read to find nodes and the uploader key. */
+export interface DevnetFile {
+  version: 1;
+  chainId: string;
+  registry: string;
+  uploaderKey: string;
+  uploader: string;
+  nodes: DevnetNodeEntry[];
+}
+
+export class DevnetError extends SherdError {
+  override name = 'DevnetError';
+}
+
+export async function readDevnetFile(path: string): Promise<DevnetFile> {
+  let json: Partial<DevnetFile>;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8')) as Partial<DevnetFile>;
+  } catch (cause) {
+    throw new DevnetError('devnet_missing', `no devnet file at ${path}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE`, { cause });
+  }
+  if (json.version !== 1 || !Array.isArray(json.nodes) || typeof json.uploaderKey !== 'string') {
+    throw new DevnetError('devnet_invalid', `${path} is not a Sherd devnet file`);
+  }
+  return json as DevnetFile;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface DevnetOptions {
+  nodes: number;
+  dir: string;
+  verifyThreads?: number;
+  /** Seconds to wait for each node to listen. */
+  startTimeoutSeconds?: number;
+}
+
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+/**
+ * A local network of real storage-node processes on 127.0.0.1, each with its own key,
+ * LevelDB directory and log file. Used by `sherd devnet`, `sherd demo` and integration tests.
+ */
+export class Devnet {
+  private readonly children: Array<ChildProcess | undefined>;
+
+  private constructor(readonly file: DevnetFile, readonly path: string, private readonly options: DevnetOptions) {
+    this.children = file.nodes.map(() => undefined);
+  }
+
+  static async start(options: DevnetOptions): Promise<Devnet> {
+    if (!Number.isInteger(options.nodes) || options.nodes < 2 || options.nodes > 256) {
+      throw new DevnetError('devnet_invalid', `a devnet needs between 2 and 256 nodes, got ${options.nodes}`);
+    }
+    const dir = resolve(options.dir);
+    await mkdir(dir, { recursive: true });
+    const uploaderKey = generateAccountKey();
+    const nodes: DevnetNodeEntry[] = [];
+    for (let i = 0; i < options.nodes; i++) {
+      const nodeDir = join(dir, `node-${i}`);
+      await mkdir(nodeDir, { recursive: true });
+      const keyFile = join(nodeDir, 'key.json');
+      let secretKey: Uint8Array;
+      try {
+        secretKey = await readNodeKey(keyFile);
+      } catch {
+        secretKey = generateBlsKeyPair().secretKey;
+        await writeNodeKey(keyFile, secretKey);
+      }
+      const port = await freePort();
+      nodes.push({
+        index: i,
+        url: `http://127.0.0.1:${port}`,
+        port,
+        publicKey: toHex(blsPublicKey(secretKey)),
+        proofOfPossession: toHex(blsProvePossession(secretKey)),
+        dataDir: join(nodeDir, 'db'),
+        keyFile,
+        logFile: join(nodeDir, 'node.log'),
+      });
+    }
+    const file: DevnetFile = {
+      version: 1,
+      chainId: OFFCHAIN_CHAIN_ID.toString(),
+      registry: OFFCHAIN_REGISTRY,
+      uploaderKey: toHex(uploaderKey),
+      uploader: accountAddress(uploaderKey),
+      nodes,
+    };
+    const devnet = new Devnet(file, join(dir, 'devnet.json'), options);
+    try {
+      await Promise.all(nodes.map((_, i) => devnet.startNode(i)));
+    } catch (error) {
+      await devnet.stop();
+      throw error;
+    }
+    const tmp = `${devnet.path}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, devnet.path);
+    return devnet;
+  }
+
+  get endpoints(): NodeEndpoint[] {
+    return this.file.nodes.map(({ url, publicKey, proofOfPossession }) => ({ url, publicKey, proofOfPossession }));
+  }
+
+  get uploaderKey(): Uint8Array {
+    return fromHex(this.file.uploaderKey, 32);
+  }
+
+  isRunning(index: number): boolean {
+    return this.children[index] !== undefined;
+  }
+
+  /** Starts node `index` (again), on the same port and data directory. */
+  async startNode(index: number): Promise<void> {
+    const node = this.file.nodes[index];
+    if (!node) throw new DevnetError('devnet_invalid', `no node ${index}`);
+    if (this.children[index]) return;
+    const log = openSync(node.logFile, 'a');
+    const args = [SHERD_BIN, 'node', 'start', '--port', String(node.port), '--data-dir', node.dataDir, '--key', node.keyFile, '--json'];
+    if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
+    closeSync(log);
+    liveChildren.add(child);
+    this.children[index] = child;
+    child.once('exit', () => {
+      liveChildren.delete(child);
+      if (this.children[index] === child) this.children[index] = undefined;
+    });
+    await new Promise<void>((resolveReady, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new DevnetError('node_start_timeout', `node ${index} did not start listening; see ${node.logFile}`));
+      }, (this.options.startTimeoutSeconds ?? 60) * 1000);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new DevnetError('node_exited', `node ${index} exited with code ${code} while starting; see ${node.logFile}`));
+      };
+      child.once('exit', onExit);
+      lines.on('line', (line) => {
+        if (line.includes('"listening"')) {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolveReady();
+        }
+      });
+    });
+  }
+
+  /** Stops node `index` gracefully (SIGTERM), or at once with `kill: true` (SIGKILL). */
+  async stopNode(index: number, options: { kill?: boolean } = {}): Promise<void> {
+    const child = this.children[index];
+    if (!child) return;
+    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    child.kill(options.kill ? 'SIGKILL' : 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async restartNode(index: number): Promise<void> {
+    await this.stopNode(index);
+    await this.startNode(index);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.file.nodes.map((_, i) => this.stopNode(i)));
+  }
+}

@@ -1,0 +1,210 @@
+import { Readable } from 'node:stream';
+import { fromHex, equalBytes, toHex } from '../proofs/bytes.ts';
+import { ErasureCodec } from '../proofs/codec.ts';
+import { InvalidArgumentError } from '../proofs/errors.ts';
+import { sha256 } from '../proofs/hash.ts';
+import {
+  datasetRoot, decodeManifest, manifestSegments, segmentPayloadBytes, shardPosition, type Manifest,
+} from '../protocol/manifest.ts';
+import { nodeForShard } from '../protocol/placement.ts';
+import { blobsToSegment } from '../protocol/segment.ts';
+import { mapOrdered } from './concurrency.ts';
+import { DownloadError, RemoteError, throwIfAborted } from './errors.ts';
+import { NodeClient } from './node-client.ts';
+import type { DownloadProgress, NodeEndpoint } from './types.ts';
+
+export interface DownloadOptions {
+  /** Known nodes; a manifest's node keys are matched to these by public key. */
+  nodes: NodeEndpoint[];
+  /** Byte range [start, end) to read; defaults to the whole dataset. */
+  start?: number;
+  end?: number;
+  /** Segments fetched ahead of the reader (default 4). Memory ≈ this × (k + m) × 128 KiB. */
+  concurrency?: number;
+  /** Per-request deadline (default 15 s). */
+  timeoutMs?: number;
+  /** After this long without an answer, ask another shard holder too (default 2 s). */
+  hedgeAfterMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: DownloadProgress) => void;
+}
+
+type NodeHealth = 'ok' | 'slow' | 'down' | 'lying';
+
+/**
+ * Reads a dataset back. The manifest comes from any node and is checked against the root;
+ * each segment needs any k shards that match their SHA-256 in the manifest. Data shards are
+ * asked for first; a node that is down, slow (no answer within `hedgeAfterMs`) or returns
+ * bad bytes is replaced by a parity shard from another node, and remembered, so later
+ * segments go around it from the start.
+ */
+export class DatasetReader {
+  private readonly health = new Map<number, NodeHealth>();
+  private readonly codec: ErasureCodec;
+  private readonly clientsByNode: Array<NodeClient | undefined>;
+  reconstructedSegments = 0;
+
+  private constructor(
+    readonly root: Uint8Array,
+    readonly manifest: Manifest,
+    clients: Map<string, NodeClient>,
+    private readonly options: DownloadOptions,
+  ) {
+    this.codec = new ErasureCodec(manifest.k, manifest.m);
+    this.clientsByNode = manifest.nodes.map((key) => clients.get(toHex(key)));
+    this.clientsByNode.forEach((client, i) => { if (!client) this.health.set(i, 'down'); });
+  }
+
+  static async open(root: string | Uint8Array, options: DownloadOptions): Promise<DatasetReader> {
+    const rootBytes = typeof root === 'string' ? fromHex(root, 32) : root;
+    if (!Array.isArray(options.nodes) || options.nodes.length === 0) throw new InvalidArgumentError('download needs at least one storage node');
+    const clients = new Map<string, NodeClient>();
+    for (const node of options.nodes) {
+      clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));
+    }
+    const problems: string[] = [];
+    for (const client of clients.values()) {
+      throwIfAborted(options.signal);
+      try {
+        const manifest = decodeManifest(await client.getManifest(rootBytes, options.signal));
+        if (equalBytes(datasetRoot(manifest), rootBytes)) return new DatasetReader(rootBytes, manifest, clients, options);
+        problems.push(`${client.url}: manifest does not hash to the root`);
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        problems.push(`${client.url}: ${(error as Error).message}`);
+      }
+    }
+    await Promise.allSettled([...clients.values()].map((c) => c.close()));
+    throw new DownloadError('manifest_unavailable', `no node returned a manifest for ${toHex(rootBytes)}`, { details: problems.join('; ') });
+  }
+
+  get size(): number {
+    return this.manifest.size;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.clientsByNode.map((c) => c?.close()));
+  }
+
+  /** The dataset bytes [start, end), in order, fetched `concurrency` segments ahead. */
+  async *read(start = 0, end = this.size): AsyncGenerator<Uint8Array> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end > this.size || start > end) {
+      throw new InvalidArgumentError(`byte range ${start}-${end} is outside the dataset (0-${this.size})`);
+    }
+    if (start === end) return;
+    const segmentBytes = segmentPayloadBytes(this.manifest.k);
+    const first = Math.floor(start / segmentBytes);
+    const last = Math.floor((end - 1) / segmentBytes);
+    const indices = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    let bytes = 0;
+    const segments = mapOrdered(indices, this.options.concurrency ?? 4, (s) => this.readSegment(s), this.options.signal);
+    for await (const [s, payload] of segments) {
+      const segmentStart = s * segmentBytes;
+      const from = Math.max(start, segmentStart) - segmentStart;
+      const to = Math.min(end, segmentStart + segmentBytes) - segmentStart;
+      const piece = payload.subarray(from, to);
+      bytes += piece.length;
+      this.options.onProgress?.({
+        phase: 'download', bytes, totalBytes: end - start, segments: s - first + 1, reconstructedSegments: this.reconstructedSegments,
+      });
+      yield piece;
+    }
+  }
+
+  /** Fetches any k good shards of segment `s` and returns its full payload. */
+  async readSegment(s: number): Promise<[number, Uint8Array]> {
+    const { k, m } = this.manifest;
+    const n = k + m;
+    if (!Number.isInteger(s) || s < 0 || s >= manifestSegments(this.manifest)) throw new InvalidArgumentError(`no segment ${s}`);
+    const rank = (i: number) => {
+      const h = this.health.get(nodeForShard(s, i, this.manifest.nodes.length)) ?? 'ok';
+      return (h === 'ok' ? 0 : h === 'slow' ? 1 : 2) * 1000 + i;
+    };
+    const candidates = Array.from({ length: n }, (_, i) => i).sort((a, b) => rank(a) - rank(b));
+    const blobs: Array<Uint8Array | undefined> = new Array(n).fill(undefined);
+    const errors: string[] = [];
+    const controller = new AbortController();
+    const signal = this.options.signal ? AbortSignal.any([this.options.signal, controller.signal]) : controller.signal;
+    let good = 0;
+    let next = 0;
+    let pending = 0;
+
+    await new Promise<void>((resolve, reject) => {
+      const settleIfDone = () => {
+        if (good >= k) {
+          controller.abort();
+          resolve();
+        } else if (pending === 0 && next >= candidates.length) {
+          reject(new DownloadError('segment_unrecoverable',
+            `segment ${s} has only ${good} of the ${k} good shards it needs`, { details: errors.join('; ') }));
+        }
+      };
+      const launch = () => {
+        if (next >= candidates.length) return;
+        const i = candidates[next++]!;
+        const node = nodeForShard(s, i, this.manifest.nodes.length);
+        const client = this.clientsByNode[node];
+        if (!client) {
+          errors.push(`shard ${i}: node ${node} is not among the known nodes`);
+          launch();
+          return;
+        }
+        pending++;
+        let answered = false;
+        const hedge = setTimeout(() => {
+          if (answered || good >= k) return;
+          if (this.health.get(node) === undefined) this.health.set(node, 'slow');
+          launch();
+        }, this.options.hedgeAfterMs ?? 2000);
+        client.getShard(this.root, s, i, signal).then(
+          (blob) => {
+            const expected = this.manifest.shards[shardPosition(this.manifest, s, i)]!.hash;
+            if (blob.length !== 131_072 || !equalBytes(sha256(blob), expected)) {
+              this.health.set(node, 'lying');
+              errors.push(`shard ${i} from node ${node}: bytes do not match the manifest`);
+              return false;
+            }
+            if (good < k) {
+              blobs[i] = blob;
+              good++;
+            }
+            return true;
+          },
+          (error: unknown) => {
+            if (controller.signal.aborted) return false;
+            if (error instanceof RemoteError && (error.code === 'unreachable' || error.code === 'timeout')) this.health.set(node, 'down');
+            errors.push(`shard ${i} from node ${node}: ${(error as Error).message}`);
+            return false;
+          },
+        ).then((ok) => {
+          answered = true;
+          clearTimeout(hedge);
+          pending--;
+          if (this.options.signal?.aborted) {
+            reject(this.options.signal.reason);
+            return;
+          }
+          if (!ok && good < k) launch();
+          settleIfDone();
+        });
+      };
+      for (let j = 0; j < k; j++) launch();
+      settleIfDone();
+    });
+
+    if (blobs.slice(0, k).some((b) => b === undefined)) this.reconstructedSegments++;
+    return [s, blobsToSegment(this.codec, blobs)];
+  }
+}
+
+/** The SDK's download: a byte stream of the dataset (or a range of it). */
+export function download(root: string | Uint8Array, options: DownloadOptions): Readable {
+  return Readable.from((async function* () {
+    const reader = await DatasetReader.open(root, options);
+    try {
+      yield* reader.read(options.start ?? 0, options.end ?? reader.size);
+    } finally {
+      await reader.close();
+    }
+  })(), { objectMode: false, highWaterMark: 1 });
+}

@@ -1,0 +1,159 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Pool } from 'undici';
+import { toHex } from '../proofs/bytes.ts';
+import { encodeMerkleProof } from '../proofs/merkle.ts';
+import {
+  PROOF_HEADER, routePath, routes, SHARD_CONTENT_TYPE,
+  type AnnounceResponse, type AttestationResponse, type DatasetStatusResponse, type HealthResponse,
+  type InfoResponse, type PutShardResponse, type RouteId,
+} from '../protocol/routes.ts';
+import { RemoteError } from './errors.ts';
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = new Map<RouteId, ValidateFunction>();
+
+function responseValidator(id: RouteId): ValidateFunction | undefined {
+  const schema = (routes[id].schema as { response?: object }).response;
+  if (!schema) return undefined;
+  let validate = validators.get(id);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(id, validate);
+  }
+  return validate;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT';
+  body?: string | Uint8Array;
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+}
+
+export interface NodeClientOptions {
+  /** Connections kept to the node. */
+  connections?: number;
+  /** Per-request deadline. */
+  timeoutMs?: number;
+}
+
+/**
+ * HTTP client for one storage node, built on the same route table as the server. JSON
+ * responses are checked against the route's response schema before they are returned.
+ */
+export class NodeClient {
+  private readonly pool: Pool;
+  private readonly timeoutMs: number;
+
+  constructor(readonly url: string, options: NodeClientOptions = {}) {
+    this.pool = new Pool(url, { connections: options.connections ?? 8, pipelining: 1 });
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  health(signal?: AbortSignal): Promise<HealthResponse> {
+    return this.json('health', routePath('health'), { signal });
+  }
+
+  info(signal?: AbortSignal): Promise<InfoResponse> {
+    return this.json('info', routePath('info'), { signal });
+  }
+
+  announce(root: Uint8Array, manifest: Uint8Array, signature: Uint8Array, signal?: AbortSignal): Promise<AnnounceResponse> {
+    const body = JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), signature: toHex(signature) });
+    return this.json('announce', routePath('announce', { root: toHex(root) }), {
+      method: 'POST', body, headers: { 'content-type': 'application/json' }, signal,
+    });
+  }
+
+  datasetStatus(root: Uint8Array, signal?: AbortSignal): Promise<DatasetStatusResponse> {
+    return this.json('datasetStatus', routePath('datasetStatus', { root: toHex(root) }), { signal });
+  }
+
+  putShard(root: Uint8Array, segment: number, index: number, blob: Uint8Array, proof: Uint8Array[], signal?: AbortSignal): Promise<PutShardResponse> {
+    return this.json('putShard', routePath('putShard', { root: toHex(root), segment, index }), {
+      method: 'PUT',
+      body: blob,
+      headers: { 'content-type': SHARD_CONTENT_TYPE, [PROOF_HEADER]: toHex(encodeMerkleProof(proof)) },
+      signal,
+    });
+  }
+
+  getShard(root: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.bytes(routePath('getShard', { root: toHex(root), segment, index }), signal);
+  }
+
+  getManifest(root: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.bytes(routePath('manifest', { root: toHex(root) }), signal);
+  }
+
+  attestation(root: Uint8Array, signal?: AbortSignal): Promise<AttestationResponse> {
+    return this.json('attestation', routePath('attestation', { root: toHex(root) }), { signal });
+  }
+
+  async metrics(signal?: AbortSignal): Promise<string> {
+    return new TextDecoder().decode(await this.bytes(routePath('metrics'), signal));
+  }
+
+  private async json<T>(id: RouteId, path: string, init: RequestOptions): Promise<T> {
+    const body = await this.request(path, init);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(body));
+    } catch (cause) {
+      throw new RemoteError('bad_response', `${this.url}${path} answered with invalid JSON`, this.url, { cause });
+    }
+    const validate = responseValidator(id);
+    if (validate && !validate(parsed)) {
+      throw new RemoteError('bad_response', `${this.url}${path} answered with an unexpected body`, this.url, {
+        details: ajv.errorsText(validate.errors),
+      });
+    }
+    return parsed as T;
+  }
+
+  private bytes(path: string, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.request(path, { signal });
+  }
+
+  private async request(path: string, init: RequestOptions): Promise<Uint8Array> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    let response;
+    try {
+      response = await this.pool.request({
+        path,
+        method: init.method ?? 'GET',
+        body: init.body,
+        headers: init.headers,
+        signal,
+      });
+    } catch (cause) {
+      if (timeout.aborted && !init.signal?.aborted) {
+        throw new RemoteError('timeout', `${this.url} did not answer within ${this.timeoutMs} ms`, this.url, { cause });
+      }
+      if (init.signal?.aborted) throw cause;
+      throw new RemoteError('unreachable', `cannot reach ${this.url}: ${(cause as Error).message}`, this.url, { cause });
+    }
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await response.body.arrayBuffer());
+    } catch (cause) {
+      throw new RemoteError(timeout.aborted ? 'timeout' : 'unreachable', `${this.url} broke off its answer`, this.url, { cause });
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) return body;
+    let code = 'http_error';
+    let message = `${this.url}${path} answered HTTP ${response.statusCode}`;
+    try {
+      const error = JSON.parse(new TextDecoder().decode(body)) as { error?: unknown; message?: unknown };
+      if (typeof error.error === 'string') code = error.error;
+      if (typeof error.message === 'string') message = `${this.url}: ${error.message}`;
+    } catch {
+      // not a JSON error body; keep the generic message
+    }
+    throw new RemoteError(code, message, this.url, { status: response.statusCode });
+  }
+}

@@ -1,0 +1,22 @@
+/** A storage node as the client knows it: where it listens and the key it signs with. */
+export interface NodeEndpoint {
+  url: string;
+  /** BLS public key, 0x hex (48 bytes). */
+  publicKey: string;
+  /** Proof of possession of that key, 0x hex (96 bytes). */
+  proofOfPossession: string;
+}
+
+export type UploadProgress =
+  | { phase: 'encode'; bytes: number; totalBytes: number | undefined; segments: number }
+  | { phase: 'announce'; nodes: number; failed: number }
+  | { phase: 'disperse'; shardsSent: number; shardsTotal: number; bytesSent: number }
+  | { phase: 'certify'; signers: number; quorum: number };
+
+export type DownloadProgress = {
+  phase: 'download';
+  bytes: number;
+  totalBytes: number;
+  segments: number;
+  reconstructedSegments: number;
+};
