@@ -62,8 +62,8 @@ export class NodeClient {
     return this.json('info', routePath('info'), { signal });
   }
 
-  announce(root: Uint8Array, manifest: Uint8Array, signature: Uint8Array, signal?: AbortSignal): Promise<AnnounceResponse> {
-    const body = JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), signature: toHex(signature) });
+  announce(root: Uint8Array, manifest: Uint8Array, uploader: string, signature: Uint8Array, signal?: AbortSignal): Promise<AnnounceResponse> {
+    const body = JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), uploader, signature: toHex(signature) });
     return this.json('announce', routePath('announce', { root: toHex(root) }), {
       method: 'POST', body, headers: { 'content-type': 'application/json' }, signal,
     });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { signDigest } from '../proofs/account.ts';
+import { accountAddress, signDigest } from '../proofs/account.ts';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregateSignatures, blsVerify, blsVerifyPossession, type PossessedKey } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
@@ -143,12 +143,13 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     const manifestBytes = encodeManifest(manifest);
     const tree = manifestTree(manifest);
     const root = tree.root;
+    const uploader = accountAddress(options.uploaderKey);
     const announcement = signDigest(options.uploaderKey, announceDigest(root, manifestBytes));
 
     // Announce to every node.
     await Promise.all(clients.map(async (client, i) => {
       try {
-        await withRetries(() => client.announce(root, manifestBytes, announcement, signal), attempts, signal);
+        await withRetries(() => client.announce(root, manifestBytes, uploader, announcement, signal), attempts, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
         markFailed(i, error);

@@ -2,9 +2,11 @@ import { InvalidArgumentError } from '../proofs/errors.ts';
 
 /**
  * Placement rule: shard i of segment s lives on node (i + s) mod N, where nodes are ordered
- * as in the manifest. With n = k + m ≤ N every segment lands on n distinct nodes, and the
- * rotation by s spreads data and parity shards evenly, so every node holds within one shard
- * of the same count. Both client and nodes evaluate this; it is part of the protocol.
+ * as in the manifest. With n = k + m ≤ N every segment lands on n distinct nodes. The
+ * rotation by s spreads data and parity roles over all nodes: with N = n every node holds
+ * exactly one shard of every segment; with N > n every node holds n shards in every N
+ * consecutive segments, so counts differ by at most min(n, N − n) in a partial cycle.
+ * Both client and nodes evaluate this; it is part of the protocol.
  */
 export function nodeForShard(segment: number, shardIndex: number, nodeCount: number): number {
   return (shardIndex + segment) % nodeCount;

@@ -55,9 +55,9 @@ export const routes = {
       params: rootParam,
       body: {
         type: 'object',
-        required: ['manifest', 'signature'],
+        required: ['manifest', 'uploader', 'signature'],
         additionalProperties: false,
-        properties: { manifest: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' }, signature: hex(65) },
+        properties: { manifest: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' }, uploader: hex(20), signature: hex(65) },
       },
       response: {
         type: 'object',

@@ -114,10 +114,10 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     handler: async () => ({ publicKey: publicKeyHex, proofOfPossession, protocol: PROTOCOL_VERSION, version: deps.version ?? '0.1.0' }),
   });
 
-  app.route<{ Params: { root: string }; Body: { manifest: string; signature?: string } }>({
+  app.route<{ Params: { root: string }; Body: { manifest: string; uploader: string; signature?: string } }>({
     ...route(routes.announce),
     // The signature is checked in the handler so a missing one gets its own error code.
-    schema: { ...route(routes.announce).schema, body: { ...routes.announce.schema.body, required: ['manifest'] } },
+    schema: { ...route(routes.announce).schema, body: { ...routes.announce.schema.body, required: ['manifest', 'uploader'] } },
     handler: async (request, reply) => {
       const { root } = request.params;
       if (request.body.signature === undefined) {
@@ -135,8 +135,10 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
       if (!equalBytes(state.tree.root, state.root)) {
         throw new ApiError('root_mismatch', `manifest hashes to ${toHex(state.tree.root)}, not ${root}`);
       }
-      const uploader = recoverAddress(announceDigest(state.root, manifestBytes), fromHex(request.body.signature));
-      if (!uploader) throw new ApiError('bad_signature', 'the announcement signature does not recover to an uploader');
+      const uploader = request.body.uploader;
+      if (recoverAddress(announceDigest(state.root, manifestBytes), fromHex(request.body.signature)) !== uploader) {
+        throw new ApiError('bad_signature', `the announcement is not signed by its uploader ${uploader}`);
+      }
       if (state.nodeIndex < 0) throw new ApiError('not_in_node_set', 'this node is not in the dataset\'s node set');
       const existing = await deps.store.getMeta(root);
       if (existing && existing.uploader !== uploader) {
