@@ -71,7 +71,7 @@ export class DatasetReader {
         problems.push(`${client.url}: manifest does not hash to the root`);
       } catch (error) {
         if (options.signal?.aborted) throw error;
-        problems.push(`${client.url}: ${(error as Error).message}`);
+        problems.push((error as Error).message);
       }
     }
     await Promise.allSettled([...clients.values()].map((c) => c.close()));

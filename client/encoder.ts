@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { workerModule } from '../protocol/worker-threads.ts';
 import type { CommitResult, EncodeTask } from './encode-worker.ts';
 
 /**
@@ -13,10 +14,8 @@ export class EncoderPool {
 
   constructor(threads: number = availableParallelism()) {
     this.threads = Math.max(1, threads);
-    const file = new URL('./encode-worker.ts', import.meta.url);
     this.pool = new Piscina({
-      filename: file.href,
-      execArgv: file.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      ...workerModule(new URL('./encode-worker.ts', import.meta.url)),
       minThreads: this.threads,
       maxThreads: this.threads,
     });

@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { workerModule } from '../protocol/worker-threads.ts';
 import type { VerifyTask } from './verify-worker.ts';
 
 /**
@@ -25,11 +26,6 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-export function workerOptions(file: URL): { filename: string; execArgv: string[] } {
-  // Sources run through tsx; workers need the loader too when they load a .ts file.
-  return { filename: file.href, execArgv: file.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [] };
-}
-
 export class BatchingVerifier implements ShardVerifier {
   private readonly pool: Piscina;
   private queue: Pending[] = [];
@@ -43,7 +39,7 @@ export class BatchingVerifier implements ShardVerifier {
   constructor(private readonly options: VerifierOptions = {}) {
     const threads = options.threads ?? 1;
     this.threads = threads;
-    this.pool = new Piscina({ ...workerOptions(new URL('./verify-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
+    this.pool = new Piscina({ ...workerModule(new URL('./verify-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
     this.maxBatch = options.maxBatch ?? 32;
     this.maxDelayMs = options.maxDelayMs ?? 20;
   }

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Devnet, SHERD_BIN } from '../../client/devnet.ts';
+
+interface Run { code: number; stdout: string; stdoutBytes: Buffer; stderr: string }
+
+function sherd(args: string[], timeout = 120_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [SHERD_BIN, ...args], { timeout, maxBuffer: 64 << 20, encoding: 'buffer' }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8') });
+    });
+  });
+}
+
+let dir: string;
+let devnet: Devnet;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sherd-cli-test-'));
+  devnet = await Devnet.start({ nodes: 4, dir: join(dir, 'devnet') });
+});
+
+afterAll(async () => {
+  await devnet?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sherd CLI', () => {
+  it('uploads and downloads a file through the devnet file, with --json', async () => {
+    const input = join(dir, 'input.bin');
+    const bytes = randomBytes(900_000);
+    await writeFile(input, bytes);
+    const up = await sherd(['upload', input, '--devnet', devnet.path, '--json']);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const result = JSON.parse(up.stdout) as Record<string, unknown>;
+    expect(result).toMatchObject({ bytes: 900_000, k: 2, m: 2, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
+    const saved = JSON.parse(await readFile(result.certificateFile as string, 'utf8')) as Record<string, unknown>;
+    expect(saved.datasetRoot).toBe(result.datasetRoot);
+
+    const output = join(dir, 'output.bin');
+    const down = await sherd(['download', result.datasetRoot as string, output, '--devnet', devnet.path, '--json']);
+    expect(down.stderr).toBe('');
+    expect(down.code).toBe(0);
+    expect(JSON.parse(down.stdout)).toMatchObject({ bytes: 900_000, out: output });
+    expect(createHash('sha256').update(await readFile(output)).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+
+    const ranged = await sherd(['download', result.datasetRoot as string, '-', '--devnet', devnet.path, '--range', '1000-1010']);
+    expect(ranged.stderr).toBe('');
+    expect(ranged.code).toBe(0);
+    expect(Buffer.compare(ranged.stdoutBytes, bytes.subarray(1000, 1010))).toBe(0);
+  });
+
+  it('answers bad usage with one line and exit status 2', async () => {
+    const bad = await sherd(['download', '0x1234', 'out.bin']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('sherd: ROOT must be 0x followed by 64 hex digits, got 0x1234\n');
+    const unknown = await sherd(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('sherd: unknown command frobnicate; see sherd --help\n');
+  });
+
+  it('answers failures with one line and exit status 1', async () => {
+    const missing = join(dir, 'nope.json');
+    const noDevnet = await sherd(['upload', join(dir, 'input.bin'), '--devnet', missing]);
+    expect(noDevnet.code).toBe(1);
+    expect(noDevnet.stderr).toBe(`sherd: no devnet file at ${missing}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE\n`);
+    const unknownRoot = await sherd(['download', `0x${'00'.repeat(32)}`, join(dir, 'x.bin'), '--devnet', devnet.path]);
+    expect(unknownRoot.code).toBe(1);
+    expect(unknownRoot.stderr.split('\n')).toHaveLength(2);
+    expect(unknownRoot.stderr).toMatch(/^sherd: no node returned a manifest for 0x0{64} \(http:\/\/127.0.0.1:\d+: dataset 0x0{64} is not known to this node; /);
+  });
+
+  it('runs the demo end to end and reports in JSON', async () => {
+    const run = await sherd(['demo', '--nodes', '4', '--size', '1MiB', '--json'], 300_000);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ bytes: 1_048_576, k: 2, m: 2, nodes: 4, signers: 4, nodesStopped: 2, readBackEqual: true });
+    for (const key of ['datasetRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds']) expect(report).toHaveProperty(key);
+    expect(report.inputSha256).toBe(report.outputSha256);
+  });
+});

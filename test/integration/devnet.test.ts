@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fromHex } from '../../proofs/bytes.ts';
+import { sha256 } from '../../proofs/hash.ts';
+import { certificateProblem } from '../../protocol/certificate.ts';
+import { shardsOnNode } from '../../protocol/placement.ts';
+import { Devnet } from '../../client/devnet.ts';
+import { DatasetReader, download } from '../../client/download.ts';
+import { EncoderPool } from '../../client/encoder.ts';
+import { NodeClient } from '../../client/node-client.ts';
+import { upload, type UploadResult } from '../../client/upload.ts';
+import { ShardStore } from '../../storage-node/store.ts';
+
+/** Six real node processes on loopback; k = 3, m = 3, so any three may fail. */
+let dir: string;
+let devnet: Devnet;
+let encoder: EncoderPool;
+let data: Uint8Array;
+let uploaded: UploadResult;
+
+async function readAll(stream: Readable): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+const keysOf = (d: Devnet) => d.file.nodes.map((n) => ({ publicKey: fromHex(n.publicKey, 48), proofOfPossession: fromHex(n.proofOfPossession, 96) }));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sherd-devnet-test-'));
+  devnet = await Devnet.start({ nodes: 6, dir });
+  encoder = new EncoderPool(2);
+  data = new Uint8Array(randomBytes(3 * 1024 * 1024 + 12_345));
+  // A stream source: upload must spool it to read it twice.
+  const source = Readable.from((function* () {
+    for (let i = 0; i < data.length; i += 65_536) yield data.subarray(i, i + 65_536);
+  })());
+  uploaded = await upload(source, { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder, tmpDir: dir });
+});
+
+afterAll(async () => {
+  await encoder?.close();
+  await devnet?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a devnet of real storage-node processes', () => {
+  it('stores a streamed dataset and certifies it with every node signing', () => {
+    expect(uploaded).toMatchObject({ size: data.length, k: 3, m: 3, nodes: 6, quorum: 4, failedNodes: [] });
+    expect(uploaded.segments).toBe(Math.ceil(data.length / (3 * 126_976)));
+    expect(uploaded.shards).toBe(uploaded.segments * 6);
+    expect(uploaded.signers).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(certificateProblem(uploaded.certificate, keysOf(devnet))).toBeUndefined();
+  });
+
+  it('reads back the same bytes, whole and by byte range', async () => {
+    const whole = await readAll(download(uploaded.datasetRoot, { nodes: devnet.endpoints }));
+    expect(Buffer.compare(whole, data)).toBe(0);
+    const start = 380_000;
+    const end = 1_500_001;
+    const range = await readAll(download(uploaded.datasetRoot, { nodes: devnet.endpoints, start, end }));
+    expect(Buffer.compare(range, data.subarray(start, end))).toBe(0);
+  });
+
+  it('reads back with a third of the nodes killed, rebuilding from parity', async () => {
+    await devnet.stopNode(1, { kill: true });
+    await devnet.stopNode(4, { kill: true });
+    try {
+      const reader = await DatasetReader.open(uploaded.datasetRoot, { nodes: devnet.endpoints });
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of reader.read()) chunks.push(chunk);
+      await reader.close();
+      expect(Buffer.compare(Buffer.concat(chunks), data)).toBe(0);
+      // Nodes 1 and 4 hold a data shard of most segments, so most need parity.
+      expect(reader.reconstructedSegments).toBeGreaterThan(uploaded.segments / 2);
+    } finally {
+      await devnet.startNode(1);
+      await devnet.startNode(4);
+    }
+  });
+
+  it('detects a node that serves corrupted bytes and routes around it', async () => {
+    const victim = 2;
+    await devnet.stopNode(victim);
+    const store = await ShardStore.open(devnet.file.nodes[victim]!.dataDir);
+    const root = uploaded.datasetRoot;
+    const held = [...shardsOnNode(victim, uploaded.segments, 6, 6)];
+    for (const [s, i] of held) {
+      const blob = (await store.getShard(root, s, i))!.slice();
+      blob[1000]! ^= 0xff; // bit rot on disk
+      await store.putShard(root, s, i, blob);
+    }
+    await store.close();
+    await devnet.startNode(victim);
+
+    // The node really does serve bad bytes now.
+    const client = new NodeClient(devnet.endpoints[victim]!.url);
+    const [s0, i0] = held[0]!;
+    const served = await client.getShard(fromHex(root, 32), s0, i0);
+    await client.close();
+    expect(Buffer.compare(sha256(served), uploaded.manifest.shards[s0 * 6 + i0]!.hash)).not.toBe(0);
+
+    const reader = await DatasetReader.open(root, { nodes: devnet.endpoints });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of reader.read()) chunks.push(chunk);
+    await reader.close();
+    expect(Buffer.compare(Buffer.concat(chunks), data)).toBe(0);
+    expect(reader.reconstructedSegments).toBeGreaterThan(0);
+  });
+
+  it('keeps every shard across a restart of every node', async () => {
+    for (let i = 0; i < 6; i++) await devnet.restartNode(i);
+    for (let i = 0; i < 6; i++) {
+      const client = new NodeClient(devnet.endpoints[i]!.url);
+      const status = await client.datasetStatus(fromHex(uploaded.datasetRoot, 32));
+      await client.close();
+      expect(status.storedShards).toBe(status.assignedShards);
+      expect(status.assignedShards).toBe(uploaded.segments);
+    }
+    const whole = await readAll(download(uploaded.datasetRoot, { nodes: devnet.endpoints }));
+    expect(Buffer.compare(whole, data)).toBe(0);
+  });
+
+  it('uploads around a dead node and still reaches quorum', async () => {
+    await devnet.stopNode(5, { kill: true });
+    try {
+      const small = new Uint8Array(randomBytes(700_000));
+      const result = await upload(small, { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder, attempts: 2 });
+      expect(result.failedNodes.map((f) => f.index)).toEqual([5]);
+      expect(result.signers).toEqual([0, 1, 2, 3, 4]);
+      expect(certificateProblem(result.certificate, keysOf(devnet))).toBeUndefined();
+      const back = await readAll(download(result.datasetRoot, { nodes: devnet.endpoints }));
+      expect(Buffer.compare(back, small)).toBe(0);
+    } finally {
+      await devnet.startNode(5);
+    }
+  });
+
+  it('fails below quorum with a typed error that names the nodes', async () => {
+    await Promise.all([3, 4, 5].map((i) => devnet.stopNode(i, { kill: true })));
+    try {
+      const err = await upload(new Uint8Array(randomBytes(10_000)), {
+        nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder, attempts: 1,
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'UploadError', code: 'below_quorum', message: 'only 3 nodes can sign, the certificate needs 4' });
+      expect((err as { details: string }).details).toContain(devnet.endpoints[3]!.url);
+    } finally {
+      for (const i of [3, 4, 5]) await devnet.startNode(i);
+    }
+  });
+});
