@@ -37,8 +37,10 @@ interface DatasetState {
   /** This node's position in the manifest's node set. */
   nodeIndex: number;
   assignedShards: number;
-  complete: boolean;
 }
+
+/** Parsed manifests and trees kept in memory; older ones are parsed again from LevelDB on demand. */
+const MAX_CACHED_DATASETS = 64;
 
 /**
  * Builds the node's fastify app from the shared route table. Dependencies come in, nothing
@@ -50,6 +52,11 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   const publicKeyHex = toHex(publicKey);
   const proofOfPossession = toHex(blsProvePossession(deps.blsSecretKey));
   const datasets = new Map<string, DatasetState>();
+  const remember = (rootHex: string, state: DatasetState) => {
+    datasets.delete(rootHex);
+    datasets.set(rootHex, state);
+    if (datasets.size > MAX_CACHED_DATASETS) datasets.delete(datasets.keys().next().value!);
+  };
 
   const app = Fastify({
     logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
@@ -75,7 +82,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     const bytes = await deps.store.getManifest(rootHex);
     if (!bytes) throw new ApiError('unknown_dataset', `dataset ${rootHex} was not announced to this node`);
     const state = await datasetState(fromHex(rootHex, 32), decodeManifest(bytes));
-    datasets.set(rootHex, state);
+    remember(rootHex, state);
     return state;
   }
 
@@ -83,7 +90,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     const nodeIndex = manifest.nodes.findIndex((key) => equalBytes(key, publicKey));
     let assignedShards = 0;
     for (const _ of shardsOnNode(nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length)) assignedShards++;
-    return { root, manifest, tree: manifestTree(manifest), nodeIndex, assignedShards, complete: false };
+    return { root, manifest, tree: manifestTree(manifest), nodeIndex, assignedShards };
   }
 
   function shardAddress(state: DatasetState, segment: number, index: number): void {
@@ -148,7 +155,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
         await deps.store.putDataset(root, manifestBytes, { uploader, announcedAt: new Date().toISOString() });
         metrics.inc('sherd_datasets_announced_total');
       }
-      datasets.set(root, state);
+      remember(root, state);
       void reply.status(existing ? 200 : 201);
       return { root, uploader, assignedShards: state.assignedShards, created: !existing };
     },
@@ -250,7 +257,6 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
         await deps.store.putAttestation(root, signature);
         metrics.inc('sherd_attestations_signed_total');
       }
-      state.complete = true;
       return { root, publicKey: publicKeyHex, signature: toHex(signature), chainId: deps.chainId.toString(), registry: deps.registry };
     },
   });
