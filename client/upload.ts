@@ -105,12 +105,12 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     if (!failed.has(index)) failed.set(index, { index, url: nodes[index]!.url, error: (error as Error).message ?? String(error) });
   };
   let spoolDir: string | undefined;
+  let spool: ReturnType<typeof createWriteStream> | undefined;
 
   try {
     // Pass 1: code and commit.
     const totalBytes = await sourceSize(source);
     let reread: UploadSource = source;
-    let spool: ReturnType<typeof createWriteStream> | undefined;
     if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
       spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
       reread = join(spoolDir, 'input');
@@ -248,6 +248,7 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
     if (!options.encoder) await encoder.close();
+    spool?.destroy();
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   }
 }

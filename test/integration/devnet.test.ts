@@ -140,6 +140,11 @@ describe('a devnet of real storage-node processes', () => {
     }
   });
 
+  it('refuses an empty dataset with a typed error', async () => {
+    const err = await upload(new Uint8Array(0), { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'UploadError', code: 'empty_dataset', message: 'the dataset is empty; there is nothing to store' });
+  });
+
   it('fails below quorum with a typed error that names the nodes', async () => {
     await Promise.all([3, 4, 5].map((i) => devnet.stopNode(i, { kill: true })));
     try {
