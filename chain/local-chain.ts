@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { JsonRpcProvider, type JsonRpcSigner } from 'ethers';
+import { SherdError } from '../proofs/errors.ts';
+
+/**
+ * A local Prague EVM chain: hardhat's in-process network behind its JSON-RPC server on
+ * 127.0.0.1, so other processes (storage nodes) can reach it by URL. `sherd devnet`, the demo
+ * and the tests use it; nothing outside the project is installed or started.
+ */
+export const HARDHAT_CONFIG = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url));
+
+export interface LocalChain {
+  url: string;
+  chainId: bigint;
+  provider: JsonRpcProvider;
+  /** Hardhat's first development account, unlocked and rich: funds the local deployment. */
+  funder(): Promise<JsonRpcSigner>;
+  close(): Promise<void>;
+}
+
+interface HardhatServer {
+  listen(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export class ChainError extends SherdError {
+  override name = 'ChainError';
+}
+
+export async function startLocalChain(options: { port?: number } = {}): Promise<LocalChain> {
+  process.env.HARDHAT_CONFIG = HARDHAT_CONFIG;
+  process.env.HARDHAT_DISABLE_TELEMETRY_PROMPT = 'true';
+  const require = createRequire(import.meta.url);
+  const hre = require('hardhat') as { network: { provider: unknown } };
+  const { JsonRpcServer } = require('hardhat/internal/hardhat-network/jsonrpc/server') as {
+    JsonRpcServer: new (config: { hostname: string; port: number; provider: unknown }) => HardhatServer;
+  };
+  const server = new JsonRpcServer({ hostname: '127.0.0.1', port: options.port ?? 0, provider: hre.network.provider });
+  const { port } = await server.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  const chainId = (await provider.getNetwork()).chainId;
+  return {
+    url,
+    chainId,
+    provider,
+    funder: () => provider.getSigner(0),
+    async close() {
+      provider.destroy();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { ContractFactory, Wallet } from 'ethers';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { startLocalChain } from './chain/local-chain.ts';
+import { loadArtifacts } from './chain/compile.ts';
+const t0 = performance.now();
+const chain = await startLocalChain();
+console.log('chain up', chain.url, chain.chainId, (performance.now() - t0).toFixed(0), 'ms');
+const art = (await loadArtifacts()).BLSHarness!;
+const wallet = await chain.funder();
+const harness = await (await new ContractFactory(art.abi as never, art.bytecode, wallet).deploy()).waitForDeployment();
+const msg = new Uint8Array(32).fill(5);
+const dst = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+const onchain: string = await harness.getFunction('hashToG2')(msg, dst);
+const p = bls12_381.G2.hashToCurve(msg, { DST: dst }).toAffine();
+const h = (x: bigint) => x.toString(16).padStart(128, '0');
+const noble = '0x' + h(p.x.c0) + h(p.x.c1) + h(p.y.c0) + h(p.y.c1);
+console.log('hashToG2 equal', onchain === noble);
+await chain.close();
