@@ -95,7 +95,7 @@ export class Registry {
     try {
       const contract = await factory.deploy(parameters.minStake, parameters.exitDelay, parameters.feePerByte);
       await contract.waitForDeployment();
-      return new Registry(contract as unknown as Contract, await contract.getAddress());
+      return new Registry(contract as unknown as Contract, (await contract.getAddress()).toLowerCase());
     } catch (error) {
       throw decodeChainError(error, 'deploying SherdRegistry');
     }

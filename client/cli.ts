@@ -11,9 +11,15 @@ import { writeNodeKey } from '../protocol/keyfile.ts';
 import { startNode } from '../storage-node/node.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from './devnet.ts';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
+import { readNodeKey } from '../protocol/keyfile.ts';
+import { blsProvePossession, blsPublicKey } from '../proofs/bls.ts';
+import { readFile } from 'node:fs/promises';
+import { connectChain, uploadChainFor, type ChainContext } from './chain-context.ts';
 import { DatasetReader } from './download.ts';
 import { formatBytes, parseBytes, ProgressBar } from './progress.ts';
-import { upload } from './upload.ts';
+import { datasetNodesFromChain, nodesFromChain, upload } from './upload.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -24,16 +30,23 @@ usage:
       start a devnet, upload, kill m nodes, download, compare (the main job)
   sherd devnet [--nodes 8] [--dir ${DEFAULT_DEVNET_DIR}]
       run N storage-node processes on 127.0.0.1 until Ctrl-C; writes DIR/devnet.json
-  sherd upload FILE [--devnet F] [--k K] [--m M] [--workers W] [--json]
-      erasure-code FILE, disperse it, aggregate the nodes' signatures into a certificate
-  sherd download ROOT OUT [--devnet F] [--range START-END] [--json]
+  sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--workers W] [--json]
+      register FILE on chain, erasure-code and disperse it, certify it on chain
+  sherd download ROOT OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
       read a dataset back (OUT may be - for stdout), routing around failed nodes
+  sherd status ROOT [--devnet F | --rpc URL --registry ADDR] [--json]
+      the dataset's state on chain: registered, certified, signers, size, k, m
+  sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte WEI] [--json]
+      deploy the registry on any chain with the Prague precompiles
   sherd node start --port P --data-dir D --key K [--host 127.0.0.1] [--verify-threads 1] [--log-level warn] [--json]
       run one storage node
   sherd node keygen --out K
       write a fresh BLS node key file
+  sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL [--stake WEI]
+      stake and register a node's BLS key (with its proof of possession) on chain
 
-  --devnet defaults to ${DEFAULT_DEVNET_FILE}. Progress goes to stderr on a terminal;
+  --devnet defaults to ${DEFAULT_DEVNET_FILE}; --rpc/--registry override it. --account-key FILE
+  holds a 0x secp256k1 private key (the devnet's uploader key by default). Progress goes to stderr on a terminal;
   --json prints one JSON object on stdout. Exit status is non-zero on any failure.`;
 
 class UsageError extends SherdError {
@@ -59,6 +72,94 @@ function integer(name: string, value: string | undefined, fallback?: number): nu
 
 function print(json: boolean, object: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(object, null, 2)}\n` : `${human}\n`);
+}
+
+const chainOptions = { devnet: { type: 'string' }, rpc: { type: 'string' }, registry: { type: 'string' }, 'account-key': { type: 'string' } } as const;
+
+interface ChainArgs { devnet?: string; rpc?: string; registry?: string; 'account-key'?: string }
+
+/** The chain to talk to: --rpc/--registry if given, else the devnet file's. */
+async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; accountKey: string | undefined; devnetPath: string | undefined }> {
+  if (values.rpc || values.registry) {
+    if (!values.rpc || !values.registry) throw new UsageError('--rpc and --registry go together');
+    return { context: await connectChain(values.rpc, values.registry), accountKey: await accountKeyFrom(values['account-key']), devnetPath: undefined };
+  }
+  const devnetPath = values.devnet ?? DEFAULT_DEVNET_FILE;
+  const devnet = await readDevnetFile(devnetPath);
+  return {
+    context: await connectChain(devnet.rpc, devnet.registry),
+    accountKey: (await accountKeyFrom(values['account-key'])) ?? devnet.uploaderKey,
+    devnetPath,
+  };
+}
+
+async function accountKeyFrom(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  const text = (await readFile(path, 'utf8')).trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`${path} must hold a 0x-prefixed 32-byte hex private key`);
+  return text;
+}
+
+function rootArg(root: string | undefined): Uint8Array {
+  if (!root || !/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError(`ROOT must be 0x followed by 64 hex digits, got ${root ?? 'nothing'}`);
+  return fromHex(root, 32);
+}
+
+async function cmdStatus(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...chainOptions, json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('usage: sherd status ROOT');
+  const root = rootArg(positionals[0]);
+  const { context } = await chainFrom(values);
+  try {
+    const d = await context.registry.dataset(root);
+    const status = {
+      datasetRoot: positionals[0]!.toLowerCase(), registered: d.registered, certified: d.certified, signers: d.signers,
+      size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet, owner: d.owner, feeWei: d.fee.toString(), registry: context.registry.address,
+      chainId: context.chainId.toString(),
+    };
+    print(values.json === true, status, !d.registered
+      ? `dataset ${status.datasetRoot} is not registered on chain ${status.chainId} (registry ${status.registry})`
+      : [
+        `dataset ${status.datasetRoot}`,
+        `  registered  yes, by ${d.owner}, fee ${d.fee} wei`,
+        `  certified   ${d.certified ? `yes, ${d.signers} signers` : 'no'}`,
+        `  size        ${formatBytes(d.size)} (${d.size} bytes), k=${d.k}, m=${d.m}, node set ${d.nodeSet}`,
+      ].join('\n'));
+    return 0;
+  } finally {
+    context.close();
+  }
+}
+
+async function cmdChain(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'deploy') throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
+  const { values } = parse(rest, {
+    rpc: { type: 'string' }, 'account-key': { type: 'string' }, 'min-stake': { type: 'string' }, 'exit-delay': { type: 'string' },
+    'fee-per-byte': { type: 'string' }, json: { type: 'boolean' },
+  });
+  if (!values.rpc || !values['account-key']) throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
+  const key = (await accountKeyFrom(values['account-key']))!;
+  const provider = new JsonRpcProvider(values.rpc, undefined, { staticNetwork: true });
+  try {
+    const big = (name: string, value: string | undefined, fallback: bigint) => {
+      if (value === undefined) return fallback;
+      if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${value}`);
+      return BigInt(value);
+    };
+    const parameters = {
+      minStake: big('min-stake', values['min-stake'], DEFAULT_REGISTRY_PARAMETERS.minStake),
+      exitDelay: big('exit-delay', values['exit-delay'], DEFAULT_REGISTRY_PARAMETERS.exitDelay),
+      feePerByte: big('fee-per-byte', values['fee-per-byte'], DEFAULT_REGISTRY_PARAMETERS.feePerByte),
+    };
+    const registry = await Registry.deploy(new Wallet(key, provider), parameters);
+    const chainId = (await provider.getNetwork()).chainId.toString();
+    print(values.json === true, { registry: registry.address, chainId, ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
+      `SherdRegistry deployed at ${registry.address} on chain ${chainId}`);
+    return 0;
+  } finally {
+    provider.destroy();
+  }
 }
 
 async function cmdDemo(args: string[]): Promise<number> {
@@ -90,7 +191,8 @@ async function cmdDemo(args: string[]): Promise<number> {
     `Sherd demo: ${report.readBackEqual ? 'OK' : 'FAILED'}`,
     `  dataset      ${formatBytes(report.bytes)}, root ${report.datasetRoot}`,
     `  code         k=${report.k} data + m=${report.m} parity per segment; ${report.segments} segments, ${report.shards} shards`,
-    `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}), aggregate BLS signature verified`,
+    `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}); verified on chain by SherdRegistry ${report.registry}`,
+    `               certify tx ${report.certifiedTx}: ${report.certifyGas} gas`,
     `  upload       ${report.uploadSeconds} s (${report.uploadMiBps} MiB/s)`,
     `  failure      killed ${report.nodesStopped} of ${report.nodes} nodes (${report.stoppedNodes.join(', ')})`,
     `  download     ${report.downloadSeconds} s (${report.downloadMiBps} MiB/s), ${report.reconstructedSegments} segments rebuilt from parity`,
@@ -116,57 +218,68 @@ async function cmdDevnet(args: string[]): Promise<number> {
 
 async function cmdUpload(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    devnet: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
+    ...chainOptions, k: { type: 'string' }, m: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('usage: sherd upload FILE');
-  const devnetPath = values.devnet ?? DEFAULT_DEVNET_FILE;
-  const devnet = await readDevnetFile(devnetPath);
+  const { context, accountKey, devnetPath } = await chainFrom(values);
+  if (!accountKey) throw new UsageError('an upload pays on chain: pass --account-key FILE');
   const bar = new ProgressBar();
   const started = performance.now();
-  const result = await upload(positionals[0]!, {
-    nodes: devnet.nodes,
-    uploaderKey: fromHex(devnet.uploaderKey, 32),
-    k: integer('k', values.k),
-    m: integer('m', values.m),
-    workers: integer('workers', values.workers),
-    chainId: BigInt(devnet.chainId),
-    registry: devnet.registry,
-    onProgress: (e) => {
-      if (e.phase === 'encode') bar.update('encode', e.bytes, e.totalBytes);
-      if (e.phase === 'disperse') bar.update('disperse', e.shardsSent, e.shardsTotal, 'count');
-    },
-  });
-  bar.done();
-  const certificateFile = join(dirname(devnetPath), 'certificates', `${result.datasetRoot}.json`);
-  await mkdir(dirname(certificateFile), { recursive: true });
-  const certificate = certificateToJson(result.certificate);
-  await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
-  const seconds = Math.round((performance.now() - started) / 10) / 100;
-  print(values.json === true, {
-    datasetRoot: result.datasetRoot, bytes: result.size, k: result.k, m: result.m, segments: result.segments,
-    shards: result.shards, nodes: result.nodes, signers: result.signers.length, quorum: result.quorum,
-    failedNodes: result.failedNodes, seconds, certificateFile, certificate,
-  }, [
-    `dataset root ${result.datasetRoot}`,
-    `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) on ${result.nodes} nodes in ${seconds} s`,
-    `certificate: ${result.signers.length} of ${result.nodes} nodes signed (quorum ${result.quorum}); saved to ${certificateFile}`,
-    ...result.failedNodes.map((f) => `warning: node ${f.index} (${f.url}) was routed around: ${f.error}`),
-  ].join('\n'));
-  return 0;
+  try {
+    const result = await upload(positionals[0]!, {
+      nodes: await nodesFromChain(context.registry),
+      chain: uploadChainFor(context, accountKey),
+      uploaderKey: fromHex(accountKey, 32),
+      k: integer('k', values.k),
+      m: integer('m', values.m),
+      workers: integer('workers', values.workers),
+      onProgress: (e) => {
+        if (e.phase === 'encode') bar.update('encode', e.bytes, e.totalBytes);
+        if (e.phase === 'disperse') bar.update('disperse', e.shardsSent, e.shardsTotal, 'count');
+      },
+    });
+    bar.done();
+    const certificateFile = join(devnetPath ? dirname(devnetPath) : '.sherd', 'certificates', `${result.datasetRoot}.json`);
+    await mkdir(dirname(certificateFile), { recursive: true });
+    const certificate = certificateToJson(result.certificate);
+    await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
+    const seconds = Math.round((performance.now() - started) / 10) / 100;
+    print(values.json === true, {
+      datasetRoot: result.datasetRoot, bytes: result.size, k: result.k, m: result.m, segments: result.segments,
+      shards: result.shards, nodes: result.nodes, signers: result.signers.length, quorum: result.quorum,
+      failedNodes: result.failedNodes, seconds, registerTx: result.chain?.registerTx ?? null,
+      certifiedTx: result.chain?.certifiedTx, certifyGas: result.chain?.certifyGas, certificateFile, certificate,
+    }, [
+      `dataset root ${result.datasetRoot}`,
+      `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) on ${result.nodes} nodes in ${seconds} s`,
+      `certified on chain: ${result.signers.length} of ${result.nodes} nodes signed (quorum ${result.quorum}); tx ${result.chain?.certifiedTx}, ${result.chain?.certifyGas} gas`,
+      `certificate saved to ${certificateFile}`,
+      ...result.failedNodes.map((f) => `warning: node ${f.index} (${f.url}) was routed around: ${f.error}`),
+    ].join('\n'));
+    return 0;
+  } finally {
+    context.close();
+  }
 }
 
 async function cmdDownload(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { devnet: { type: 'string' }, range: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, { ...chainOptions, range: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length !== 2) throw new UsageError('usage: sherd download ROOT OUT');
   const [root, out] = positionals as [string, string];
-  if (!/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError(`ROOT must be 0x followed by 64 hex digits, got ${root}`);
-  const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
+  const rootBytes = rootArg(root);
+  const { context } = await chainFrom(values);
   const bar = new ProgressBar();
   const started = performance.now();
-  const reader = await DatasetReader.open(root, {
-    nodes: devnet.nodes,
-    onProgress: (e) => bar.update('download', e.bytes, e.totalBytes),
-  });
+  let reader: DatasetReader;
+  try {
+    reader = await DatasetReader.open(rootBytes, {
+      nodes: await datasetNodesFromChain(context.registry, rootBytes),
+      registry: context.registry,
+      onProgress: (e) => bar.update('download', e.bytes, e.totalBytes),
+    });
+  } finally {
+    context.close();
+  }
   let start = 0;
   let end = reader.size;
   if (values.range) {
@@ -202,10 +315,32 @@ async function cmdNode(args: string[]): Promise<number> {
     process.stdout.write(`wrote ${values.out}\n`);
     return 0;
   }
-  if (sub !== 'start') throw new UsageError('usage: sherd node start ... | sherd node keygen --out FILE');
+  if (sub === 'register') {
+    const { values } = parse(rest, {
+      rpc: { type: 'string' }, registry: { type: 'string' }, key: { type: 'string' }, 'account-key': { type: 'string' },
+      endpoint: { type: 'string' }, stake: { type: 'string' }, json: { type: 'boolean' },
+    });
+    if (!values.rpc || !values.registry || !values.key || !values['account-key'] || !values.endpoint) {
+      throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
+    }
+    const context = await connectChain(values.rpc, values.registry);
+    try {
+      const secretKey = await readNodeKey(values.key);
+      const operator = new Wallet((await accountKeyFrom(values['account-key']))!, context.provider);
+      const stake = values.stake ? BigInt(values.stake) : (await context.registry.parameters()).minStake;
+      const receipt = await context.registry.connect(operator).registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake);
+      print(values.json === true, { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },
+        `registered node ${values.endpoint} (operator ${operator.address}); tx ${receipt.hash}, ${receipt.gasUsed} gas`);
+      return 0;
+    } finally {
+      context.close();
+    }
+  }
+  if (sub !== 'start') throw new UsageError('usage: sherd node start ... | sherd node keygen --out FILE | sherd node register ...');
   const { values } = parse(rest, {
     port: { type: 'string' }, 'data-dir': { type: 'string' }, key: { type: 'string' }, host: { type: 'string' },
     'verify-threads': { type: 'string' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
+    rpc: { type: 'string' }, registry: { type: 'string' },
   });
   if (values.port === undefined || !values['data-dir'] || !values.key) {
     throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
@@ -217,6 +352,8 @@ async function cmdNode(args: string[]): Promise<number> {
     keyFile: values.key,
     verifyThreads: integer('verify-threads', values['verify-threads']),
     logLevel: values['log-level'],
+    rpc: values.rpc,
+    registry: values.registry,
   });
   // One line either way: supervisors (devnet) wait for it.
   process.stdout.write(values.json ? `${JSON.stringify({ event: 'listening', url: node.url })}\n` : `sherd node listening on ${node.url}\n`);
@@ -235,6 +372,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'devnet': return cmdDevnet(args);
     case 'upload': return cmdUpload(args);
     case 'download': return cmdDownload(args);
+    case 'status': return cmdStatus(args);
+    case 'chain': return cmdChain(args);
     case 'node': return cmdNode(args);
     case '--version': case '-v': process.stdout.write(`${VERSION}\n`); return 0;
     case undefined: case '--help': case '-h': case 'help': process.stdout.write(`${HELP}\n`); return command === undefined ? 2 : 0;

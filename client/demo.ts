@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { fromHex } from '../proofs/bytes.ts';
-import { certificateProblem } from '../protocol/certificate.ts';
 import { Devnet } from './devnet.ts';
 import { download } from './download.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { upload } from './upload.ts';
+import { nodesFromChain, upload } from './upload.ts';
 import type { DownloadProgress, UploadProgress } from './types.ts';
 
 export interface DemoOptions {
@@ -38,6 +37,10 @@ export interface DemoReport {
   signers: number;
   quorum: number;
   certificateVerified: boolean;
+  certifiedOnChain: boolean;
+  certifiedTx: string;
+  certifyGas: number;
+  registry: string;
   nodesStopped: number;
   stoppedNodes: number[];
   reconstructedSegments: number;
@@ -76,8 +79,8 @@ async function hashFile(path: string): Promise<string> {
 }
 
 /**
- * The main job, end to end on real processes: a devnet of node processes, a dataset, an
- * upload with a verified aggregate certificate, then as many nodes killed as the code
+ * The main job, end to end on real processes: a devnet (local chain + node processes), a
+ * dataset registered and certified on chain, then as many nodes killed as the code
  * tolerates (m of n), and a download that must reproduce the input byte for byte.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
@@ -105,16 +108,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     step('uploading: erasure-coding, committing, dispersing, certifying');
     const uploadStarted = performance.now();
     const result = await upload(input, {
-      nodes: devnet.endpoints,
+      nodes: await nodesFromChain(devnet.registry),
+      chain: devnet.uploadChain(),
       uploaderKey: devnet.uploaderKey,
       workers: options.workers,
       onProgress: options.onUploadProgress,
     });
     const uploadSeconds = (performance.now() - uploadStarted) / 1000;
-    const problem = certificateProblem(result.certificate, devnet.file.nodes.map((n) => ({
-      publicKey: fromHex(n.publicKey, 48), proofOfPossession: fromHex(n.proofOfPossession, 96),
-    })), result.quorum);
-    if (problem) throw new DemoError('demo_failed', `certificate does not verify: ${problem}`);
+    // The contract verified the aggregate signature; read the outcome back from the chain.
+    const onChain = await devnet.registry.dataset(fromHex(result.datasetRoot, 32));
+    if (!onChain.certified) throw new DemoError('demo_failed', 'the dataset is not certified on chain after the upload');
+    step(`certified on chain: ${onChain.signers} signers, ${result.chain!.certifyGas} gas (tx ${result.chain!.certifiedTx})`);
 
     // Kill m nodes spread over the ring: every segment loses exactly m of its n shards.
     const stride = nodeCount / result.m;
@@ -130,6 +134,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await pipeline(
       download(result.datasetRoot, {
         nodes: devnet.endpoints,
+        registry: devnet.registry,
         onProgress: (event) => {
           reconstructedSegments = event.reconstructedSegments;
           options.onDownloadProgress?.(event);
@@ -152,6 +157,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       signers: result.signers.length,
       quorum: result.quorum,
       certificateVerified: true,
+      certifiedOnChain: onChain.certified,
+      certifiedTx: result.chain!.certifiedTx,
+      certifyGas: result.chain!.certifyGas,
+      registry: devnet.registry.address,
       nodesStopped: stoppedNodes.length,
       stoppedNodes,
       reconstructedSegments,

@@ -5,29 +5,38 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { NonceManager, Wallet } from 'ethers';
+import { startLocalChain, type LocalChain } from '../chain/local-chain.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import { readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
 import type { NodeEndpoint } from './types.ts';
+import type { UploadChain } from './upload.ts';
 
 export const SHERD_BIN = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
 export const DEFAULT_DEVNET_DIR = '.sherd/devnet';
 export const DEFAULT_DEVNET_FILE = join(DEFAULT_DEVNET_DIR, 'devnet.json');
 
 export interface DevnetNodeEntry extends NodeEndpoint {
+  proofOfPossession: string;
   index: number;
   port: number;
   dataDir: string;
   keyFile: string;
   logFile: string;
+  /** The node's id in the on-chain registry. */
+  chainId: number;
+  operator: string;
 }
 
 /** The devnet file: what the other commands read to find nodes and the uploader key. */
 export interface DevnetFile {
   version: 1;
+  /** JSON-RPC URL of the devnet's chain (served by the `sherd devnet` process). */
+  rpc: string;
   chainId: string;
   registry: string;
   uploaderKey: string;
@@ -46,7 +55,7 @@ export async function readDevnetFile(path: string): Promise<DevnetFile> {
   } catch (cause) {
     throw new DevnetError('devnet_missing', `no devnet file at ${path}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE`, { cause });
   }
-  if (json.version !== 1 || !Array.isArray(json.nodes) || typeof json.uploaderKey !== 'string') {
+  if (json.version !== 1 || !Array.isArray(json.nodes) || typeof json.uploaderKey !== 'string' || typeof json.rpc !== 'string') {
     throw new DevnetError('devnet_invalid', `${path} is not a Sherd devnet file`);
   }
   return json as DevnetFile;
@@ -78,13 +87,21 @@ process.once('exit', () => {
 });
 
 /**
- * A local network of real storage-node processes on 127.0.0.1, each with its own key,
- * LevelDB directory and log file. Used by `sherd devnet`, `sherd demo` and integration tests.
+ * A local network on 127.0.0.1: a Prague EVM chain served from this process with the
+ * registry deployed, and real storage-node processes, each with its own BLS key, operator
+ * account (funded, staked, registered on chain), LevelDB directory and log file. Used by
+ * `sherd devnet`, `sherd demo` and the integration tests.
  */
 export class Devnet {
   private readonly children: Array<ChildProcess | undefined>;
 
-  private constructor(readonly file: DevnetFile, readonly path: string, private readonly options: DevnetOptions) {
+  private constructor(
+    readonly file: DevnetFile,
+    readonly path: string,
+    private readonly options: DevnetOptions,
+    readonly chain: LocalChain,
+    readonly registry: Registry,
+  ) {
     this.children = file.nodes.map(() => undefined);
   }
 
@@ -94,48 +111,69 @@ export class Devnet {
     }
     const dir = resolve(options.dir);
     await mkdir(dir, { recursive: true });
-    const uploaderKey = generateAccountKey();
-    const nodes: DevnetNodeEntry[] = [];
-    for (let i = 0; i < options.nodes; i++) {
-      const nodeDir = join(dir, `node-${i}`);
-      await mkdir(nodeDir, { recursive: true });
-      const keyFile = join(nodeDir, 'key.json');
-      let secretKey: Uint8Array;
-      try {
-        secretKey = await readNodeKey(keyFile);
-      } catch {
-        secretKey = generateBlsKeyPair().secretKey;
-        await writeNodeKey(keyFile, secretKey);
-      }
-      const port = await freePort();
-      nodes.push({
-        index: i,
-        url: `http://127.0.0.1:${port}`,
-        port,
-        publicKey: toHex(blsPublicKey(secretKey)),
-        proofOfPossession: toHex(blsProvePossession(secretKey)),
-        dataDir: join(nodeDir, 'db'),
-        keyFile,
-        logFile: join(nodeDir, 'node.log'),
-      });
-    }
-    const file: DevnetFile = {
-      version: 1,
-      chainId: OFFCHAIN_CHAIN_ID.toString(),
-      registry: OFFCHAIN_REGISTRY,
-      uploaderKey: toHex(uploaderKey),
-      uploader: accountAddress(uploaderKey),
-      nodes,
-    };
-    const devnet = new Devnet(file, join(dir, 'devnet.json'), options);
+    let devnet: Devnet;
+    const chain = await startLocalChain();
     try {
-      await Promise.all(nodes.map((_, i) => devnet.startNode(i)));
+      const funder = await chain.funder();
+      const registry = await Registry.deploy(funder, DEFAULT_REGISTRY_PARAMETERS);
+      const uploaderKey = generateAccountKey();
+      await (await funder.sendTransaction({ to: accountAddress(uploaderKey), value: 10n ** 22n })).wait();
+      const nodes: DevnetNodeEntry[] = [];
+      for (let i = 0; i < options.nodes; i++) {
+        const nodeDir = join(dir, `node-${i}`);
+        await mkdir(nodeDir, { recursive: true });
+        const keyFile = join(nodeDir, 'key.json');
+        let secretKey: Uint8Array;
+        try {
+          secretKey = await readNodeKey(keyFile);
+        } catch {
+          secretKey = generateBlsKeyPair().secretKey;
+          await writeNodeKey(keyFile, secretKey);
+        }
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}`;
+        // Each node has its own operator account, funded here, which stakes and registers it.
+        const operator = new Wallet(toHex(generateAccountKey()), chain.provider);
+        await writeFile(join(nodeDir, 'operator.key'), `${operator.privateKey}\n`, { mode: 0o600 });
+        await (await funder.sendTransaction({ to: operator.address, value: DEFAULT_REGISTRY_PARAMETERS.minStake * 2n })).wait();
+        const publicKey = blsPublicKey(secretKey);
+        const proofOfPossession = blsProvePossession(secretKey);
+        await registry.connect(operator).registerNode(publicKey, proofOfPossession, url, DEFAULT_REGISTRY_PARAMETERS.minStake);
+        nodes.push({
+          index: i,
+          url,
+          port,
+          publicKey: toHex(publicKey),
+          proofOfPossession: toHex(proofOfPossession),
+          dataDir: join(nodeDir, 'db'),
+          keyFile,
+          logFile: join(nodeDir, 'node.log'),
+          chainId: i,
+          operator: operator.address,
+        });
+      }
+      const file: DevnetFile = {
+        version: 1,
+        rpc: chain.url,
+        chainId: chain.chainId.toString(),
+        registry: registry.address,
+        uploaderKey: toHex(uploaderKey),
+        uploader: accountAddress(uploaderKey),
+        nodes,
+      };
+      devnet = new Devnet(file, join(dir, 'devnet.json'), options, chain, registry);
+    } catch (error) {
+      await chain.close();
+      throw error;
+    }
+    try {
+      await Promise.all(devnet.file.nodes.map((_, i) => devnet.startNode(i)));
     } catch (error) {
       await devnet.stop();
       throw error;
     }
     const tmp = `${devnet.path}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(tmp, `${JSON.stringify(devnet.file, null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, devnet.path);
     return devnet;
   }
@@ -148,6 +186,17 @@ export class Devnet {
     return fromHex(this.file.uploaderKey, 32);
   }
 
+  private uploaderChain: UploadChain | undefined;
+
+  /** The upload's chain side: the registry connected to the devnet uploader's wallet (one nonce manager for all callers). */
+  uploadChain(): UploadChain {
+    this.uploaderChain ??= {
+      registry: this.registry.connect(new NonceManager(new Wallet(this.file.uploaderKey, this.chain.provider))),
+      chainId: this.chain.chainId,
+    };
+    return this.uploaderChain;
+  }
+
   isRunning(index: number): boolean {
     return this.children[index] !== undefined;
   }
@@ -158,7 +207,8 @@ export class Devnet {
     if (!node) throw new DevnetError('devnet_invalid', `no node ${index}`);
     if (this.children[index]) return;
     const log = openSync(node.logFile, 'a');
-    const args = [SHERD_BIN, 'node', 'start', '--port', String(node.port), '--data-dir', node.dataDir, '--key', node.keyFile, '--json'];
+    const args = [SHERD_BIN, 'node', 'start', '--port', String(node.port), '--data-dir', node.dataDir, '--key', node.keyFile,
+      '--rpc', this.file.rpc, '--registry', this.file.registry, '--json'];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
     closeSync(log);
@@ -207,5 +257,6 @@ export class Devnet {
 
   async stop(): Promise<void> {
     await Promise.all(this.file.nodes.map((_, i) => this.stopNode(i)));
+    await this.chain.close();
   }
 }

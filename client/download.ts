@@ -13,7 +13,14 @@ import { DownloadError, RemoteError, throwIfAborted } from './errors.ts';
 import { NodeClient } from './node-client.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
+/** The narrow registry read a reader needs: the dataset's registration. */
+export interface RegisteredDatasetView {
+  dataset(root: Uint8Array): Promise<{ registered: boolean; size: number; k: number; m: number }>;
+}
+
 export interface DownloadOptions {
+  /** When given, the manifest must also match the dataset's registration on chain. */
+  registry?: RegisteredDatasetView;
   /** Known nodes; a manifest's node keys are matched to these by public key. */
   nodes: NodeEndpoint[];
   /** Byte range [start, end) to read; defaults to the whole dataset. */
@@ -63,12 +70,22 @@ export class DatasetReader {
       clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));
     }
     const problems: string[] = [];
+    const registered = options.registry ? await options.registry.dataset(rootBytes) : undefined;
+    if (registered && !registered.registered) {
+      await Promise.allSettled([...clients.values()].map((c) => c.close()));
+      throw new DownloadError('dataset_not_registered', `dataset ${toHex(rootBytes)} is not registered on chain`);
+    }
     for (const client of clients.values()) {
       throwIfAborted(options.signal);
       try {
         const manifest = decodeManifest(await client.getManifest(rootBytes, options.signal));
-        if (equalBytes(datasetRoot(manifest), rootBytes)) return new DatasetReader(rootBytes, manifest, clients, options);
-        problems.push(`${client.url}: manifest does not hash to the root`);
+        if (!equalBytes(datasetRoot(manifest), rootBytes)) {
+          problems.push(`${client.url}: manifest does not hash to the root`);
+        } else if (registered && (registered.size !== manifest.size || registered.k !== manifest.k || registered.m !== manifest.m)) {
+          problems.push(`${client.url}: manifest does not match the registration on chain`);
+        } else {
+          return new DatasetReader(rootBytes, manifest, clients, options);
+        }
       } catch (error) {
         if (options.signal?.aborted) throw error;
         problems.push((error as Error).message);

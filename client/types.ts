@@ -3,8 +3,11 @@ export interface NodeEndpoint {
   url: string;
   /** BLS public key, 0x hex (48 bytes). */
   publicKey: string;
-  /** Proof of possession of that key, 0x hex (96 bytes). */
-  proofOfPossession: string;
+  /**
+   * Proof of possession of that key, 0x hex (96 bytes). Required off chain; nodes read from
+   * the registry need none, since the contract checked it at registration.
+   */
+  proofOfPossession?: string;
 }
 
 export type UploadProgress =

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { accountAddress, signDigest } from '../proofs/account.ts';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
-import { blsAggregateSignatures, blsVerify, blsVerifyPossession, type PossessedKey } from '../proofs/bls.ts';
+import type { Signer } from 'ethers';
+import type { Registry } from '../chain/registry.ts';
+import { blsAggregatePublicKeys, blsAggregateSignatures, blsVerify, blsVerifyPossession } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
-import { bitmapFromIndices, certificateProblem, quorumFor, type Certificate } from '../protocol/certificate.ts';
+import { bitmapFromIndices, quorumFor, type Certificate } from '../protocol/certificate.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
   checkCodeParameters, encodeManifest, manifestTree, segmentCount, segmentPayloadBytes, type Manifest, type ShardRecord,
@@ -22,8 +24,17 @@ import { NodeClient } from './node-client.ts';
 import { fixedChunks, sourceSize, sourceStream, type UploadSource } from './source.ts';
 import type { NodeEndpoint, UploadProgress } from './types.ts';
 
+/** The on-chain side of an upload: a registry connected to the uploader's wallet. */
+export interface UploadChain {
+  registry: Registry;
+  chainId: bigint;
+}
+
 export interface UploadOptions {
+  /** The nodes, in placement order. With `chain`, they must be the registry's active nodes (see nodesFromChain). */
   nodes: NodeEndpoint[];
+  /** Register, pay for and certify the dataset on chain. */
+  chain?: UploadChain;
   /** secp256k1 key that signs the announcement; identifies the uploader. */
   uploaderKey: Uint8Array;
   k?: number;
@@ -64,6 +75,8 @@ export interface UploadResult {
   failedNodes: FailedNode[];
   manifest: Manifest;
   certificate: Certificate;
+  /** Present when the upload was registered and certified on chain. */
+  chain?: { registerTx: string | null; certifiedTx: string; certifyGas: number };
 }
 
 /**
@@ -83,16 +96,17 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
   const m = options.m ?? (options.k === undefined ? defaults.m : Math.max(1, Math.min(nodes.length, 256) - k));
   checkCodeParameters(k, m);
   checkPlacement(k + m, nodes.length);
-  const keys: PossessedKey[] = nodes.map((node, i) => {
-    const key = { publicKey: fromHex(node.publicKey, 48), proofOfPossession: fromHex(node.proofOfPossession, 96) };
-    if (!blsVerifyPossession(key.publicKey, key.proofOfPossession)) {
+  const keys = nodes.map((node, i) => {
+    const publicKey = fromHex(node.publicKey, 48);
+    // On chain, the registry checked every key's proof of possession when the node registered.
+    if (!options.chain && !(node.proofOfPossession && blsVerifyPossession(publicKey, fromHex(node.proofOfPossession, 96)))) {
       throw new InvalidArgumentError(`node ${i} (${node.url}) has no valid proof of possession for its BLS key`);
     }
-    return key;
+    return { publicKey };
   });
   const quorum = options.quorum ?? quorumFor(nodes.length, k, m);
-  const chainId = options.chainId ?? OFFCHAIN_CHAIN_ID;
-  const registry = options.registry ?? OFFCHAIN_REGISTRY;
+  const chainId = options.chain?.chainId ?? options.chainId ?? OFFCHAIN_CHAIN_ID;
+  const registry = options.chain?.registry.address ?? options.registry ?? OFFCHAIN_REGISTRY;
   const emit = options.onProgress ?? (() => undefined);
   const attempts = options.attempts ?? 4;
   const segmentBytes = segmentPayloadBytes(k);
@@ -145,6 +159,7 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     const root = tree.root;
     const uploader = accountAddress(options.uploaderKey);
     const announcement = signDigest(options.uploaderKey, announceDigest(root, manifestBytes));
+    const registerTx = options.chain ? await registerOnChain(options.chain.registry, uploader, root, manifest) : null;
 
     // Announce to every node.
     await Promise.all(clients.map(async (client, i) => {
@@ -229,8 +244,15 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
       signers: bitmapFromIndices(signers, nodes.length),
       signature: blsAggregateSignatures(signers.map((i) => signatures.get(i)!)),
     };
-    const problem = certificateProblem(certificate, keys, quorum);
-    if (problem) throw new UploadError('bad_certificate', `the aggregate certificate does not verify: ${problem}`);
+    // Every signature was checked on its own above, so this aggregate check needs no proofs of possession.
+    if (!blsVerify(blsAggregatePublicKeys(signers.map((i) => keys[i]!.publicKey)), message, certificate.signature)) {
+      throw new UploadError('bad_certificate', 'the aggregate signature does not verify');
+    }
+    let chainResult: UploadResult['chain'];
+    if (options.chain) {
+      const receipt = await options.chain.registry.certify(root, certificate.signers, certificate.signature);
+      chainResult = { registerTx, certifiedTx: receipt.hash, certifyGas: Number(receipt.gasUsed) };
+    }
     return {
       datasetRoot: toHex(root),
       size,
@@ -244,6 +266,7 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
       failedNodes: [...failed.values()].sort((a, b) => a.index - b.index),
       manifest,
       certificate,
+      ...(chainResult ? { chain: chainResult } : {}),
     };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
@@ -251,6 +274,46 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     spool?.destroy();
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Registers the dataset (paying its fee) unless this uploader already did, then checks that
+ * the node set the chain fixed for it is the one the manifest was placed on.
+ */
+async function registerOnChain(registry: Registry, uploader: string, root: Uint8Array, manifest: Manifest): Promise<string | null> {
+  const signer = registry.contract.runner as Signer | null;
+  const wallet = signer && 'getAddress' in signer ? (await signer.getAddress()).toLowerCase() : undefined;
+  if (wallet !== uploader) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${uploader}`);
+  let registerTx: string | null = null;
+  const existing = await registry.dataset(root);
+  if (!existing.registered) {
+    const { feePerByte } = await registry.parameters();
+    registerTx = (await registry.registerDataset(root, manifest.size, manifest.k, manifest.m, BigInt(manifest.size) * feePerByte)).hash;
+  } else if (existing.owner.toLowerCase() !== uploader || existing.size !== manifest.size || existing.k !== manifest.k || existing.m !== manifest.m) {
+    throw new UploadError('root_taken', `dataset ${toHex(root)} is already registered by ${existing.owner} with other parameters`);
+  }
+  const registered = await registry.dataset(root);
+  const keys = await registry.nodeSetKeys(registered.nodeSet);
+  if (keys.length !== manifest.nodes.length || keys.some((key, i) => key !== toHex(manifest.nodes[i]!))) {
+    throw new UploadError('node_set_changed', 'the active node set changed between reading it and registering the dataset; upload again');
+  }
+  return registerTx;
+}
+
+/** The registry's active nodes, in the order a dataset registered now would place on. */
+export async function nodesFromChain(registry: Registry): Promise<NodeEndpoint[]> {
+  const ids = await registry.activeNodeIds();
+  const nodes = await Promise.all(ids.map((id) => registry.node(id)));
+  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
+}
+
+/** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
+export async function datasetNodesFromChain(registry: Registry, root: Uint8Array): Promise<NodeEndpoint[]> {
+  const dataset = await registry.dataset(root);
+  if (!dataset.registered) throw new UploadError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+  const members = await registry.nodeSetMembers(dataset.nodeSet);
+  const nodes = await Promise.all(members.map((id) => registry.node(id)));
+  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
 }
 
 function belowQuorum(have: number, quorum: number, failed: Map<number, FailedNode>): UploadError {

@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { JsonRpcProvider } from 'ethers';
+import { Registry } from '../chain/registry.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import { readNodeKey } from '../protocol/keyfile.ts';
 import { nodeMetrics } from './metrics.ts';
@@ -12,7 +14,8 @@ export interface NodeOptions {
   host?: string;
   dataDir: string;
   keyFile: string;
-  chainId?: bigint;
+  /** JSON-RPC URL of the chain holding the registry; without it the node runs off chain (development only). */
+  rpc?: string;
   registry?: string;
   verifyThreads?: number;
   logLevel?: string;
@@ -27,6 +30,13 @@ export interface RunningNode {
 /** Opens the store, starts the verifier pool and listens. Only loopback unless told otherwise. */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const blsSecretKey = await readNodeKey(options.keyFile);
+  let chain: { registry: Registry; chainId: bigint; provider: JsonRpcProvider } | undefined;
+  if (options.rpc) {
+    if (!options.registry) throw new Error('--rpc needs --registry ADDRESS');
+    const provider = new JsonRpcProvider(options.rpc, undefined, { staticNetwork: true });
+    const chainId = (await provider.getNetwork()).chainId;
+    chain = { registry: await Registry.at(options.registry, provider), chainId, provider };
+  }
   await mkdir(options.dataDir, { recursive: true });
   const store = await ShardStore.open(options.dataDir);
   const metrics = nodeMetrics();
@@ -49,8 +59,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     verifier,
     blsSecretKey,
     metrics,
-    chainId: options.chainId ?? OFFCHAIN_CHAIN_ID,
-    registry: options.registry ?? OFFCHAIN_REGISTRY,
+    chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
+    registry: chain ? chain.registry.address : OFFCHAIN_REGISTRY,
+    chain: chain?.registry,
     logLevel: options.logLevel ?? 'warn',
   });
   const host = options.host ?? '127.0.0.1';
@@ -73,6 +84,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await app.close();
       await verifier.close();
       await store.close();
+      chain?.provider.destroy();
     },
   };
 }

@@ -18,12 +18,21 @@ import type { ShardStore } from './store.ts';
 import type { ShardVerifier } from './verifier.ts';
 
 
+/** What a node needs to know from the chain: the narrow read side of the registry. */
+export interface DatasetRegistryView {
+  dataset(root: Uint8Array): Promise<{ registered: boolean; size: number; k: number; m: number; nodeSet: number; owner: string }>;
+  /** Compressed BLS keys of a node set, in placement order. */
+  nodeSetKeys(nodeSet: number): Promise<string[]>;
+}
+
 export interface NodeServerDeps {
   store: ShardStore;
   verifier: ShardVerifier;
   blsSecretKey: Uint8Array;
   chainId: bigint;
   registry: string;
+  /** When set, only datasets registered there are accepted, with the node set fixed there. */
+  chain?: DatasetRegistryView;
   metrics?: Metrics;
   /** Request logging to stderr at this level; off when omitted. */
   logLevel?: string;
@@ -146,6 +155,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
       if (recoverAddress(announceDigest(state.root, manifestBytes), fromHex(request.body.signature)) !== uploader) {
         throw new ApiError('bad_signature', `the announcement is not signed by its uploader ${uploader}`);
       }
+      if (deps.chain) await checkRegistration(deps.chain, state.root, manifest, uploader);
       if (state.nodeIndex < 0) throw new ApiError('not_in_node_set', 'this node is not in the dataset\'s node set');
       const existing = await deps.store.getMeta(root);
       if (existing && existing.uploader !== uploader) {
@@ -262,6 +272,29 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   });
 
   return app;
+}
+
+/** The chain is the source of truth: the dataset must be registered there, by this uploader, with this size, code and node set. */
+async function checkRegistration(chain: DatasetRegistryView, root: Uint8Array, manifest: Manifest, uploader: string): Promise<void> {
+  let registered;
+  try {
+    registered = await chain.dataset(root);
+  } catch (cause) {
+    throw new ApiError('unavailable', 'cannot read the dataset registry on chain', { cause });
+  }
+  if (!registered.registered) throw new ApiError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+  if (registered.owner.toLowerCase() !== uploader.toLowerCase()) {
+    throw new ApiError('bad_signature', `dataset ${toHex(root)} is registered by ${registered.owner.toLowerCase()}, not ${uploader}`);
+  }
+  if (registered.size !== manifest.size || registered.k !== manifest.k || registered.m !== manifest.m) {
+    throw new ApiError('manifest_mismatch', `manifest says size ${manifest.size}, k=${manifest.k}, m=${manifest.m}; the chain says size ${registered.size}, k=${registered.k}, m=${registered.m}`);
+  }
+  const keys = await chain.nodeSetKeys(registered.nodeSet).catch((cause: unknown) => {
+    throw new ApiError('unavailable', 'cannot read the node set on chain', { cause });
+  });
+  if (keys.length !== manifest.nodes.length || keys.some((key, i) => key !== toHex(manifest.nodes[i]!))) {
+    throw new ApiError('manifest_mismatch', `the manifest's node list is not node set ${registered.nodeSet} on chain`);
+  }
 }
 
 function toApiError(error: FastifyError | ApiError | Error): ApiError {

@@ -40,6 +40,11 @@ describe('sherd CLI', () => {
     expect(up.code).toBe(0);
     const result = JSON.parse(up.stdout) as Record<string, unknown>;
     expect(result).toMatchObject({ bytes: 900_000, k: 2, m: 2, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
+    expect(result.certifiedTx).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(result.certifyGas).toBeGreaterThan(100_000);
+    const status = await sherd(['status', result.datasetRoot as string, '--devnet', devnet.path, '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ registered: true, certified: true, signers: 4, size: 900_000, k: 2, m: 2 });
     const saved = JSON.parse(await readFile(result.certificateFile as string, 'utf8')) as Record<string, unknown>;
     expect(saved.datasetRoot).toBe(result.datasetRoot);
 
@@ -73,14 +78,17 @@ describe('sherd CLI', () => {
     const unknownRoot = await sherd(['download', `0x${'00'.repeat(32)}`, join(dir, 'x.bin'), '--devnet', devnet.path]);
     expect(unknownRoot.code).toBe(1);
     expect(unknownRoot.stderr.split('\n')).toHaveLength(2);
-    expect(unknownRoot.stderr).toMatch(/^sherd: no node returned a manifest for 0x0{64} \(http:\/\/127.0.0.1:\d+: dataset 0x0{64} is not known to this node; /);
+    expect(unknownRoot.stderr).toBe(`sherd: dataset 0x${'00'.repeat(32)} is not registered on chain\n`);
+    const status = await sherd(['status', `0x${'00'.repeat(32)}`, '--devnet', devnet.path]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toBe(`dataset 0x${'00'.repeat(32)} is not registered on chain 31337 (registry ${devnet.registry.address})\n`);
   });
 
   it('runs the demo end to end and reports in JSON', async () => {
     const run = await sherd(['demo', '--nodes', '4', '--size', '1MiB', '--json'], 300_000);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ bytes: 1_048_576, k: 2, m: 2, nodes: 4, signers: 4, nodesStopped: 2, readBackEqual: true });
+    expect(report).toMatchObject({ bytes: 1_048_576, k: 2, m: 2, nodes: 4, signers: 4, nodesStopped: 2, readBackEqual: true, certifiedOnChain: true });
     for (const key of ['datasetRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds']) expect(report).toHaveProperty(key);
     expect(report.inputSha256).toBe(report.outputSha256);
   });

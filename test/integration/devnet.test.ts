@@ -39,7 +39,7 @@ beforeAll(async () => {
   const source = Readable.from((function* () {
     for (let i = 0; i < data.length; i += 65_536) yield data.subarray(i, i + 65_536);
   })());
-  uploaded = await upload(source, { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder, tmpDir: dir });
+  uploaded = await upload(source, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, encoder, tmpDir: dir });
 });
 
 afterAll(async () => {
@@ -49,8 +49,10 @@ afterAll(async () => {
 });
 
 describe('a devnet of real storage-node processes', () => {
-  it('stores a streamed dataset and certifies it with every node signing', () => {
+  it('stores a streamed dataset and certifies it on chain with every node signing', async () => {
     expect(uploaded).toMatchObject({ size: data.length, k: 3, m: 3, nodes: 6, quorum: 4, failedNodes: [] });
+    expect(uploaded.chain!.certifyGas).toBeGreaterThan(100_000);
+    expect(await devnet.registry.dataset(fromHex(uploaded.datasetRoot, 32))).toMatchObject({ registered: true, certified: true, signers: 6, size: data.length, k: 3, m: 3 });
     expect(uploaded.segments).toBe(Math.ceil(data.length / (3 * 126_976)));
     expect(uploaded.shards).toBe(uploaded.segments * 6);
     expect(uploaded.signers).toEqual([0, 1, 2, 3, 4, 5]);
@@ -129,10 +131,11 @@ describe('a devnet of real storage-node processes', () => {
     await devnet.stopNode(5, { kill: true });
     try {
       const small = new Uint8Array(randomBytes(700_000));
-      const result = await upload(small, { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder, attempts: 2 });
+      const result = await upload(small, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, encoder, attempts: 2 });
       expect(result.failedNodes.map((f) => f.index)).toEqual([5]);
       expect(result.signers).toEqual([0, 1, 2, 3, 4]);
       expect(certificateProblem(result.certificate, keysOf(devnet))).toBeUndefined();
+      expect((await devnet.registry.dataset(fromHex(result.datasetRoot, 32))).signers).toBe(5);
       const back = await readAll(download(result.datasetRoot, { nodes: devnet.endpoints }));
       expect(Buffer.compare(back, small)).toBe(0);
     } finally {
@@ -148,8 +151,9 @@ describe('a devnet of real storage-node processes', () => {
   it('fails below quorum with a typed error that names the nodes', async () => {
     await Promise.all([3, 4, 5].map((i) => devnet.stopNode(i, { kill: true })));
     try {
-      const err = await upload(new Uint8Array(randomBytes(10_000)), {
-        nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder, attempts: 1,
+      const small = new Uint8Array(randomBytes(10_000));
+      const err = await upload(small, {
+        nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, encoder, attempts: 1,
       }).catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'UploadError', code: 'below_quorum', message: 'only 3 nodes can sign, the certificate needs 4' });
       expect((err as { details: string }).details).toContain(devnet.endpoints[3]!.url);

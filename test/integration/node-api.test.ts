@@ -12,7 +12,6 @@ import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { sha256 } from '../../proofs/hash.ts';
 import { encodeMerkleProof } from '../../proofs/merkle.ts';
 import { announceDigest, attestationMessage } from '../../protocol/messages.ts';
-import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../../protocol/constants.ts';
 import { Devnet } from '../../client/devnet.ts';
 import { buildDataset, type BuiltDataset } from '../helpers/dataset.ts';
 
@@ -21,8 +20,13 @@ let dir: string;
 let devnet: Devnet;
 let node0: string;
 let dataset: BuiltDataset;
-const uploaderKey = generateAccountKey();
-const uploader = accountAddress(uploaderKey);
+let uploaderKey: Uint8Array;
+let uploader: string;
+
+/** Registers a built dataset on the devnet's chain, as its uploader, paying the fee. */
+async function register(d: BuiltDataset, size = d.manifest.size, k = d.manifest.k, m = d.manifest.m): Promise<void> {
+  await devnet.uploadChain().registry.registerDataset(d.root, size, k, m, 10n ** 12n);
+}
 
 async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) {
   const response = await request(`${node0}${path}`, { method, body, headers });
@@ -56,8 +60,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sherd-node-api-'));
   devnet = await Devnet.start({ nodes: 2, dir });
   node0 = devnet.endpoints[0]!.url;
+  uploaderKey = devnet.uploaderKey;
+  uploader = accountAddress(uploaderKey);
   // k = 1, m = 1 over 2 nodes: shard 0 of segment 0 is node 0's, shard 1 is node 1's.
   dataset = buildDataset(devnet.endpoints.map((e) => fromHex(e.publicKey, 48)), 1, 1, 5000);
+  await register(dataset);
 });
 
 afterAll(async () => {
@@ -73,6 +80,27 @@ describe('storage node API over loopback', () => {
     const again = await call('POST', `/v1/datasets/${toHex(dataset.root)}`, announceBody(dataset), { 'content-type': 'application/json' });
     expect(again.status).toBe(200);
     expect(again.json.created).toBe(false);
+  });
+
+  it('refuses a dataset that is not registered on chain', async () => {
+    const unregistered = buildDataset(dataset.manifest.nodes, 1, 1, 4000);
+    const res = await call('POST', `/v1/datasets/${toHex(unregistered.root)}`, announceBody(unregistered), { 'content-type': 'application/json' });
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({ error: 'dataset_not_registered', message: `dataset ${toHex(unregistered.root)} is not registered on chain` });
+  });
+
+  it('refuses a manifest that contradicts the registration on chain', async () => {
+    const other = buildDataset(dataset.manifest.nodes, 1, 1, 4100);
+    await register(other, 4100, 1, 1);
+    const reordered = buildDataset([...dataset.manifest.nodes].reverse(), 1, 1, 4200);
+    await register(reordered);
+    const res = await call('POST', `/v1/datasets/${toHex(reordered.root)}`, announceBody(reordered), { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error: 'manifest_mismatch', message: "the manifest's node list is not node set 0 on chain" });
+    const stranger = generateAccountKey();
+    const notOwner = await call('POST', `/v1/datasets/${toHex(other.root)}`, announceBody(other, stranger, accountAddress(stranger)), { 'content-type': 'application/json' });
+    expect(notOwner.status).toBe(401);
+    expect(notOwner.json.message).toBe(`dataset ${toHex(other.root)} is registered by ${uploader}, not ${accountAddress(stranger)}`);
   });
 
   it('refuses an unsigned announcement', async () => {
@@ -155,6 +183,7 @@ describe('storage node API over loopback', () => {
     const lying = buildDataset(dataset.manifest.nodes, 1, 1, 3000, (records) => {
       records[0] = { ...records[0]!, commitment: unrelated };
     });
+    await register(lying);
     const announced = await call('POST', `/v1/datasets/${toHex(lying.root)}`, announceBody(lying), { 'content-type': 'application/json' });
     expect(announced.status).toBe(201);
     const res = await putShard(lying, 0, 0, lying.blobs[0]![0]!);
@@ -180,7 +209,7 @@ describe('storage node API over loopback', () => {
 
     const attestation = await call('GET', `/v1/datasets/${toHex(dataset.root)}/attestation`);
     expect(attestation.status).toBe(200);
-    const message = attestationMessage(OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY, dataset.root);
+    const message = attestationMessage(devnet.chain.chainId, devnet.registry.address, dataset.root);
     expect(blsVerify(fromHex(devnet.endpoints[0]!.publicKey), message, fromHex(attestation.json.signature as string))).toBe(true);
   });
 
