@@ -85,25 +85,29 @@ library BLS {
         return _call(G2_ADD, abi.encodePacked(q0, q1), 256);
     }
 
-    /// @dev RFC 9380 §5.3.1 with SHA-256 (b = 32 bytes, block r = 64 bytes).
+    /// @dev RFC 9380 §5.3.1 with SHA-256 (b = 32 bytes, block r = 64 bytes); length is a multiple of 32 here.
     function expandMessageXmd(bytes memory message, bytes memory dst, uint256 length) internal pure returns (bytes memory out) {
-        require(dst.length <= 255 && length <= 255 * 32, "BLS: bad expand_message_xmd arguments");
+        require(dst.length <= 255 && length <= 255 * 32 && length % 32 == 0, "BLS: bad expand_message_xmd arguments");
         bytes memory dstPrime = abi.encodePacked(dst, uint8(dst.length));
         bytes32 b0 = sha256(abi.encodePacked(new bytes(64), message, uint16(length), uint8(0), dstPrime));
         bytes32 bi = sha256(abi.encodePacked(b0, uint8(1), dstPrime));
         out = new bytes(length);
-        uint256 blocks = (length + 31) / 32;
+        uint256 blocks = length / 32;
         for (uint256 i = 1; i <= blocks; i++) {
             if (i > 1) bi = sha256(abi.encodePacked(b0 ^ bi, uint8(i), dstPrime));
-            for (uint256 j = 0; j < 32 && (i - 1) * 32 + j < length; j++) out[(i - 1) * 32 + j] = bi[j];
+            assembly { mstore(add(out, mul(i, 32)), bi) }
         }
     }
 
-    /// @dev OS2IP(64 bytes) mod p through the modexp precompile (x^1 mod p), as a padded Fp element.
+    /// @dev OS2IP(64 bytes at offset) mod p through the modexp precompile (x^1 mod p), as a padded Fp element.
     function _reduce(bytes memory uniform, uint256 offset) private view returns (bytes memory) {
-        bytes memory chunk = new bytes(64);
-        for (uint256 i = 0; i < 64; i++) chunk[i] = uniform[offset + i];
-        bytes memory input = abi.encodePacked(uint256(64), uint256(1), uint256(48), chunk, uint8(1), bytes16(uint128(P_HI)), bytes32(P_LO));
+        bytes32 hi;
+        bytes32 lo;
+        assembly {
+            hi := mload(add(add(uniform, 32), offset))
+            lo := mload(add(add(uniform, 64), offset))
+        }
+        bytes memory input = abi.encodePacked(uint256(64), uint256(1), uint256(48), hi, lo, uint8(1), bytes16(uint128(P_HI)), bytes32(P_LO));
         bytes memory reduced = _call(MODEXP, input, 48);
         return abi.encodePacked(bytes16(0), reduced);
     }
