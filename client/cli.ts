@@ -2,20 +2,13 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { generateBlsKeyPair } from '../proofs/bls.ts';
-import { fromHex } from '../proofs/bytes.ts';
-import { SherdError } from '../proofs/errors.ts';
-import { certificateToJson } from '../protocol/certificate.ts';
-import { writeNodeKey } from '../protocol/keyfile.ts';
-import { startNode } from '../storage-node/node.ts';
-import { runDemo } from './demo.ts';
-import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from './devnet.ts';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
-import { readNodeKey } from '../protocol/keyfile.ts';
-import { blsProvePossession, blsPublicKey } from '../proofs/bls.ts';
-import { readFile } from 'node:fs/promises';
+import { fromHex } from '../proofs/bytes.ts';
+import { certificateToJson } from '../protocol/certificate.ts';
+import { integer, parse, print, readAccountKey, runCli, UsageError } from '../protocol/cli.ts';
+import { runDemo } from './demo.ts';
+import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from './devnet.ts';
 import { connectChain, uploadChainFor, type ChainContext } from './chain-context.ts';
 import { DatasetReader } from './download.ts';
 import { formatBytes, parseBytes, ProgressBar } from './progress.ts';
@@ -49,30 +42,9 @@ usage:
   holds a 0x secp256k1 private key (the devnet's uploader key by default). Progress goes to stderr on a terminal;
   --json prints one JSON object on stdout. Exit status is non-zero on any failure.`;
 
-class UsageError extends SherdError {
-  override name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
-function integer(name: string, value: string | undefined, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${value}`);
-  return Number(value);
-}
 
-function print(json: boolean, object: unknown, human: string): void {
-  process.stdout.write(json ? `${JSON.stringify(object, null, 2)}\n` : `${human}\n`);
-}
 
 const chainOptions = { devnet: { type: 'string' }, rpc: { type: 'string' }, registry: { type: 'string' }, 'account-key': { type: 'string' } } as const;
 
@@ -82,23 +54,17 @@ interface ChainArgs { devnet?: string; rpc?: string; registry?: string; 'account
 async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; accountKey: string | undefined; devnetPath: string | undefined }> {
   if (values.rpc || values.registry) {
     if (!values.rpc || !values.registry) throw new UsageError('--rpc and --registry go together');
-    return { context: await connectChain(values.rpc, values.registry), accountKey: await accountKeyFrom(values['account-key']), devnetPath: undefined };
+    return { context: await connectChain(values.rpc, values.registry), accountKey: await readAccountKey(values['account-key']), devnetPath: undefined };
   }
   const devnetPath = values.devnet ?? DEFAULT_DEVNET_FILE;
   const devnet = await readDevnetFile(devnetPath);
   return {
     context: await connectChain(devnet.rpc, devnet.registry),
-    accountKey: (await accountKeyFrom(values['account-key'])) ?? devnet.uploaderKey,
+    accountKey: (await readAccountKey(values['account-key'])) ?? devnet.uploaderKey,
     devnetPath,
   };
 }
 
-async function accountKeyFrom(path: string | undefined): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  const text = (await readFile(path, 'utf8')).trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`${path} must hold a 0x-prefixed 32-byte hex private key`);
-  return text;
-}
 
 function rootArg(root: string | undefined): Uint8Array {
   if (!root || !/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError(`ROOT must be 0x followed by 64 hex digits, got ${root ?? 'nothing'}`);
@@ -139,7 +105,7 @@ async function cmdChain(args: string[]): Promise<number> {
     'fee-per-byte': { type: 'string' }, json: { type: 'boolean' },
   });
   if (!values.rpc || !values['account-key']) throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
-  const key = (await accountKeyFrom(values['account-key']))!;
+  const key = (await readAccountKey(values['account-key']))!;
   const provider = new JsonRpcProvider(values.rpc, undefined, { staticNetwork: true });
   try {
     const big = (name: string, value: string | undefined, fallback: bigint) => {
@@ -303,68 +269,6 @@ async function cmdDownload(args: string[]): Promise<number> {
   return 0;
 }
 
-async function cmdNode(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'keygen') {
-    const { values } = parse(rest, { out: { type: 'string' } });
-    if (!values.out) throw new UsageError('usage: sherd node keygen --out FILE');
-    await writeNodeKey(values.out, generateBlsKeyPair().secretKey).catch((cause: NodeJS.ErrnoException) => {
-      if (cause.code === 'EEXIST') throw new UsageError(`${values.out} exists; refusing to overwrite a key`);
-      throw cause;
-    });
-    process.stdout.write(`wrote ${values.out}\n`);
-    return 0;
-  }
-  if (sub === 'register') {
-    const { values } = parse(rest, {
-      rpc: { type: 'string' }, registry: { type: 'string' }, key: { type: 'string' }, 'account-key': { type: 'string' },
-      endpoint: { type: 'string' }, stake: { type: 'string' }, json: { type: 'boolean' },
-    });
-    if (!values.rpc || !values.registry || !values.key || !values['account-key'] || !values.endpoint) {
-      throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
-    }
-    const context = await connectChain(values.rpc, values.registry);
-    try {
-      const secretKey = await readNodeKey(values.key);
-      const operator = new Wallet((await accountKeyFrom(values['account-key']))!, context.provider);
-      const stake = values.stake ? BigInt(values.stake) : (await context.registry.parameters()).minStake;
-      const receipt = await context.registry.connect(operator).registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake);
-      print(values.json === true, { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },
-        `registered node ${values.endpoint} (operator ${operator.address}); tx ${receipt.hash}, ${receipt.gasUsed} gas`);
-      return 0;
-    } finally {
-      context.close();
-    }
-  }
-  if (sub !== 'start') throw new UsageError('usage: sherd node start ... | sherd node keygen --out FILE | sherd node register ...');
-  const { values } = parse(rest, {
-    port: { type: 'string' }, 'data-dir': { type: 'string' }, key: { type: 'string' }, host: { type: 'string' },
-    'verify-threads': { type: 'string' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
-    rpc: { type: 'string' }, registry: { type: 'string' },
-  });
-  if (values.port === undefined || !values['data-dir'] || !values.key) {
-    throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
-  }
-  const node = await startNode({
-    port: integer('port', values.port)!,
-    host: values.host,
-    dataDir: values['data-dir'],
-    keyFile: values.key,
-    verifyThreads: integer('verify-threads', values['verify-threads']),
-    logLevel: values['log-level'],
-    rpc: values.rpc,
-    registry: values.registry,
-  });
-  // One line either way: supervisors (devnet) wait for it.
-  process.stdout.write(values.json ? `${JSON.stringify({ event: 'listening', url: node.url })}\n` : `sherd node listening on ${node.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await node.close();
-  return 0;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -374,20 +278,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'download': return cmdDownload(args);
     case 'status': return cmdStatus(args);
     case 'chain': return cmdChain(args);
-    case 'node': return cmdNode(args);
+    // `sherd node ...` is dispatched to storage-node/cli.ts by bin/sherd.js.
     case '--version': case '-v': process.stdout.write(`${VERSION}\n`); return 0;
     case undefined: case '--help': case '-h': case 'help': process.stdout.write(`${HELP}\n`); return command === undefined ? 2 : 0;
     default: throw new UsageError(`unknown command ${command}; see sherd --help`);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const e = error as SherdError;
-    const details = e instanceof SherdError && e.details ? ` (${e.details})` : '';
-    process.stderr.write(`sherd: ${e?.message ?? String(error)}${details}\n`);
-    if (process.env.SHERD_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
-);
+runCli(main);
