@@ -1,0 +1,59 @@
+/**
+ * Client write path against the physical bound: one c-kzg commitment per 131,072-byte blob.
+ *  - bare: c-kzg commit loop over the shard blobs, one thread (the baseline);
+ *  - encode+commit: Sherd's encoder (RS + packing + KZG + SHA-256) in a 1-thread pool, then 2.
+ * Both count the same shard bytes, so the ratio says how much of the encoder's time is not KZG.
+ */
+import { randomBytes } from 'node:crypto';
+import { EncoderPool } from '../client/encoder.ts';
+import { BYTES_PER_BLOB } from '../proofs/blob.ts';
+import { ErasureCodec } from '../proofs/codec.ts';
+import { loadCKzg } from '../proofs/kzg.ts';
+import { segmentPayloadBytes } from '../protocol/manifest.ts';
+import { segmentToBlobs } from '../protocol/segment.ts';
+import { mbps, table, timed, writeResult } from './lib.ts';
+
+export async function benchEncode(quick: boolean): Promise<{ encodeVsKzg: number; workers2v1: number }> {
+  const k = 4;
+  const m = 4;
+  const segments = quick ? 6 : 24;
+  const payloads = Array.from({ length: segments }, () => new Uint8Array(randomBytes(segmentPayloadBytes(k))));
+  const shardBytes = segments * (k + m) * BYTES_PER_BLOB;
+
+  const kzg = loadCKzg();
+  const codec = new ErasureCodec(k, m);
+  const blobs = payloads.map((p) => segmentToBlobs(codec, p));
+  kzg.blobToCommitment(blobs[0]!.subarray(0, BYTES_PER_BLOB)); // warm
+  const [, bareMs] = await timed(() => {
+    for (const segment of blobs) for (let i = 0; i < k + m; i++) kzg.blobToCommitment(segment.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
+  });
+
+  const run = async (threads: number) => {
+    const pool = new EncoderPool(threads);
+    await pool.commit(new Uint8Array(payloads[0]!), k, m); // load the setup in every worker before timing
+    if (threads > 1) await Promise.all(Array.from({ length: threads }, () => pool.commit(new Uint8Array(payloads[0]!), k, m)));
+    const [, ms] = await timed(async () => {
+      const inFlight = new Set<Promise<unknown>>();
+      for (const payload of payloads) {
+        const task = pool.commit(new Uint8Array(payload), k, m);
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+        if (inFlight.size > threads) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    });
+    await pool.close();
+    return ms;
+  };
+  const oneMs = await run(1);
+  const twoMs = await run(2);
+  const rows = [
+    { path: 'bare c-kzg commit loop, 1 thread', 'MB/s of shards': mbps(shardBytes, bareMs), 'ms per blob': bareMs / (segments * (k + m)) },
+    { path: 'Sherd encode+commit, 1 worker', 'MB/s of shards': mbps(shardBytes, oneMs), 'ms per blob': oneMs / (segments * (k + m)) },
+    { path: 'Sherd encode+commit, 2 workers', 'MB/s of shards': mbps(shardBytes, twoMs), 'ms per blob': twoMs / (segments * (k + m)) },
+  ];
+  table(`Client encode+commit, k=${k} m=${m}, ${segments} segments (${(shardBytes / 1048576).toFixed(0)} MiB of shards)`, rows);
+  const result = { encodeVsKzg: bareMs / oneMs, workers2v1: oneMs / twoMs };
+  await writeResult('encode', { k, m, segments, shardBytes, bareMs, oneWorkerMs: oneMs, twoWorkersMs: twoMs, ...result });
+  return result;
+}

@@ -1,0 +1,73 @@
+/**
+ * Reads against the raw network: the same data shards fetched with plain loopback GETs from
+ * the same nodes (same concurrency, no checking, no unpacking) are the baseline; then Sherd's
+ * download with all nodes up, and with m shard-holders killed (every segment rebuilt).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { Devnet } from '../client/devnet.ts';
+import { DatasetReader } from '../client/download.ts';
+import { nodesFromChain, upload } from '../client/upload.ts';
+import { fromHex } from '../proofs/bytes.ts';
+import { nodeForShard } from '../protocol/placement.ts';
+import { routePath } from '../protocol/routes.ts';
+import { mbps, table, timed, writeResult } from './lib.ts';
+
+export async function benchRead(quick: boolean): Promise<{ readVsLoopback: number; degradedVsLoopback: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sherd-bench-read-'));
+  const devnet = await Devnet.start({ nodes: 6, dir });
+  try {
+    const size = (quick ? 12 : 96) * 1024 * 1024;
+    const data = new Uint8Array(randomBytes(size));
+    const result = await upload(data, { nodes: await nodesFromChain(devnet.registry), chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
+    const { k, m, segments } = result;
+    const root = fromHex(result.datasetRoot, 32);
+    const concurrency = 4;
+
+    const pools = devnet.endpoints.map((e) => new Pool(e.url, { connections: 8 }));
+    const rawGet = async () => {
+      let next = 0;
+      const worker = async () => {
+        while (next < segments) {
+          const s = next++;
+          await Promise.all(Array.from({ length: k }, async (_, i) => {
+            const res = await pools[nodeForShard(s, i, pools.length)]!.request({ method: 'GET', path: routePath('getShard', { root: result.datasetRoot, segment: s, index: i }) });
+            await res.body.arrayBuffer();
+          }));
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    };
+    const sherdRead = async () => {
+      const reader = await DatasetReader.open(root, { nodes: devnet.endpoints, registry: devnet.registry, concurrency });
+      let bytes = 0;
+      for await (const chunk of reader.read()) bytes += chunk.length;
+      await reader.close();
+      if (bytes !== size) throw new Error(`read ${bytes} of ${size} bytes`);
+      return reader.reconstructedSegments;
+    };
+    await rawGet(); // warm connections and page cache alike for both
+    const [, rawMs] = await timed(rawGet);
+    await sherdRead();
+    const [, readMs] = await timed(sherdRead);
+    for (let i = 0; i < m; i++) await devnet.stopNode(i * 2 % 6, { kill: true });
+    const [rebuilt, degradedMs] = await timed(sherdRead);
+    await Promise.all(pools.map((p) => p.close()));
+
+    const rows = [
+      { read: 'raw loopback GET of the data shards', 'MB/s': mbps(size, rawMs), 'vs raw': 1 },
+      { read: 'Sherd download, all nodes up', 'MB/s': mbps(size, readMs), 'vs raw': rawMs / readMs },
+      { read: `Sherd download, ${m} of 6 nodes killed (${rebuilt} of ${segments} segments rebuilt)`, 'MB/s': mbps(size, degradedMs), 'vs raw': rawMs / degradedMs },
+    ];
+    table(`Reads, ${(size / 1048576).toFixed(0)} MiB, 6 nodes, k=${k} m=${m}`, rows);
+    const out = { readVsLoopback: rawMs / readMs, degradedVsLoopback: rawMs / degradedMs };
+    await writeResult('read', { size, k, m, segments, rawMs, readMs, degradedMs, rebuilt, ...out });
+    return out;
+  } finally {
+    await devnet.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
