@@ -1,23 +1,41 @@
-import { pippenger } from '@noble/curves/abstract/curve.js';
-import { bls12_381 } from '@noble/curves/bls12-381.js';
+import * as mcl from 'mcl-wasm';
 import { randomBytes } from 'node:crypto';
 import { BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_BLOB } from './blob.ts';
 import type { Kzg } from './kzg.ts';
 
 /** The BLS12-381 scalar field modulus. */
 export const BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
-const G1 = bls12_381.G1.Point;
+
+let mclReady: Promise<void> | undefined;
+let mclLoaded = false;
+
+/**
+ * Loads the G1 backend of the batch check: mcl (wasm). It decompresses commitments with a
+ * subgroup check in ~0.7 ms and runs the MSM in ~0.2 ms per point, about 5x noble here; the
+ * subgroup check matters, since a commitment outside G1 could never be opened later.
+ */
+export function loadBatchBackend(): Promise<void> {
+  mclReady ??= (async () => {
+    await mcl.init(mcl.BLS12_381);
+    mcl.setETHserialization(true); // ZCash/Ethereum compressed encoding, as c-kzg
+    mcl.verifyOrderG1(true); // deserialize rejects points outside the prime-order subgroup
+    mclLoaded = true;
+  })();
+  return mclReady;
+}
 
 /**
  * Checks many (blob, commitment) pairs with one KZG commitment. KZG commitments are linear,
- * so with secret random 128-bit coefficients r_i:
+ * so with secret random coefficients r_i:
  *     commit(Σ r_i·blob_i) == Σ r_i·C_i
- * holds for honest pairs and, if any pair is wrong, fails except with probability 2^-128.
+ * holds for honest pairs and, if any pair is wrong, fails except with probability 2^-64.
  * Cost: one commit plus an MSM over the commitments, instead of one commit per blob.
- * Returns false on any malformed input; the caller then checks the pairs one by one to
- * find the culprit.
+ * Returns false on any malformed input, including a commitment that is not a point of G1;
+ * the caller then checks the pairs one by one to find the culprit. Call (and await)
+ * loadBatchBackend() once before the first batch.
  */
 export function verifyCommitmentsBatch(kzg: Kzg, blobs: Uint8Array[], commitments: Uint8Array[]): boolean {
+  if (!mclLoaded) throw new Error('verifyCommitmentsBatch: await loadBatchBackend() first');
   const n = blobs.length;
   if (n === 0 || commitments.length !== n) return false;
   if (n === 1) return verifyCommitment(kzg, blobs[0]!, commitments[0]!);
@@ -28,8 +46,17 @@ export function verifyCommitmentsBatch(kzg: Kzg, blobs: Uint8Array[], commitment
   const coefficients = randomCoefficients(n);
   const combined = combineBlobs(blobs, coefficients);
   try {
-    const points = commitments.map((c) => G1.fromBytes(c));
-    const expected = pippenger(G1, points, coefficients).toBytes(true);
+    const points = commitments.map((c) => {
+      const point = new mcl.G1();
+      point.deserialize(c); // throws unless on the curve and in the subgroup
+      return point;
+    });
+    const scalars = coefficients.map((c) => {
+      const scalar = new mcl.Fr();
+      scalar.setStr(c.toString(16), 16);
+      return scalar;
+    });
+    const expected = mcl.mulVec(points, scalars).serialize();
     const actual = kzg.blobToCommitment(combined);
     return Buffer.compare(expected, actual) === 0;
   } catch {
@@ -45,18 +72,26 @@ export function verifyCommitment(kzg: Kzg, blob: Uint8Array, commitment: Uint8Ar
   }
 }
 
+/**
+ * 64-bit coefficients, drawn by the node after the shards arrived: a cheating uploader
+ * cannot search offline for a batch that passes, and each online try succeeds with
+ * probability 2^-64 at the price of an upload. blst's batch signature verification (used by
+ * Ethereum consensus clients) relies on 64-bit randomness the same way. Against 128-bit
+ * coefficients this halves the BigInt multiplications and the MSM's doublings.
+ */
 function randomCoefficients(n: number): bigint[] {
-  const bytes = randomBytes(16 * n);
+  const bytes = randomBytes(8 * n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: n }, (_, i) => {
-    const c = (view.getBigUint64(16 * i) << 64n) | view.getBigUint64(16 * i + 8);
+    const c = view.getBigUint64(8 * i);
     return c === 0n ? 1n : c;
   });
 }
 
 /**
  * Σ r_i·blob_i element-wise mod the field modulus, as a canonical blob. Reduction is lazy:
- * each element accumulates unreduced products (< n·2^256·2^128) and is reduced once.
+ * each element accumulates unreduced products (< n·2^256·2^128) and is reduced once. Plain
+ * BigInt measured faster here than float64 limb arithmetic (16- and 22-bit limbs were tried).
  */
 export function combineBlobs(blobs: Uint8Array[], coefficients: bigint[]): Uint8Array {
   const views = blobs.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));

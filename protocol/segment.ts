@@ -29,9 +29,15 @@ export function segmentToBlobs(codec: ErasureCodec, payload: Uint8Array): Uint8A
  * full k × 126,976 bytes; the caller trims the last segment to the dataset size.
  */
 export function blobsToSegment(codec: ErasureCodec, blobs: ReadonlyArray<Uint8Array | undefined>): Uint8Array {
-  const pieces = blobs.map((blob) => (blob === undefined ? undefined : unpackBlob(blob)));
-  const data = codec.reconstruct(pieces);
-  const payload = new Uint8Array(codec.dataShards * PAYLOAD_BYTES_PER_BLOB);
-  data.forEach((piece, i) => payload.set(piece, i * PAYLOAD_BYTES_PER_BLOB));
+  const k = codec.dataShards;
+  const payload = new Uint8Array(k * PAYLOAD_BYTES_PER_BLOB);
+  const piece = (i: number) => payload.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB);
+  // Common case, every data shard present: unpack straight into the payload, no RS, no copies.
+  if (blobs.slice(0, k).every((b) => b !== undefined)) {
+    for (let i = 0; i < k; i++) unpackBlob(blobs[i]!, piece(i));
+    return payload;
+  }
+  const data = codec.reconstruct(blobs.map((blob) => (blob === undefined ? undefined : unpackBlob(blob))));
+  data.forEach((p, i) => payload.set(p, i * PAYLOAD_BYTES_PER_BLOB));
   return payload;
 }

@@ -40,7 +40,7 @@ export class BatchingVerifier implements ShardVerifier {
     const threads = options.threads ?? 1;
     this.threads = threads;
     this.pool = new Piscina({ ...workerModule(new URL('./verify-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
-    this.maxBatch = options.maxBatch ?? 32;
+    this.maxBatch = options.maxBatch ?? 64;
     this.maxDelayMs = options.maxDelayMs ?? 20;
   }
 

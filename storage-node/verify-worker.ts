@@ -1,5 +1,7 @@
 import { loadCKzg } from '../proofs/kzg.ts';
-import { verifyCommitment, verifyCommitmentsBatch } from '../proofs/rlc.ts';
+import { loadBatchBackend, verifyCommitment, verifyCommitmentsBatch } from '../proofs/rlc.ts';
+
+await loadBatchBackend();
 
 export interface VerifyTask {
   blobs: Uint8Array[];

@@ -2,9 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { packBlob, PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
+import { fromHex } from '../../proofs/bytes.ts';
 import { KzgError } from '../../proofs/errors.ts';
 import { KZG_BACKENDS, loadCKzg, loadKzg, TRUSTED_SETUP_PATH, TRUSTED_SETUP_SHA256, type Kzg } from '../../proofs/kzg.ts';
-import { verifyCommitmentsBatch } from '../../proofs/rlc.ts';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { BLS_MODULUS, combineBlobs, loadBatchBackend, verifyCommitmentsBatch } from '../../proofs/rlc.ts';
 
 const blobs = Array.from({ length: 3 }, () => packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB))));
 const reference = loadCKzg();
@@ -13,6 +15,47 @@ const blobProofs = blobs.map((b, i) => reference.computeBlobProof(b, commitments
 const z = new Uint8Array(32);
 z[31] = 42;
 const opening = reference.computeProof(blobs[0]!, z);
+
+beforeAll(() => loadBatchBackend());
+
+/** A compressed point on the curve but outside the prime-order subgroup (not a valid commitment). */
+function pointOutsideSubgroup(): Uint8Array {
+  const { Fp } = bls12_381.fields;
+  for (let x = 1n; ; x++) {
+    const y2 = Fp.add(Fp.pow(x, 3n), 4n);
+    if (Fp.pow(y2, (Fp.ORDER - 1n) / 2n) !== 1n) continue;
+    const point = bls12_381.G1.Point.fromAffine({ x, y: Fp.sqrt(y2) });
+    if (point.isTorsionFree()) continue;
+    // noble will not serialize such a point; encode it by hand (ZCash compressed form).
+    const bytes = fromHex(x.toString(16).padStart(96, '0'), 48);
+    bytes[0]! |= 0x80 | (Fp.sqrt(y2) > (Fp.ORDER - 1n) / 2n ? 0x20 : 0);
+    return bytes;
+  }
+}
+
+it('refuses, in a batch, a commitment on the curve but outside the subgroup', () => {
+  const rogue = pointOutsideSubgroup();
+  expect(verifyCommitmentsBatch(reference, blobs, [commitments[0]!, rogue, commitments[2]!])).toBe(false);
+});
+
+/** The plain definition, element by element in BigInt: what combineBlobs must equal. */
+function combineReference(list: Uint8Array[], coefficients: bigint[]): Uint8Array {
+  const out = new Uint8Array(131072);
+  for (let e = 0; e < 4096; e++) {
+    let acc = 0n;
+    list.forEach((blob, i) => { acc += BigInt(`0x${Buffer.from(blob.subarray(e * 32, e * 32 + 32)).toString('hex')}`) * coefficients[i]!; });
+    out.set(fromHex((acc % BLS_MODULUS).toString(16).padStart(64, '0'), 32), e * 32);
+  }
+  return out;
+}
+
+it('combines blobs exactly like the BigInt definition, across limb passes and extreme values', () => {
+  const extreme = new Uint8Array(131072);
+  for (let e = 0; e < 4096; e++) extreme.set(fromHex((BLS_MODULUS - 1n).toString(16).padStart(64, '0'), 32), e * 32);
+  const list = [...Array.from({ length: 70 }, (_, i) => (i % 7 === 0 ? extreme : blobs[i % 3]!))];
+  const coefficients = list.map((_, i) => (i % 5 === 0 ? (1n << 128n) - 1n : BigInt(`0x${randomBytes(16).toString('hex')}`)));
+  expect(Buffer.compare(combineBlobs(list, coefficients), combineReference(list, coefficients))).toBe(0);
+});
 
 it('ships the EIP-4844 ceremony setup unchanged', () => {
   const digest = createHash('sha256').update(readFileSync(TRUSTED_SETUP_PATH)).digest('hex');
