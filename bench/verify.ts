@@ -22,10 +22,10 @@ export async function benchVerify(quick: boolean): Promise<{ nodeVerifyMbps: num
   // Recomputing commitments is slow and steady: time it on 32 blobs and scale.
   const [, single32Ms] = await timed(() => blobs.slice(0, 32).forEach((b) => kzg.blobToCommitment(b)));
   const singleMs = (single32Ms * count) / 32;
-  verifyBatch({ blobs: blobs.slice(0, batch), commitments: commitments.slice(0, batch) }); // warm the JIT and wasm
-  const [ok, rlcMs] = await timed(() => {
+  await verifyBatch({ blobs: blobs.slice(0, batch), commitments: commitments.slice(0, batch) }); // warm the JIT and wasm
+  const [ok, rlcMs] = await timed(async () => {
     let all = true;
-    for (let i = 0; i < count; i += batch) all &&= verifyBatch({ blobs: blobs.slice(i, i + batch), commitments: commitments.slice(i, i + batch) }).every(Boolean);
+    for (let i = 0; i < count; i += batch) all &&= (await verifyBatch({ blobs: blobs.slice(i, i + batch), commitments: commitments.slice(i, i + batch) })).every(Boolean);
     return all;
   });
   if (!ok) throw new Error('benchmark blobs failed verification');

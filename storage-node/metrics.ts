@@ -36,6 +36,12 @@ export class Metrics {
 
   render(): string {
     const lines: string[] = [];
+    // Standard process metrics, read at scrape time.
+    const cpu = process.cpuUsage();
+    lines.push('# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.', '# TYPE process_cpu_seconds_total counter',
+      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`);
+    lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge',
+      `process_resident_memory_bytes ${process.memoryUsage.rss()}`);
     for (const [name, s] of this.series) {
       lines.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`);
       if (s.values.size === 0) lines.push(`${name} 0`);

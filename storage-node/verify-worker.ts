@@ -1,8 +1,6 @@
 import { loadCKzg } from '../proofs/kzg.ts';
 import { loadBatchBackend, verifyCommitment, verifyCommitmentsBatch } from '../proofs/rlc.ts';
 
-await loadBatchBackend();
-
 export interface VerifyTask {
   blobs: Uint8Array[];
   commitments: Uint8Array[];
@@ -10,9 +8,12 @@ export interface VerifyTask {
 
 /**
  * Runs in a piscina worker. One random-linear-combination check for the whole batch; only
- * if it fails are the blobs checked one by one, to say which were bad.
+ * if it fails are the blobs checked one by one, to say which were bad. (The mcl backend is
+ * loaded on the first task: a top-level await here stops the tsx loader from handling the
+ * worker module.)
  */
-export default function verifyBatch(task: VerifyTask): boolean[] {
+export default async function verifyBatch(task: VerifyTask): Promise<boolean[]> {
+  await loadBatchBackend();
   const kzg = loadCKzg();
   if (verifyCommitmentsBatch(kzg, task.blobs, task.commitments)) return task.blobs.map(() => true);
   return task.blobs.map((blob, i) => verifyCommitment(kzg, blob, task.commitments[i]!));

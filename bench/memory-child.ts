@@ -1,0 +1,37 @@
+/**
+ * Runs one upload or download in its own process and reports that process's peak RSS
+ * (worker threads included), so bench/memory.ts measures the client alone.
+ * Usage: tsx bench/memory-child.ts upload DEVNET_FILE FILE | download DEVNET_FILE ROOT
+ */
+import { createHash } from 'node:crypto';
+import { connectChain, uploadChainFor } from '../client/chain-context.ts';
+import { readDevnetFile } from '../client/devnet.ts';
+import { DatasetReader } from '../client/download.ts';
+import { datasetNodesFromChain, nodesFromChain, upload } from '../client/upload.ts';
+import { fromHex } from '../proofs/bytes.ts';
+
+const [mode, devnetFile, target] = process.argv.slice(2) as [string, string, string];
+const devnet = await readDevnetFile(devnetFile);
+const chain = await connectChain(devnet.rpc, devnet.registry);
+const started = performance.now();
+let report: Record<string, unknown>;
+if (mode === 'upload') {
+  const result = await upload(target, {
+    nodes: await nodesFromChain(chain.registry), chain: uploadChainFor(chain, devnet.uploaderKey), uploaderKey: fromHex(devnet.uploaderKey, 32),
+  });
+  report = { root: result.datasetRoot, bytes: result.size };
+} else {
+  const root = fromHex(target, 32);
+  const reader = await DatasetReader.open(root, { nodes: await datasetNodesFromChain(chain.registry, root), registry: chain.registry });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of reader.read()) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  await reader.close();
+  report = { bytes, sha256: hash.digest('hex') };
+}
+chain.close();
+process.stdout.write(`${JSON.stringify({ ...report, seconds: (performance.now() - started) / 1000, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.exit(0);
