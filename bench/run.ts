@@ -4,6 +4,7 @@
  * bench/results/summary.json with one number per goal of the performance issue.
  */
 import { benchEncode } from './encode.ts';
+import { benchKzgBackends } from './kzg-backends.ts';
 import { writeResult } from './lib.ts';
 import { benchRead } from './read.ts';
 import { benchMemory } from './memory.ts';
@@ -12,6 +13,7 @@ import { benchVerify } from './verify.ts';
 
 const quick = process.argv.includes('--quick');
 const started = performance.now();
+await benchKzgBackends(quick);
 const encode = await benchEncode(quick);
 const verify = await benchVerify(quick);
 const read = await benchRead(quick);
