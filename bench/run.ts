@@ -8,12 +8,14 @@ import { benchKzgBackends } from './kzg-backends.ts';
 import { writeResult } from './lib.ts';
 import { benchRead } from './read.ts';
 import { benchMemory } from './memory.ts';
+import { benchPeers } from './peers.ts';
 import { benchScale } from './scale.ts';
 import { benchVerify } from './verify.ts';
 
 const quick = process.argv.includes('--quick');
 const started = performance.now();
 await benchKzgBackends(quick);
+await benchPeers(quick);
 const encode = await benchEncode(quick);
 const verify = await benchVerify(quick);
 const read = await benchRead(quick);
