@@ -44,7 +44,7 @@ export async function benchMemory(quick: boolean): Promise<{ uploadPeakRssMiB: n
     const down = await child(['download', devnet.path, up.root!]);
     if (down.sha256 !== hash.digest('hex')) throw new Error('downloaded bytes differ from the input');
     table(`Client peak RSS, ${(size / 1048576).toFixed(0)} MiB file, 6 nodes`, [
-      { operation: 'upload', 'peak RSS (MiB)': down && up.peakRssMiB, seconds: up.seconds, 'MiB/s': size / 1048576 / up.seconds },
+      { operation: 'upload', 'peak RSS (MiB)': up.peakRssMiB, seconds: up.seconds, 'MiB/s': size / 1048576 / up.seconds },
       { operation: 'download', 'peak RSS (MiB)': down.peakRssMiB, seconds: down.seconds, 'MiB/s': size / 1048576 / down.seconds },
     ]);
     const result = { uploadPeakRssMiB: up.peakRssMiB, downloadPeakRssMiB: down.peakRssMiB, bytes: size };
