@@ -62,8 +62,12 @@ export class NodeClient {
     return this.json('info', routePath('info'), { signal });
   }
 
-  announce(root: Uint8Array, manifest: Uint8Array, uploader: string, signature: Uint8Array, signal?: AbortSignal): Promise<AnnounceResponse> {
-    const body = JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), uploader, signature: toHex(signature) });
+  /** The announcement body; build it once and send it to every node (a 2 GiB dataset's is ~14 MB). */
+  static announceBody(manifest: Uint8Array, uploader: string, signature: Uint8Array): string {
+    return JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), uploader, signature: toHex(signature) });
+  }
+
+  announce(root: Uint8Array, body: string, signal?: AbortSignal): Promise<AnnounceResponse> {
     return this.json('announce', routePath('announce', { root: toHex(root) }), {
       method: 'POST', body, headers: { 'content-type': 'application/json' }, signal,
     });

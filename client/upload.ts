@@ -162,10 +162,11 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     const announcement = signDigest(options.uploaderKey, announceDigest(root, manifestBytes));
     const registerTx = options.chain ? await registerOnChain(options.chain.registry, uploader, root, manifest) : null;
 
-    // Announce to every node.
+    // Announce to every node, with one shared body.
+    const announceBody = NodeClient.announceBody(manifestBytes, uploader, announcement);
     await Promise.all(clients.map(async (client, i) => {
       try {
-        await withRetries(() => client.announce(root, manifestBytes, uploader, announcement, signal), attempts, signal);
+        await withRetries(() => client.announce(root, announceBody, signal), attempts, signal);
       } catch (error) {
         if (signal?.aborted) throw error;
         markFailed(i, error);
