@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, type JsonRpcSigner } from 'ethers';
-import { SherdError } from '../proofs/errors.ts';
 
 /**
  * A local Prague EVM chain: hardhat's in-process network behind its JSON-RPC server on
@@ -22,10 +21,6 @@ export interface LocalChain {
 interface HardhatServer {
   listen(): Promise<{ address: string; port: number }>;
   close(): Promise<void>;
-}
-
-export class ChainError extends SherdError {
-  override name = 'ChainError';
 }
 
 export async function startLocalChain(options: { port?: number } = {}): Promise<LocalChain> {

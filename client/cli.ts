@@ -42,10 +42,6 @@ usage:
   holds a 0x secp256k1 private key (the devnet's uploader key by default). Progress goes to stderr on a terminal;
   --json prints one JSON object on stdout. Exit status is non-zero on any failure.`;
 
-
-
-
-
 const chainOptions = { devnet: { type: 'string' }, rpc: { type: 'string' }, registry: { type: 'string' }, 'account-key': { type: 'string' } } as const;
 
 interface ChainArgs { devnet?: string; rpc?: string; registry?: string; 'account-key'?: string }
@@ -64,7 +60,6 @@ async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; ac
     devnetPath,
   };
 }
-
 
 function rootArg(root: string | undefined): Uint8Array {
   if (!root || !/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError(`ROOT must be 0x followed by 64 hex digits, got ${root ?? 'nothing'}`);

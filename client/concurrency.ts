@@ -25,10 +25,6 @@ export class ByteBudget {
       next.resolve();
     }
   }
-
-  get inFlight(): number {
-    return this.used;
-  }
 }
 
 /**

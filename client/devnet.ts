@@ -197,10 +197,6 @@ export class Devnet {
     return this.uploaderChain;
   }
 
-  isRunning(index: number): boolean {
-    return this.children[index] !== undefined;
-  }
-
   /** Starts node `index` (again), on the same port and data directory. */
   async startNode(index: number): Promise<void> {
     const node = this.file.nodes[index];

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { fromHex, equalBytes, toHex } from '../proofs/bytes.ts';
+import { BYTES_PER_BLOB } from '../proofs/blob.ts';
+import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { ErasureCodec } from '../proofs/codec.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { sha256 } from '../proofs/hash.ts';
@@ -176,7 +177,7 @@ export class DatasetReader {
         client.getShard(this.root, s, i, signal).then(
           (blob) => {
             const expected = this.manifest.shards[shardPosition(this.manifest, s, i)]!.hash;
-            if (blob.length !== 131_072 || !equalBytes(sha256(blob), expected)) {
+            if (blob.length !== BYTES_PER_BLOB || !equalBytes(sha256(blob), expected)) {
               this.health.set(node, 'lying');
               errors.push(`shard ${i} from node ${node}: bytes do not match the manifest`);
               return false;

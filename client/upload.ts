@@ -112,7 +112,7 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
   const segmentBytes = segmentPayloadBytes(k);
 
   const encoder = options.encoder ?? new EncoderPool(options.workers);
-  // Enough connections per node that its verifier sees full batches (it checks up to 32 shards per commitment).
+  // Enough connections per node that its verifier sees full batches (it checks up to 64 shards per commitment).
   const clients = nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: options.timeoutMs ?? 60_000 }));
   const failed = new Map<number, FailedNode>();
   const markFailed = (index: number, error: unknown) => {
@@ -324,7 +324,7 @@ function belowQuorum(have: number, quorum: number, failed: Map<number, FailedNod
 }
 
 /** Retries transient failures (unreachable, timeout, 5xx) with exponential backoff; 4xx answers are final. */
-export async function withRetries<T>(fn: () => Promise<T>, attempts: number, signal?: AbortSignal): Promise<T> {
+async function withRetries<T>(fn: () => Promise<T>, attempts: number, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

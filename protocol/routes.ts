@@ -14,12 +14,6 @@ const shardParams = {
   properties: { root: hex(32), segment: { type: 'integer', minimum: 0, maximum: 0xffffffff }, index: { type: 'integer', minimum: 0, maximum: 255 } },
 } as const;
 
-export const errorBody = {
-  type: 'object',
-  required: ['error', 'message'],
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
-
 export interface RouteDefinition {
   method: 'GET' | 'POST' | 'PUT';
   url: string;
