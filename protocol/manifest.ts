@@ -3,7 +3,7 @@ import { BLS_PUBLIC_KEY_BYTES } from '../proofs/bls.ts';
 import { MAX_TOTAL_SHARDS } from '../proofs/codec.ts';
 import { MerkleTree, merkleLeaf } from '../proofs/merkle.ts';
 import { ProtocolError } from './errors.ts';
-import { checkPlacement } from './placement.ts';
+import { placementProblem } from './placement.ts';
 
 /**
  * The manifest describes a dataset completely: its size, code, node set (in placement order)
@@ -67,7 +67,9 @@ export function validateManifest(manifest: Manifest): void {
   if (!Number.isSafeInteger(manifest.size) || manifest.size < 1) {
     throw new ProtocolError('bad_manifest', `dataset size must be a positive integer, got ${manifest.size}`);
   }
-  checkPlacement(shardsPerSegment(manifest), manifest.nodes.length);
+  // A manifest from the wire is bad input, not a programming error: ProtocolError, like every check here.
+  const placement = placementProblem(shardsPerSegment(manifest), manifest.nodes.length);
+  if (placement) throw new ProtocolError('bad_manifest', placement);
   if (manifest.nodes.length > 0xffff) throw new ProtocolError('bad_manifest', 'too many nodes');
   for (const key of manifest.nodes) {
     if (!(key instanceof Uint8Array) || key.length !== BLS_PUBLIC_KEY_BYTES) {

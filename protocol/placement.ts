@@ -12,11 +12,16 @@ export function nodeForShard(segment: number, shardIndex: number, nodeCount: num
   return (shardIndex + segment) % nodeCount;
 }
 
+/** Why n shards per segment cannot be placed on N nodes, or undefined when they can. */
+export function placementProblem(shardsPerSegment: number, nodeCount: number): string | undefined {
+  return nodeCount < shardsPerSegment
+    ? `k + m = ${shardsPerSegment} shards per segment need at least ${shardsPerSegment} distinct nodes, have ${nodeCount}`
+    : undefined;
+}
+
 export function checkPlacement(shardsPerSegment: number, nodeCount: number): void {
-  if (nodeCount < shardsPerSegment) {
-    throw new InvalidArgumentError(
-      `k + m = ${shardsPerSegment} shards per segment need at least ${shardsPerSegment} distinct nodes, have ${nodeCount}`);
-  }
+  const problem = placementProblem(shardsPerSegment, nodeCount);
+  if (problem) throw new InvalidArgumentError(problem);
 }
 
 /** Every (segment, shard index) placed on `node`, in upload order. */

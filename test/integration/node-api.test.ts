@@ -124,6 +124,23 @@ describe('storage node API over loopback', () => {
     expect(res.json).toEqual({ error: 'malformed_json', message: 'request body is not valid JSON' });
   });
 
+  it('refuses a manifest whose node list is too short for its code, as a bad manifest', async () => {
+    // k + m = 2 shards per segment, but the header lists one node: drop the second key.
+    const bytes = dataset.manifestBytes;
+    const short = new Uint8Array(bytes.length - 48);
+    short.set(bytes.subarray(0, 20 + 48), 0);
+    short.set(bytes.subarray(20 + 96), 20 + 48);
+    new DataView(short.buffer).setUint16(18, 1);
+    const body = JSON.stringify({
+      manifest: Buffer.from(short).toString('base64'),
+      uploader,
+      signature: toHex(signDigest(uploaderKey, announceDigest(dataset.root, short))),
+    });
+    const res = await call('POST', `/v1/datasets/${toHex(dataset.root)}`, body, { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error: 'bad_manifest', message: 'k + m = 2 shards per segment need at least 2 distinct nodes, have 1' });
+  });
+
   it('refuses a manifest that does not hash to the root in the URL', async () => {
     const other = '0x' + 'ab'.repeat(32);
     const res = await call('POST', `/v1/datasets/${other}`, announceBody(dataset), { 'content-type': 'application/json' });
