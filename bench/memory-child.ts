@@ -4,10 +4,10 @@
  * Usage: tsx bench/memory-child.ts upload DEVNET_FILE FILE | download DEVNET_FILE ROOT
  */
 import { createHash } from 'node:crypto';
-import { connectChain, uploadChainFor } from '../client/chain-context.ts';
 import { readDevnetFile } from '../client/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
-import { datasetNodesFromChain, nodesFromChain, upload } from '../client/upload.ts';
+import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor } from '../client/chain-context.ts';
+import { upload } from '../client/upload.ts';
 import { fromHex } from '../proofs/bytes.ts';
 
 const [mode, devnetFile, target] = process.argv.slice(2) as [string, string, string];

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { Devnet } from '../client/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { NodeClient } from '../client/node-client.ts';
-import { nodesFromChain, upload } from '../client/upload.ts';
+import { nodesFromChain } from '../client/chain-context.ts';
+import { upload } from '../client/upload.ts';
 import { fromHex } from '../proofs/bytes.ts';
 import { mbps, table, timed, writeResult } from './lib.ts';
 

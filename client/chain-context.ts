@@ -1,25 +1,32 @@
-import { JsonRpcProvider, Wallet } from 'ethers';
-import { Registry } from '../chain/registry.ts';
-import { InvalidArgumentError } from '../proofs/errors.ts';
+import { Wallet } from 'ethers';
+import { connectRegistry, type RegistryConnection } from '../chain/rpc.ts';
+import type { Registry } from '../chain/registry.ts';
+import { toHex } from '../proofs/bytes.ts';
+import { DownloadError } from './errors.ts';
+import type { NodeEndpoint } from './types.ts';
 import type { UploadChain } from './upload.ts';
 
-/** A connection to a chain holding a SherdRegistry, for the CLI: any JSON-RPC endpoint with the Prague precompiles. */
-export interface ChainContext {
-  provider: JsonRpcProvider;
-  chainId: bigint;
-  registry: Registry;
-  close(): void;
-}
-
-export async function connectChain(rpc: string, registryAddress: string): Promise<ChainContext> {
-  if (!/^https?:\/\//.test(rpc)) throw new InvalidArgumentError(`--rpc must be an http(s) URL, got ${rpc}`);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) throw new InvalidArgumentError(`--registry must be a 0x address, got ${registryAddress}`);
-  const provider = new JsonRpcProvider(rpc, undefined, { staticNetwork: true });
-  const chainId = (await provider.getNetwork()).chainId;
-  const registry = await Registry.at(registryAddress, provider);
-  return { provider, chainId, registry, close: () => provider.destroy() };
-}
+/** The client's view of a chain holding a SherdRegistry. */
+export type ChainContext = RegistryConnection;
+export const connectChain = connectRegistry;
 
 export function uploadChainFor(context: ChainContext, uploaderKey: string): UploadChain {
   return { registry: context.registry.connect(new Wallet(uploaderKey, context.provider)), chainId: context.chainId };
+}
+
+async function endpoints(registry: Registry, ids: number[]): Promise<NodeEndpoint[]> {
+  const nodes = await Promise.all(ids.map((id) => registry.node(id)));
+  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
+}
+
+/** The registry's active nodes, in the order a dataset registered now would be placed on. */
+export async function nodesFromChain(registry: Registry): Promise<NodeEndpoint[]> {
+  return endpoints(registry, await registry.activeNodeIds());
+}
+
+/** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
+export async function datasetNodesFromChain(registry: Registry, root: Uint8Array): Promise<NodeEndpoint[]> {
+  const dataset = await registry.dataset(root);
+  if (!dataset.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+  return endpoints(registry, await registry.nodeSetMembers(dataset.nodeSet));
 }

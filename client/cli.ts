@@ -2,17 +2,18 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
+import { openRpc } from '../chain/rpc.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
 import { fromHex } from '../proofs/bytes.ts';
 import { certificateToJson } from '../protocol/certificate.ts';
 import { integer, parse, print, readAccountKey, runCli, UsageError } from '../protocol/cli.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from './devnet.ts';
-import { connectChain, uploadChainFor, type ChainContext } from './chain-context.ts';
+import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor, type ChainContext } from './chain-context.ts';
 import { DatasetReader } from './download.ts';
 import { formatBytes, parseBytes, ProgressBar } from './progress.ts';
-import { datasetNodesFromChain, nodesFromChain, upload } from './upload.ts';
+import { upload } from './upload.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -101,7 +102,7 @@ async function cmdChain(args: string[]): Promise<number> {
   });
   if (!values.rpc || !values['account-key']) throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
   const key = (await readAccountKey(values['account-key']))!;
-  const provider = new JsonRpcProvider(values.rpc, undefined, { staticNetwork: true });
+  const { provider, chainId, close } = await openRpc(values.rpc);
   try {
     const big = (name: string, value: string | undefined, fallback: bigint) => {
       if (value === undefined) return fallback;
@@ -114,12 +115,11 @@ async function cmdChain(args: string[]): Promise<number> {
       feePerByte: big('fee-per-byte', values['fee-per-byte'], DEFAULT_REGISTRY_PARAMETERS.feePerByte),
     };
     const registry = await Registry.deploy(new Wallet(key, provider), parameters);
-    const chainId = (await provider.getNetwork()).chainId.toString();
-    print(values.json === true, { registry: registry.address, chainId, ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
+    print(values.json === true, { registry: registry.address, chainId: chainId.toString(), ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
       `SherdRegistry deployed at ${registry.address} on chain ${chainId}`);
     return 0;
   } finally {
-    provider.destroy();
+    close();
   }
 }
 

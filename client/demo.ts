@@ -10,7 +10,8 @@ import { fromHex } from '../proofs/bytes.ts';
 import { Devnet } from './devnet.ts';
 import { download } from './download.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { nodesFromChain, upload } from './upload.ts';
+import { nodesFromChain } from './chain-context.ts';
+import { upload } from './upload.ts';
 import type { DownloadProgress, UploadProgress } from './types.ts';
 
 export interface DemoOptions {

@@ -7,6 +7,6 @@ export { NodeClient } from './node-client.ts';
 export { RemoteError, UploadError, DownloadError, AbortedError } from './errors.ts';
 export type { NodeEndpoint, UploadProgress, DownloadProgress } from './types.ts';
 export { certificateProblem, verifyCertificate, certificateToJson, certificateFromJson, type Certificate } from '../protocol/certificate.ts';
-export { connectChain, uploadChainFor, type ChainContext } from './chain-context.ts';
-export { nodesFromChain, datasetNodesFromChain, type UploadChain } from './upload.ts';
+export { connectChain, uploadChainFor, nodesFromChain, datasetNodesFromChain, type ChainContext } from './chain-context.ts';
+export type { UploadChain } from './upload.ts';
 export { Registry, ChainError, type DatasetState, type ChainNode } from '../chain/registry.ts';

@@ -302,22 +302,6 @@ async function registerOnChain(registry: Registry, uploader: string, root: Uint8
   return registerTx;
 }
 
-/** The registry's active nodes, in the order a dataset registered now would place on. */
-export async function nodesFromChain(registry: Registry): Promise<NodeEndpoint[]> {
-  const ids = await registry.activeNodeIds();
-  const nodes = await Promise.all(ids.map((id) => registry.node(id)));
-  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
-}
-
-/** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
-export async function datasetNodesFromChain(registry: Registry, root: Uint8Array): Promise<NodeEndpoint[]> {
-  const dataset = await registry.dataset(root);
-  if (!dataset.registered) throw new UploadError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
-  const members = await registry.nodeSetMembers(dataset.nodeSet);
-  const nodes = await Promise.all(members.map((id) => registry.node(id)));
-  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
-}
-
 function belowQuorum(have: number, quorum: number, failed: Map<number, FailedNode>): UploadError {
   const reasons = [...failed.values()].map((f) => `node ${f.index} (${f.url}): ${f.error}`).join('; ');
   return new UploadError('below_quorum', `only ${have} nodes can sign, the certificate needs ${quorum}`, { details: reasons });

@@ -1,5 +1,5 @@
-import { JsonRpcProvider, Wallet } from 'ethers';
-import { Registry } from '../chain/registry.ts';
+import { Wallet } from 'ethers';
+import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { integer, parse, print, readAccountKey, runCli, UsageError } from '../protocol/cli.ts';
 import { readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
@@ -26,9 +26,8 @@ export async function cmdNode(args: string[]): Promise<number> {
     if (!values.rpc || !values.registry || !values.key || !values['account-key'] || !values.endpoint) {
       throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
     }
-    const provider = new JsonRpcProvider(values.rpc, undefined, { staticNetwork: true });
+    const { provider, registry, close } = await connectRegistry(values.rpc, values.registry);
     try {
-      const registry = await Registry.at(values.registry, provider);
       const secretKey = await readNodeKey(values.key);
       const operator = new Wallet((await readAccountKey(values['account-key']))!, provider);
       const stake = values.stake ? BigInt(values.stake) : (await registry.parameters()).minStake;
@@ -37,7 +36,7 @@ export async function cmdNode(args: string[]): Promise<number> {
         `registered node ${values.endpoint} (operator ${operator.address}); tx ${receipt.hash}, ${receipt.gasUsed} gas`);
       return 0;
     } finally {
-      provider.destroy();
+      close();
     }
   }
   if (sub !== 'start') throw new UsageError('usage: sherd node start ... | sherd node keygen --out FILE | sherd node register ...');

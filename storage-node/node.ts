@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { JsonRpcProvider } from 'ethers';
-import { Registry } from '../chain/registry.ts';
+import { connectRegistry, type RegistryConnection } from '../chain/rpc.ts';
+import { InvalidArgumentError } from '../proofs/errors.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import { readNodeKey } from '../protocol/keyfile.ts';
 import { nodeMetrics } from './metrics.ts';
@@ -30,12 +30,10 @@ export interface RunningNode {
 /** Opens the store, starts the verifier pool and listens. Only loopback unless told otherwise. */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const blsSecretKey = await readNodeKey(options.keyFile);
-  let chain: { registry: Registry; chainId: bigint; provider: JsonRpcProvider } | undefined;
+  let chain: RegistryConnection | undefined;
   if (options.rpc) {
-    if (!options.registry) throw new Error('--rpc needs --registry ADDRESS');
-    const provider = new JsonRpcProvider(options.rpc, undefined, { staticNetwork: true });
-    const chainId = (await provider.getNetwork()).chainId;
-    chain = { registry: await Registry.at(options.registry, provider), chainId, provider };
+    if (!options.registry) throw new InvalidArgumentError('--rpc needs --registry ADDRESS');
+    chain = await connectRegistry(options.rpc, options.registry);
   }
   await mkdir(options.dataDir, { recursive: true });
   const store = await ShardStore.open(options.dataDir);
@@ -84,7 +82,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await app.close();
       await verifier.close();
       await store.close();
-      chain?.provider.destroy();
+      chain?.close();
     },
   };
 }
