@@ -5,7 +5,7 @@ import { ErasureCodec } from '../proofs/codec.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { sha256 } from '../proofs/hash.ts';
 import {
-  datasetRoot, decodeManifest, manifestSegments, segmentPayloadBytes, shardPosition, type Manifest,
+  datasetRoot, decodeManifest, manifestSegments, sameSizeAndCode, segmentPayloadBytes, shardPosition, type Manifest,
 } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
 import { blobsToSegment } from '../protocol/segment.ts';
@@ -66,23 +66,23 @@ export class DatasetReader {
   static async open(root: string | Uint8Array, options: DownloadOptions): Promise<DatasetReader> {
     const rootBytes = typeof root === 'string' ? fromHex(root, 32) : root;
     if (!Array.isArray(options.nodes) || options.nodes.length === 0) throw new InvalidArgumentError('download needs at least one storage node');
+    // The registration first: nothing to close if the chain says no or cannot be reached.
+    const registered = options.registry ? await options.registry.dataset(rootBytes) : undefined;
+    if (registered && !registered.registered) {
+      throw new DownloadError('dataset_not_registered', `dataset ${toHex(rootBytes)} is not registered on chain`);
+    }
     const clients = new Map<string, NodeClient>();
     for (const node of options.nodes) {
       clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));
     }
     const problems: string[] = [];
-    const registered = options.registry ? await options.registry.dataset(rootBytes) : undefined;
-    if (registered && !registered.registered) {
-      await Promise.allSettled([...clients.values()].map((c) => c.close()));
-      throw new DownloadError('dataset_not_registered', `dataset ${toHex(rootBytes)} is not registered on chain`);
-    }
     for (const client of clients.values()) {
       throwIfAborted(options.signal);
       try {
         const manifest = decodeManifest(await client.getManifest(rootBytes, options.signal));
         if (!equalBytes(datasetRoot(manifest), rootBytes)) {
           problems.push(`${client.url}: manifest does not hash to the root`);
-        } else if (registered && (registered.size !== manifest.size || registered.k !== manifest.k || registered.m !== manifest.m)) {
+        } else if (registered && !sameSizeAndCode(registered, manifest)) {
           problems.push(`${client.url}: manifest does not match the registration on chain`);
         } else {
           return new DatasetReader(rootBytes, manifest, clients, options);

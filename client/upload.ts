@@ -13,7 +13,8 @@ import { InvalidArgumentError } from '../proofs/errors.ts';
 import { bitmapFromIndices, quorumFor, type Certificate } from '../protocol/certificate.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
-  checkCodeParameters, encodeManifest, manifestTree, segmentCount, segmentPayloadBytes, type Manifest, type ShardRecord,
+  checkCodeParameters, encodeManifest, hasNodeList, manifestTree, sameSizeAndCode, segmentCount, segmentPayloadBytes,
+  type Manifest, type ShardRecord,
 } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage } from '../protocol/messages.ts';
 import { checkPlacement, defaultCodeParameters, nodeForShard } from '../protocol/placement.ts';
@@ -287,16 +288,15 @@ async function registerOnChain(registry: Registry, uploader: string, root: Uint8
   const wallet = signer && 'getAddress' in signer ? (await signer.getAddress()).toLowerCase() : undefined;
   if (wallet !== uploader) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${uploader}`);
   let registerTx: string | null = null;
-  const existing = await registry.dataset(root);
-  if (!existing.registered) {
+  let registered = await registry.dataset(root);
+  if (!registered.registered) {
     const { feePerByte } = await registry.parameters();
     registerTx = (await registry.registerDataset(root, manifest.size, manifest.k, manifest.m, BigInt(manifest.size) * feePerByte)).hash;
-  } else if (existing.owner.toLowerCase() !== uploader || existing.size !== manifest.size || existing.k !== manifest.k || existing.m !== manifest.m) {
-    throw new UploadError('root_taken', `dataset ${toHex(root)} is already registered by ${existing.owner} with other parameters`);
+    registered = await registry.dataset(root); // the node set the contract fixed for it
+  } else if (registered.owner.toLowerCase() !== uploader || !sameSizeAndCode(registered, manifest)) {
+    throw new UploadError('root_taken', `dataset ${toHex(root)} is already registered by ${registered.owner} with other parameters`);
   }
-  const registered = await registry.dataset(root);
-  const keys = await registry.nodeSetKeys(registered.nodeSet);
-  if (keys.length !== manifest.nodes.length || keys.some((key, i) => key !== toHex(manifest.nodes[i]!))) {
+  if (!hasNodeList(manifest, await registry.nodeSetKeys(registered.nodeSet))) {
     throw new UploadError('node_set_changed', 'the active node set changed between reading it and registering the dataset; upload again');
   }
   return registerTx;

@@ -7,7 +7,7 @@ import { sha256 } from '../proofs/hash.ts';
 import { decodeMerkleProof, merkleLeaf, verifyMerkleProof, type MerkleTree } from '../proofs/merkle.ts';
 import { ApiError, isApiErrorCode, ProtocolError } from '../protocol/errors.ts';
 import {
-  decodeManifest, manifestSegments, manifestTree, shardPosition, shardsPerSegment, type Manifest,
+  decodeManifest, hasNodeList, manifestSegments, manifestTree, sameSizeAndCode, shardPosition, shardsPerSegment, type Manifest,
 } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage } from '../protocol/messages.ts';
 import { nodeForShard, shardsOnNode } from '../protocol/placement.ts';
@@ -286,13 +286,13 @@ async function checkRegistration(chain: DatasetRegistryView, root: Uint8Array, m
   if (registered.owner.toLowerCase() !== uploader.toLowerCase()) {
     throw new ApiError('bad_signature', `dataset ${toHex(root)} is registered by ${registered.owner.toLowerCase()}, not ${uploader}`);
   }
-  if (registered.size !== manifest.size || registered.k !== manifest.k || registered.m !== manifest.m) {
+  if (!sameSizeAndCode(registered, manifest)) {
     throw new ApiError('manifest_mismatch', `manifest says size ${manifest.size}, k=${manifest.k}, m=${manifest.m}; the chain says size ${registered.size}, k=${registered.k}, m=${registered.m}`);
   }
   const keys = await chain.nodeSetKeys(registered.nodeSet).catch((cause: unknown) => {
     throw new ApiError('unavailable', 'cannot read the node set on chain', { cause });
   });
-  if (keys.length !== manifest.nodes.length || keys.some((key, i) => key !== toHex(manifest.nodes[i]!))) {
+  if (!hasNodeList(manifest, keys)) {
     throw new ApiError('manifest_mismatch', `the manifest's node list is not node set ${registered.nodeSet} on chain`);
   }
 }
