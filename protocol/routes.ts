@@ -47,9 +47,11 @@ export const routes = {
     bodyLimit: 256 * 1024 * 1024,
     schema: {
       params: rootParam,
+      // `signature` is not required here: the node checks it itself so that a missing one
+      // gets its own error code (missing_signature) rather than a schema error.
       body: {
         type: 'object',
-        required: ['manifest', 'uploader', 'signature'],
+        required: ['manifest', 'uploader'],
         additionalProperties: false,
         properties: { manifest: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' }, uploader: hex(20), signature: hex(65) },
       },

@@ -30,59 +30,52 @@ export interface RunningNode {
 /** Opens the store, starts the verifier pool and listens. Only loopback unless told otherwise. */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const blsSecretKey = await readNodeKey(options.keyFile);
-  let chain: RegistryConnection | undefined;
-  if (options.rpc) {
-    if (!options.registry) throw new InvalidArgumentError('--rpc needs --registry ADDRESS');
-    chain = await connectRegistry(options.rpc, options.registry);
-  }
-  await mkdir(options.dataDir, { recursive: true });
-  const store = await ShardStore.open(options.dataDir);
-  const metrics = nodeMetrics();
-  const verifier = new BatchingVerifier({
-    threads: options.verifyThreads ?? 1,
-    onBatch: (_size, seconds) => {
-      metrics.inc('sherd_verify_batches_total');
-      metrics.inc('sherd_verify_seconds_total', seconds);
-    },
-  });
-  try {
-    await verifier.warmUp();
-  } catch (error) {
-    await verifier.close();
-    await store.close();
-    throw error;
-  }
-  const app = await createNodeServer({
-    store,
-    verifier,
-    blsSecretKey,
-    metrics,
-    chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
-    registry: chain ? chain.registry.address : OFFCHAIN_REGISTRY,
-    chain: chain?.registry,
-    logLevel: options.logLevel ?? 'warn',
-  });
   const host = options.host ?? '127.0.0.1';
+  // Everything opened so far is closed, newest first, if a later step fails, and by close().
+  const opened: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const close of opened.splice(0).reverse()) await close();
+  };
+  let app: FastifyInstance;
+  let chain: RegistryConnection | undefined;
   try {
-    await app.listen({ port: options.port, host });
+    if (options.rpc) {
+      if (!options.registry) throw new InvalidArgumentError('--rpc needs --registry ADDRESS');
+      const connection = await connectRegistry(options.rpc, options.registry);
+      chain = connection;
+      opened.push(() => connection.close());
+    }
+    await mkdir(options.dataDir, { recursive: true });
+    const store = await ShardStore.open(options.dataDir);
+    opened.push(() => store.close());
+    const metrics = nodeMetrics();
+    const verifier = new BatchingVerifier({
+      threads: options.verifyThreads ?? 1,
+      onBatch: (_size, seconds) => {
+        metrics.inc('sherd_verify_batches_total');
+        metrics.inc('sherd_verify_seconds_total', seconds);
+      },
+    });
+    opened.push(() => verifier.close());
+    await verifier.warmUp();
+    const server = await createNodeServer({
+      store,
+      verifier,
+      blsSecretKey,
+      metrics,
+      chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
+      registry: chain ? chain.registry.address : OFFCHAIN_REGISTRY,
+      chain: chain?.registry,
+      logLevel: options.logLevel ?? 'warn',
+    });
+    app = server;
+    opened.push(() => server.close());
+    await server.listen({ port: options.port, host });
   } catch (error) {
-    await verifier.close();
-    await store.close();
+    await closeAll();
     throw error;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  let closed = false;
-  return {
-    url: `http://${host}:${port}`,
-    app,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await verifier.close();
-      await store.close();
-      chain?.close();
-    },
-  };
+  return { url: `http://${host}:${port}`, app, close: closeAll };
 }
