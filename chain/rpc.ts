@@ -1,6 +1,6 @@
 import { JsonRpcProvider } from 'ethers';
 import { InvalidArgumentError } from '../proofs/errors.ts';
-import { Registry } from './registry.ts';
+import { ChainError, Registry } from './registry.ts';
 
 /** A JSON-RPC endpoint (any chain with the Prague precompiles) and its chain id. */
 export interface RpcConnection {
@@ -20,9 +20,9 @@ export async function openRpc(url: string): Promise<RpcConnection> {
   try {
     const chainId = (await provider.getNetwork()).chainId;
     return { provider, chainId, close: () => provider.destroy() };
-  } catch (error) {
+  } catch (cause) {
     provider.destroy();
-    throw error;
+    throw new ChainError('rpc_unreachable', `cannot reach the chain at ${url}: ${(cause as Error).message}`, { cause });
   }
 }
 

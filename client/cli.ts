@@ -7,7 +7,8 @@ import { openRpc } from '../chain/rpc.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
 import { fromHex } from '../proofs/bytes.ts';
 import { certificateToJson } from '../protocol/certificate.ts';
-import { integer, parse, print, readAccountKey, runCli, UsageError } from '../protocol/cli.ts';
+import { integer, parse, print, runCli, UsageError, wholeNumber } from '../protocol/cli.ts';
+import { readAccountKey } from '../protocol/keyfile.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from './devnet.ts';
 import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor, type ChainContext } from './chain-context.ts';
@@ -62,6 +63,14 @@ async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; ac
   };
 }
 
+function sizeArg(text: string): number {
+  try {
+    return parseBytes(text);
+  } catch (error) {
+    throw new UsageError(`--size: ${(error as Error).message}`);
+  }
+}
+
 function rootArg(root: string | undefined): Uint8Array {
   if (!root || !/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError(`ROOT must be 0x followed by 64 hex digits, got ${root ?? 'nothing'}`);
   return fromHex(root, 32);
@@ -104,15 +113,10 @@ async function cmdChain(args: string[]): Promise<number> {
   const key = (await readAccountKey(values['account-key']))!;
   const { provider, chainId, close } = await openRpc(values.rpc);
   try {
-    const big = (name: string, value: string | undefined, fallback: bigint) => {
-      if (value === undefined) return fallback;
-      if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${value}`);
-      return BigInt(value);
-    };
     const parameters = {
-      minStake: big('min-stake', values['min-stake'], DEFAULT_REGISTRY_PARAMETERS.minStake),
-      exitDelay: big('exit-delay', values['exit-delay'], DEFAULT_REGISTRY_PARAMETERS.exitDelay),
-      feePerByte: big('fee-per-byte', values['fee-per-byte'], DEFAULT_REGISTRY_PARAMETERS.feePerByte),
+      minStake: wholeNumber('min-stake', values['min-stake']) ?? DEFAULT_REGISTRY_PARAMETERS.minStake,
+      exitDelay: wholeNumber('exit-delay', values['exit-delay']) ?? DEFAULT_REGISTRY_PARAMETERS.exitDelay,
+      feePerByte: wholeNumber('fee-per-byte', values['fee-per-byte']) ?? DEFAULT_REGISTRY_PARAMETERS.feePerByte,
     };
     const registry = await Registry.deploy(new Wallet(key, provider), parameters);
     print(values.json === true, { registry: registry.address, chainId: chainId.toString(), ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
@@ -132,7 +136,7 @@ async function cmdDemo(args: string[]): Promise<number> {
   const bar = new ProgressBar();
   const report = await runDemo({
     nodes: integer('nodes', values.nodes, 8),
-    size: values.size ? parseBytes(values.size) : undefined,
+    size: values.size === undefined ? undefined : sizeArg(values.size),
     file: values.file,
     keep: values.keep === true,
     workers: integer('workers', values.workers),

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SherdError } from '../proofs/errors.ts';
 
@@ -22,23 +21,22 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
-export function integer(name: string, value: string | undefined, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
+/** A whole-number option as bigint (wei, seconds), or undefined when absent. */
+export function wholeNumber(name: string, value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${value}`);
-  return Number(value);
+  return BigInt(value);
+}
+
+export function integer(name: string, value: string | undefined, fallback?: number): number | undefined {
+  const whole = wholeNumber(name, value);
+  return whole === undefined ? fallback : Number(whole);
 }
 
 export function print(json: boolean, object: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(object, null, 2)}\n` : `${human}\n`);
 }
 
-/** Reads an account (secp256k1) private key file: 0x followed by 64 hex digits. */
-export async function readAccountKey(path: string | undefined): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  const text = (await readFile(path, 'utf8')).trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`${path} must hold a 0x-prefixed 32-byte hex private key`);
-  return text;
-}
 
 /** Runs a command's main and exits with its status; errors become one line on stderr. */
 export function runCli(main: (argv: string[]) => Promise<number>): void {

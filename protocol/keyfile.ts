@@ -36,3 +36,16 @@ export async function readNodeKey(path: string): Promise<Uint8Array> {
     throw new KeyFileError('key_file_invalid', `${path} is not a valid Sherd node key file`, { cause });
   }
 }
+
+/** Reads an account (secp256k1) private key file: 0x followed by 64 hex digits. Undefined path, undefined key. */
+export async function readAccountKey(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (cause) {
+    throw new KeyFileError('key_file_unreadable', `cannot read account key file ${path}`, { cause });
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new KeyFileError('key_file_invalid', `${path} must hold a 0x-prefixed 32-byte hex private key`);
+  return text;
+}

@@ -1,8 +1,8 @@
 import { Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
-import { integer, parse, print, readAccountKey, runCli, UsageError } from '../protocol/cli.ts';
-import { readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
+import { integer, parse, print, runCli, UsageError, wholeNumber } from '../protocol/cli.ts';
+import { readAccountKey, readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
 import { startNode } from './node.ts';
 
 /** `sherd node start | keygen | register`: the operator's commands (bin/sherd.js routes `node` here). */
@@ -26,11 +26,12 @@ export async function cmdNode(args: string[]): Promise<number> {
     if (!values.rpc || !values.registry || !values.key || !values['account-key'] || !values.endpoint) {
       throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
     }
+    const stakeArg = wholeNumber('stake', values.stake);
     const { provider, registry, close } = await connectRegistry(values.rpc, values.registry);
     try {
       const secretKey = await readNodeKey(values.key);
       const operator = new Wallet((await readAccountKey(values['account-key']))!, provider);
-      const stake = values.stake ? BigInt(values.stake) : (await registry.parameters()).minStake;
+      const stake = stakeArg ?? (await registry.parameters()).minStake;
       const receipt = await registry.connect(operator).registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake);
       print(values.json === true, { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },
         `registered node ${values.endpoint} (operator ${operator.address}); tx ${receipt.hash}, ${receipt.gasUsed} gas`);

@@ -65,6 +65,13 @@ describe('sherd CLI', () => {
     const bad = await sherd(['download', '0x1234', 'out.bin']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('sherd: ROOT must be 0x followed by 64 hex digits, got 0x1234\n');
+    const size = await sherd(['demo', '--size', 'lots']);
+    expect(size.code).toBe(2);
+    expect(size.stderr).toBe('sherd: --size: not a size: lots (try 64MiB)\n');
+    const stake = await sherd(['node', 'register', '--rpc', devnet.file.rpc, '--registry', devnet.file.registry, '--key', 'k.json',
+      '--account-key', 'a.key', '--endpoint', 'http://127.0.0.1:1', '--stake', 'abc']);
+    expect(stake.code).toBe(2);
+    expect(stake.stderr).toBe('sherd: --stake must be a whole number, got abc\n');
     const unknown = await sherd(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('sherd: unknown command frobnicate; see sherd --help\n');
@@ -75,6 +82,13 @@ describe('sherd CLI', () => {
     const noDevnet = await sherd(['upload', join(dir, 'input.bin'), '--devnet', missing]);
     expect(noDevnet.code).toBe(1);
     expect(noDevnet.stderr).toBe(`sherd: no devnet file at ${missing}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE\n`);
+    const noKey = join(dir, 'missing.key');
+    const badKey = await sherd(['upload', join(dir, 'input.bin'), '--devnet', devnet.path, '--account-key', noKey]);
+    expect(badKey.code).toBe(1);
+    expect(badKey.stderr).toBe(`sherd: cannot read account key file ${noKey}\n`);
+    const noChain = await sherd(['status', `0x${'00'.repeat(32)}`, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registry]);
+    expect(noChain.code).toBe(1);
+    expect(noChain.stderr).toMatch(/^sherd: cannot reach the chain at http:\/\/127\.0\.0\.1:1: .*\n$/);
     const unknownRoot = await sherd(['download', `0x${'00'.repeat(32)}`, join(dir, 'x.bin'), '--devnet', devnet.path]);
     expect(unknownRoot.code).toBe(1);
     expect(unknownRoot.stderr.split('\n')).toHaveLength(2);
