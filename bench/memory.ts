@@ -3,13 +3,11 @@
  * each in its own process against a 6-node devnet. Streams must keep it bounded.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeRandomFile } from '../client/demo.ts';
 import { Devnet } from '../client/devnet.ts';
 import { table, writeResult } from './lib.ts';
 
@@ -31,18 +29,10 @@ export async function benchMemory(quick: boolean): Promise<{ uploadPeakRssMiB: n
   const devnet = await Devnet.start({ nodes: 6, dir: join(dir, 'devnet') });
   try {
     const file = join(dir, 'input.bin');
-    const hash = createHash('sha256');
-    const out = createWriteStream(file);
-    for (let written = 0; written < size; written += 1 << 20) {
-      const chunk = randomBytes(Math.min(1 << 20, size - written));
-      hash.update(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
-    }
-    out.end();
-    await once(out, 'close');
+    const inputSha256 = await writeRandomFile(file, size);
     const up = await child(['upload', devnet.path, file]);
     const down = await child(['download', devnet.path, up.root!]);
-    if (down.sha256 !== hash.digest('hex')) throw new Error('downloaded bytes differ from the input');
+    if (down.sha256 !== inputSha256) throw new Error('downloaded bytes differ from the input');
     table(`Client peak RSS, ${(size / 1048576).toFixed(0)} MiB file, 6 nodes`, [
       { operation: 'upload', 'peak RSS (MiB)': up.peakRssMiB, seconds: up.seconds, 'MiB/s': size / 1048576 / up.seconds },
       { operation: 'download', 'peak RSS (MiB)': down.peakRssMiB, seconds: down.seconds, 'MiB/s': size / 1048576 / down.seconds },

@@ -59,7 +59,8 @@ export class DemoError extends SherdError {
   override name = 'DemoError';
 }
 
-async function writeRandomFile(path: string, size: number): Promise<string> {
+/** Writes `size` random bytes to `path` in 1 MiB chunks and returns their SHA-256 (hex). */
+export async function writeRandomFile(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
   const out = createWriteStream(path);
   for (let written = 0; written < size;) {

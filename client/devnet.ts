@@ -28,7 +28,7 @@ export interface DevnetNodeEntry extends NodeEndpoint {
   keyFile: string;
   logFile: string;
   /** The node's id in the on-chain registry. */
-  chainId: number;
+  registryId: number;
   operator: string;
 }
 
@@ -148,7 +148,7 @@ export class Devnet {
           dataDir: join(nodeDir, 'db'),
           keyFile,
           logFile: join(nodeDir, 'node.log'),
-          chainId: i,
+          registryId: i, // a fresh registry numbers nodes in registration order
           operator: operator.address,
         });
       }
