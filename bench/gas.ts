@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { startLocalChain } from '../chain/local-chain.ts';
-import { Registry } from '../chain/registry.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
 import { blsAggregateSignatures, blsProvePossession, blsSign, generateBlsKeyPair } from '../proofs/bls.ts';
 import { bitmapFromIndices } from '../protocol/certificate.ts';
 import { attestationMessage } from '../protocol/messages.ts';
@@ -29,7 +29,7 @@ const funder = await chain.funder();
 const rows: Row[] = [];
 try {
   for (const count of [8, 16, 32, 64]) {
-    const registry = await Registry.deploy(funder, { minStake: 1n, exitDelay: 1n, feePerByte: 1n });
+    const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, minStake: 1n, exitDelay: 1n, feePerByteEpoch: 1n });
     const keys = Array.from({ length: count }, () => generateBlsKeyPair());
     const registerGas: number[] = [];
     for (const [i, key] of keys.entries()) {
@@ -40,7 +40,7 @@ try {
     const m = count / 2;
     const certifyWith = async (signers: number[]) => {
       const root = new Uint8Array(randomBytes(32));
-      const registered = await registry.registerDataset(root, 1_000_000, k, m, 1_000_000n);
+      const registered = await registry.registerDataset(root, 1_000_000, k, m, 1, 1_000_000n);
       const message = attestationMessage(chain.chainId, registry.address, root);
       const signature = blsAggregateSignatures(signers.map((i) => blsSign(keys[i]!.secretKey, message)));
       const certified = await registry.certify(root, bitmapFromIndices(signers, count), signature);

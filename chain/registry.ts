@@ -9,11 +9,85 @@ export interface RegistryParameters {
   minStake: bigint;
   /** Seconds between requestExit and withdrawStake. */
   exitDelay: bigint;
-  /** Wei per dataset byte, paid at registration. */
-  feePerByte: bigint;
+  /** Wei per dataset byte per epoch, paid at registration. */
+  feePerByteEpoch: bigint;
+  /** Blocks per epoch; each epoch challenges every member of every certified dataset once. */
+  epochBlocks: bigint;
+  /** Blocks after an epoch's first block in which its challenges can be answered (≤ 255). */
+  challengeWindow: bigint;
+  /** Wei slashed from a node's stake for each challenge it misses. */
+  slashAmount: bigint;
+  /** Part of a slash paid to whoever reports the miss, in basis points. */
+  reporterShareBps: bigint;
 }
 
-export const DEFAULT_REGISTRY_PARAMETERS: RegistryParameters = { minStake: 10n ** 18n, exitDelay: 7n * 86_400n, feePerByte: 1_000n };
+/**
+ * Defaults for a public chain with 12 s blocks: one-day epochs, a 20-minute answer window.
+ * docs/economics.md explains the numbers.
+ */
+export const DEFAULT_REGISTRY_PARAMETERS: RegistryParameters = {
+  minStake: 10n ** 18n,
+  exitDelay: 7n * 86_400n,
+  feePerByteEpoch: 100n,
+  epochBlocks: 7_200n,
+  challengeWindow: 100n,
+  slashAmount: 10n ** 17n,
+  reporterShareBps: 1_000n,
+};
+
+/** The devnet's: epochs short enough to watch (the demo mines through them). */
+export const DEVNET_REGISTRY_PARAMETERS: RegistryParameters = { ...DEFAULT_REGISTRY_PARAMETERS, epochBlocks: 20n, challengeWindow: 10n };
+
+export const CHALLENGE_STATUSES = ['none', 'pending', 'open', 'answered', 'missed', 'expired'] as const;
+export type ChallengeStatus = (typeof CHALLENGE_STATUSES)[number];
+
+/** One member's challenge for a dataset in an epoch (segment, index and z once drawn). */
+export interface ChallengeInfo {
+  status: ChallengeStatus;
+  nodeId: number;
+  segment: number;
+  index: number;
+  z: Uint8Array;
+  /** Answers are accepted in blocks opensAfter + 1 … closesAt. */
+  opensAfter: number;
+  closesAt: number;
+  /** Wei the answer earns. */
+  reward: bigint;
+}
+
+/** An answer to a challenge, as the contract takes it. */
+export interface ChallengeAnswer {
+  root: Uint8Array;
+  epoch: number;
+  member: number;
+  commitment: Uint8Array;
+  shardHash: Uint8Array;
+  inclusionProof: Uint8Array[];
+  z: Uint8Array;
+  y: Uint8Array;
+  kzgProof: Uint8Array;
+}
+
+export interface NodeEarnings {
+  unclaimed: bigint;
+  earned: bigint;
+  slashed: bigint;
+  answered: number;
+  missed: number;
+}
+
+export interface EpochParameters {
+  genesisBlock: number;
+  epochBlocks: number;
+  challengeWindow: number;
+}
+
+export interface DatasetTerms {
+  epochs: number;
+  /** First challenged epoch; 0 until certified. */
+  startEpoch: number;
+  segments: number;
+}
 
 export interface ChainNode {
   id: number;
@@ -93,7 +167,8 @@ export class Registry {
     registryInterface ??= new Interface(artifact.abi as never);
     const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, signer);
     try {
-      const contract = await factory.deploy(parameters.minStake, parameters.exitDelay, parameters.feePerByte);
+      const p = parameters;
+      const contract = await factory.deploy(p.minStake, p.exitDelay, p.feePerByteEpoch, p.epochBlocks, p.challengeWindow, p.slashAmount, p.reporterShareBps);
       await contract.waitForDeployment();
       return new Registry(contract as unknown as Contract, (await contract.getAddress()).toLowerCase());
     } catch (error) {
@@ -131,13 +206,20 @@ export class Registry {
     }
   }
 
-  async parameters(): Promise<RegistryParameters> {
-    const [minStake, exitDelay, feePerByte] = await Promise.all([
-      this.read<bigint>('reading minStake', 'minStake', []),
-      this.read<bigint>('reading exitDelay', 'exitDelay', []),
-      this.read<bigint>('reading feePerByte', 'feePerByte', []),
-    ]);
-    return { minStake, exitDelay, feePerByte };
+  private parametersRead: Promise<RegistryParameters & { genesisBlock: bigint }> | undefined;
+
+  /** The deployment's parameters (immutable, so read once). */
+  parameters(): Promise<RegistryParameters & { genesisBlock: bigint }> {
+    const names = ['minStake', 'exitDelay', 'feePerByteEpoch', 'epochBlocks', 'challengeWindow', 'slashAmount', 'reporterShareBps', 'genesisBlock'] as const;
+    this.parametersRead ??= Promise.all(names.map((name) => this.read<bigint>(`reading ${name}`, name, [])))
+      .then((values) => Object.fromEntries(names.map((name, i) => [name, values[i]!])) as unknown as RegistryParameters & { genesisBlock: bigint });
+    this.parametersRead.catch(() => { this.parametersRead = undefined; });
+    return this.parametersRead;
+  }
+
+  async epochParameters(): Promise<EpochParameters> {
+    const p = await this.parameters();
+    return { genesisBlock: Number(p.genesisBlock), epochBlocks: Number(p.epochBlocks), challengeWindow: Number(p.challengeWindow) };
   }
 
   /** Registers a node: compressed BLS key and PoP in, EIP-2537 encodings on chain. */
@@ -180,8 +262,75 @@ export class Registry {
     return Promise.all(members.map(async (member) => this.keyCache.get(member) ?? (await this.node(member)).publicKey));
   }
 
-  registerDataset(root: Uint8Array, size: number, k: number, m: number, fee: bigint): Promise<TransactionReceipt> {
-    return this.send('registerDataset', 'registerDataset', [root, size, k, m], fee);
+  registerDataset(root: Uint8Array, size: number, k: number, m: number, epochs: number, fee: bigint): Promise<TransactionReceipt> {
+    return this.send('registerDataset', 'registerDataset', [root, size, k, m, epochs], fee);
+  }
+
+  /** The fee for storing `size` bytes for `epochs` epochs. */
+  async storageFee(size: number, epochs: number): Promise<bigint> {
+    return BigInt(size) * BigInt(epochs) * (await this.parameters()).feePerByteEpoch;
+  }
+
+  async datasetTerms(root: Uint8Array): Promise<DatasetTerms> {
+    const [epochs, startEpoch, segments] = await this.read<[bigint, bigint, bigint]>('reading dataset terms', 'datasetTerms', [root]);
+    return { epochs: Number(epochs), startEpoch: Number(startEpoch), segments: Number(segments) };
+  }
+
+  async currentEpoch(): Promise<number> {
+    return Number(await this.read<bigint>('reading the current epoch', 'currentEpoch', []));
+  }
+
+  async challenge(root: Uint8Array, epoch: number, member: number): Promise<ChallengeInfo> {
+    const c = await this.read<[bigint, bigint, bigint, bigint, string, bigint, bigint, bigint]>(
+      `reading challenge ${epoch}/${member}`, 'challenge', [root, epoch, member]);
+    return {
+      status: CHALLENGE_STATUSES[Number(c[0])]!, nodeId: Number(c[1]), segment: Number(c[2]), index: Number(c[3]), z: fromHex(c[4], 32),
+      opensAfter: Number(c[5]), closesAt: Number(c[6]), reward: c[7],
+    };
+  }
+
+  answerChallenge(answer: ChallengeAnswer): Promise<TransactionReceipt> {
+    return this.send(`answering challenge ${answer.epoch}/${answer.member}`, 'answerChallenge', [{
+      root: answer.root, epoch: answer.epoch, member: answer.member, commitment: answer.commitment, shardHash: answer.shardHash,
+      inclusionProof: answer.inclusionProof, z: answer.z, y: answer.y, kzgProof: answer.kzgProof,
+    }]);
+  }
+
+  /** Checks a report with a call first (no gas spent on one a peer already made), then sends it. */
+  async reportMissed(root: Uint8Array, epoch: number, member: number): Promise<TransactionReceipt> {
+    try {
+      await this.contract.getFunction('reportMissed').staticCall(root, epoch, member);
+    } catch (error) {
+      throw decodeChainError(error, `reporting challenge ${epoch}/${member}`);
+    }
+    return this.send(`reporting challenge ${epoch}/${member}`, 'reportMissed', [root, epoch, member]);
+  }
+
+  async nodeEarnings(id: number): Promise<NodeEarnings> {
+    const e = await this.read<[bigint, bigint, bigint, bigint, bigint]>(`reading node ${id}'s earnings`, 'nodeEarnings', [id]);
+    return { unclaimed: e[0], earned: e[1], slashed: e[2], answered: Number(e[3]), missed: Number(e[4]) };
+  }
+
+  claimRewards(id: number): Promise<TransactionReceipt> {
+    return this.send('claimRewards', 'claimRewards', [id]);
+  }
+
+  balanceOf(account: string): Promise<bigint> {
+    return this.read<bigint>('reading a balance', 'balanceOf', [account]);
+  }
+
+  withdraw(): Promise<TransactionReceipt> {
+    return this.send('withdraw', 'withdraw', []);
+  }
+
+  /** The registry id of the node with this compressed BLS key, or undefined. */
+  async nodeIdByKey(publicKey: Uint8Array): Promise<number | undefined> {
+    const [found, id] = await this.read<[boolean, bigint]>('looking up a node key', 'nodeIdByKey', [g1ToEip2537(publicKey)]);
+    return found ? Number(id) : undefined;
+  }
+
+  async assignedShardCount(segments: number, n: number, nodeCount: number, member: number): Promise<number> {
+    return Number(await this.read<bigint>('reading assigned shards', 'assignedShardCount', [segments, n, nodeCount, member]));
   }
 
   /** Submits a certificate: bitmap as is, the aggregate signature converted to EIP-2537 G2. */

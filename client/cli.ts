@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Wallet } from 'ethers';
 import { openRpc } from '../chain/rpc.ts';
-import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, Registry, type RegistryParameters } from '../chain/registry.ts';
 import { fromHex } from '../proofs/bytes.ts';
 import { certificateToJson } from '../protocol/certificate.ts';
 import { integer, parse, print, runCli, UsageError, wholeNumber } from '../protocol/cli.ts';
@@ -31,8 +31,9 @@ usage:
       read a dataset back (OUT may be - for stdout), routing around failed nodes
   sherd status ROOT [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's state on chain: registered, certified, signers, size, k, m
-  sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte WEI] [--json]
-      deploy the registry on any chain with the Prague precompiles
+  sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte-epoch WEI]
+                    [--epoch-blocks B] [--challenge-window B] [--slash-amount WEI] [--reporter-share-bps BPS] [--json]
+      deploy the registry on any chain with the Prague precompiles (docs/economics.md explains the defaults)
   sherd node start --port P --data-dir D --key K [--host 127.0.0.1] [--verify-threads 1] [--log-level warn] [--json]
       run one storage node
   sherd node keygen --out K
@@ -61,6 +62,11 @@ async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; ac
     accountKey: (await readAccountKey(values['account-key'])) ?? devnet.uploaderKey,
     devnetPath,
   };
+}
+
+/** feePerByteEpoch → fee-per-byte-epoch */
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function sizeArg(text: string): number {
@@ -105,19 +111,14 @@ async function cmdStatus(args: string[]): Promise<number> {
 async function cmdChain(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'deploy') throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
-  const { values } = parse(rest, {
-    rpc: { type: 'string' }, 'account-key': { type: 'string' }, 'min-stake': { type: 'string' }, 'exit-delay': { type: 'string' },
-    'fee-per-byte': { type: 'string' }, json: { type: 'boolean' },
-  });
-  if (!values.rpc || !values['account-key']) throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
+  const flags = Object.fromEntries(Object.keys(DEFAULT_REGISTRY_PARAMETERS).map((name) => [kebab(name), { type: 'string' as const }]));
+  const { values } = parse(rest, { rpc: { type: 'string' }, 'account-key': { type: 'string' }, json: { type: 'boolean' }, ...flags });
+  if (typeof values.rpc !== 'string' || typeof values['account-key'] !== 'string') throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
+  const parameters = Object.fromEntries(Object.entries(DEFAULT_REGISTRY_PARAMETERS).map(([name, fallback]) =>
+    [name, wholeNumber(kebab(name), (values as Record<string, string | boolean | undefined>)[kebab(name)] as string | undefined) ?? fallback])) as unknown as RegistryParameters;
   const key = (await readAccountKey(values['account-key']))!;
   const { provider, chainId, close } = await openRpc(values.rpc);
   try {
-    const parameters = {
-      minStake: wholeNumber('min-stake', values['min-stake']) ?? DEFAULT_REGISTRY_PARAMETERS.minStake,
-      exitDelay: wholeNumber('exit-delay', values['exit-delay']) ?? DEFAULT_REGISTRY_PARAMETERS.exitDelay,
-      feePerByte: wholeNumber('fee-per-byte', values['fee-per-byte']) ?? DEFAULT_REGISTRY_PARAMETERS.feePerByte,
-    };
     const registry = await Registry.deploy(new Wallet(key, provider), parameters);
     print(values.json === true, { registry: registry.address, chainId: chainId.toString(), ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
       `SherdRegistry deployed at ${registry.address} on chain ${chainId}`);

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NonceManager, Wallet } from 'ethers';
 import { startLocalChain, type LocalChain } from '../chain/local-chain.ts';
-import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
@@ -115,7 +115,7 @@ export class Devnet {
     const chain = await startLocalChain();
     try {
       const funder = await chain.funder();
-      const registry = await Registry.deploy(funder, DEFAULT_REGISTRY_PARAMETERS);
+      const registry = await Registry.deploy(funder, DEVNET_REGISTRY_PARAMETERS);
       const uploaderKey = generateAccountKey();
       await (await funder.sendTransaction({ to: accountAddress(uploaderKey), value: 10n ** 22n })).wait();
       const nodes: DevnetNodeEntry[] = [];

@@ -9,7 +9,7 @@ import type { Signer } from 'ethers';
 import type { Registry } from '../chain/registry.ts';
 import { blsAggregatePublicKeys, blsAggregateSignatures, blsVerify, blsVerifyPossession } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
-import { InvalidArgumentError } from '../proofs/errors.ts';
+import { assertInteger, InvalidArgumentError } from '../proofs/errors.ts';
 import { bitmapFromIndices, quorumFor, type Certificate } from '../protocol/certificate.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
@@ -31,11 +31,16 @@ export interface UploadChain {
   chainId: bigint;
 }
 
+/** Epochs of storage an upload pays for unless told otherwise. */
+export const DEFAULT_STORAGE_EPOCHS = 30;
+
 export interface UploadOptions {
   /** The nodes, in placement order. With `chain`, they must be the registry's active nodes (see nodesFromChain). */
   nodes: NodeEndpoint[];
   /** Register, pay for and certify the dataset on chain. */
   chain?: UploadChain;
+  /** Epochs of storage to pay for at registration (default DEFAULT_STORAGE_EPOCHS). */
+  epochs?: number;
   /** secp256k1 key that signs the announcement; identifies the uploader. */
   uploaderKey: Uint8Array;
   k?: number;
@@ -97,6 +102,7 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
   const m = options.m ?? (options.k === undefined ? defaults.m : Math.max(1, Math.min(nodes.length, 256) - k));
   checkCodeParameters(k, m);
   checkPlacement(k + m, nodes.length);
+  if (options.epochs !== undefined) assertInteger('epochs', options.epochs, 1, 0xffffffff);
   const keys = nodes.map((node, i) => {
     const publicKey = fromHex(node.publicKey, 48);
     // On chain, the registry checked every key's proof of possession when the node registered.
@@ -161,7 +167,7 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     const root = tree.root;
     const uploader = accountAddress(options.uploaderKey);
     const announcement = signDigest(options.uploaderKey, announceDigest(root, manifestBytes));
-    const registerTx = options.chain ? await registerOnChain(options.chain.registry, uploader, root, manifest) : null;
+    const registerTx = options.chain ? await registerOnChain(options.chain.registry, uploader, root, manifest, options.epochs ?? DEFAULT_STORAGE_EPOCHS) : null;
 
     // Announce to every node, with one shared body.
     const announceBody = NodeClient.announceBody(manifestBytes, uploader, announcement);
@@ -283,15 +289,15 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
  * Registers the dataset (paying its fee) unless this uploader already did, then checks that
  * the node set the chain fixed for it is the one the manifest was placed on.
  */
-async function registerOnChain(registry: Registry, uploader: string, root: Uint8Array, manifest: Manifest): Promise<string | null> {
+async function registerOnChain(registry: Registry, uploader: string, root: Uint8Array, manifest: Manifest, epochs: number): Promise<string | null> {
   const signer = registry.contract.runner as Signer | null;
   const wallet = signer && 'getAddress' in signer ? (await signer.getAddress()).toLowerCase() : undefined;
   if (wallet !== uploader) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${uploader}`);
   let registerTx: string | null = null;
   let registered = await registry.dataset(root);
   if (!registered.registered) {
-    const { feePerByte } = await registry.parameters();
-    registerTx = (await registry.registerDataset(root, manifest.size, manifest.k, manifest.m, BigInt(manifest.size) * feePerByte)).hash;
+    const fee = await registry.storageFee(manifest.size, epochs);
+    registerTx = (await registry.registerDataset(root, manifest.size, manifest.k, manifest.m, epochs, fee)).hash;
     registered = await registry.dataset(root); // the node set the contract fixed for it
   } else if (registered.owner.toLowerCase() !== uploader || !sameSizeAndCode(registered, manifest)) {
     throw new UploadError('root_taken', `dataset ${toHex(root)} is already registered by ${registered.owner} with other parameters`);

@@ -105,7 +105,8 @@ export function loadCKzg(): Kzg {
       checkBlob(blob);
       assertBytes('z', z, BYTES_PER_SCALAR);
       const [proof, y] = wrapCompute('opening', () => ckzg.computeKzgProof(blob, z));
-      return { proof, y };
+      // Plain copies: c-kzg hands back Buffers, whose slice() is a view, not a copy.
+      return { proof: new Uint8Array(proof), y: new Uint8Array(y) };
     },
     verifyProof(commitment, z, y, proof) {
       if (!isLength(commitment, 48) || !isLength(z, 32) || !isLength(y, 32) || !isLength(proof, 48)) return false;

@@ -33,6 +33,29 @@ export function* shardsOnNode(node: number, segments: number, shardsPerSegment: 
 }
 
 /**
+ * How many shards of `segments` segments land on `node`, in O(1): every full cycle of N
+ * segments gives it n; the last `segments mod N` segments give it the indices node,
+ * node − 1, … (mod N), of which those below n are shards. The registry contract computes the
+ * same (assignedShardCount) to split rewards and to know who can be challenged.
+ */
+export function assignedShardCount(node: number, segments: number, shardsPerSegment: number, nodeCount: number): number {
+  const n = shardsPerSegment;
+  let count = Math.floor(segments / nodeCount) * n;
+  const rest = segments % nodeCount;
+  if (rest === 0) return count;
+  const top = Math.min(node, n - 1);
+  if (node + 1 >= rest) {
+    const low = node + 1 - rest;
+    if (top + 1 > low) count += top + 1 - low;
+  } else {
+    count += top + 1;
+    const wrapLow = nodeCount - (rest - node - 1);
+    if (n > wrapLow) count += n - wrapLow;
+  }
+  return count;
+}
+
+/**
  * Default code for N nodes: n = min(N, 256) shards per segment, half of them parity. Any
  * n − m = k shards recover a segment, so up to m = ⌊n/2⌋ nodes may be down.
  */

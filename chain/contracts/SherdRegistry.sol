@@ -10,10 +10,26 @@ import {BLS} from "./BLS.sol";
 ///   keccak256("SHERD_ATTESTATION_V1" ‖ chainid ‖ address(this) ‖ root),
 /// checked here with the EIP-2537 precompiles. Binding chain id and this address means a
 /// certificate cannot be replayed on another chain or deployment.
+///
+/// Storage is then proven every epoch (epochBlocks blocks): each member of a certified
+/// dataset's node set gets one challenge, a (shard, z) drawn from the hash of the epoch's
+/// first block over the shards placed on it. It answers within challengeWindow blocks with
+/// the shard's commitment, its inclusion proof under the root, and y = p(z) with a KZG
+/// opening proof, checked by the EIP-4844 point-evaluation precompile (0x0a). An answer
+/// earns the member its share of the epoch's part of the storage fee; a challenge left
+/// unanswered can be reported by anyone after the window, which slashes the node's stake,
+/// pays the reporter a share of the slash and refunds the member's reward to the owner.
+/// docs/economics.md gives the numbers and the reasoning.
 contract SherdRegistry {
     string private constant SIGNATURE_DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     string private constant POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     bytes private constant ATTESTATION_DOMAIN = "SHERD_ATTESTATION_V1";
+    /// @dev The BLS12-381 scalar field order: z and y are field elements below it.
+    uint256 private constant BLS_MODULUS = 52435875175126190479447740508185965837690552500527637822603658699938581184513;
+    uint256 private constant FIELD_ELEMENTS_PER_BLOB = 4096;
+    address private constant POINT_EVALUATION = address(0x0a);
+    /// @dev 4096 field elements × 31 payload bytes: what one blob of a segment carries.
+    uint256 private constant PAYLOAD_BYTES_PER_BLOB = 126_976;
 
     struct Node {
         BLS.G1Point key;
@@ -39,11 +55,63 @@ contract SherdRegistry {
         uint16 signers;
         bool certified;
         uint128 fee;
+        /// @dev Epochs paid for, and the first one (set at certification: the next epoch).
+        uint32 epochs;
+        uint32 startEpoch;
+    }
+
+    /// @dev What a node has earned and lost through challenges.
+    struct Earnings {
+        uint128 unclaimed;
+        uint128 earned;
+        uint128 slashed;
+        uint32 answered;
+        uint32 missed;
+    }
+
+    enum ChallengeStatus {
+        None,     // no challenge: dataset not certified, epoch outside its term, or no shard on the member
+        Pending,  // the epoch's first block is not mined yet
+        Open,     // drawn and answerable now
+        Answered,
+        Missed,   // reported after the window closed; the node was slashed
+        Expired   // the window closed unanswered; not reported yet
+    }
+
+    struct Challenge {
+        ChallengeStatus status;
+        uint32 nodeId;
+        uint64 segment;
+        uint16 index;
+        bytes32 z;
+        /// @dev Answers are accepted in blocks opensAfter + 1 ... closesAt.
+        uint64 opensAfter;
+        uint64 closesAt;
+        uint256 reward;
+    }
+
+    /// @dev One answer: the challenged shard's commitment and SHA-256, the inclusion proof of
+    /// their leaf under the root (siblings from the bottom), z, y = p(z), and the KZG proof.
+    struct Answer {
+        bytes32 root;
+        uint32 epoch;
+        uint32 member;
+        bytes commitment;
+        bytes32 shardHash;
+        bytes32[] inclusionProof;
+        bytes32 z;
+        bytes32 y;
+        bytes kzgProof;
     }
 
     uint256 public immutable minStake;
     uint256 public immutable exitDelay;
-    uint256 public immutable feePerByte;
+    uint256 public immutable feePerByteEpoch;
+    uint256 public immutable epochBlocks;
+    uint256 public immutable challengeWindow;
+    uint256 public immutable slashAmount;
+    uint256 public immutable reporterShareBps;
+    uint256 public immutable genesisBlock;
 
     Node[] private nodes;
     mapping(bytes32 keyHash => uint256 idPlusOne) private nodeByKey;
@@ -52,13 +120,24 @@ contract SherdRegistry {
     NodeSet[] private nodeSets;
     bool private nodeSetStale = true;
     mapping(bytes32 root => Dataset) private datasets;
+    /// @dev keccak256(root, epoch, member) => Answered or Missed, once settled.
+    mapping(bytes32 challengeKey => ChallengeStatus) private settled;
+    mapping(uint32 nodeId => Earnings) private earnings;
+    /// @dev Pull payments: owners' refunds of missed rewards and reporters' shares of slashes.
+    mapping(address account => uint256) public balanceOf;
+    /// @dev Slashed stake not paid to reporters: locked here for good.
+    uint256 public burned;
 
     event NodeRegistered(uint32 indexed id, address indexed operator, bytes compressedKey, string endpoint);
     event NodeExitRequested(uint32 indexed id, uint64 exitAt);
     event StakeWithdrawn(uint32 indexed id, address indexed operator, uint256 amount);
     event NodeSetCreated(uint32 indexed id, uint32[] members);
-    event DatasetRegistered(bytes32 indexed root, address indexed owner, uint64 size, uint16 k, uint16 m, uint32 nodeSet, uint256 fee);
-    event DatasetCertified(bytes32 indexed root, uint32 nodeSet, uint16 signers, bytes signerBitmap);
+    event DatasetRegistered(bytes32 indexed root, address indexed owner, uint64 size, uint16 k, uint16 m, uint32 nodeSet, uint256 fee, uint32 epochs);
+    event DatasetCertified(bytes32 indexed root, uint32 nodeSet, uint16 signers, bytes signerBitmap, uint32 startEpoch);
+    event ChallengeAnswered(bytes32 indexed root, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 reward);
+    event ChallengeMissed(bytes32 indexed root, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 slashed, address reporter);
+    event RewardsClaimed(uint32 indexed id, address indexed operator, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
 
     error InsufficientStake(uint256 sent, uint256 required);
     error InvalidPublicKey();
@@ -79,11 +158,42 @@ contract SherdRegistry {
     error BitmapOutOfRange();
     error BelowQuorum(uint256 signers, uint256 quorum);
     error InvalidSignature();
+    error InvalidEpochParameters();
+    error NoEpochs();
+    error NoChallenge(bytes32 root, uint32 epoch, uint32 member);
+    error ChallengeNotOpen(uint256 opensAfter);
+    error ChallengeClosed(uint256 closedAt);
+    error ChallengeStillOpen(uint256 closesAt);
+    error ChallengeAlreadySettled(ChallengeStatus status);
+    error WrongPoint(bytes32 expected);
+    error BadCommitmentLength(uint256 length);
+    error BadInclusionProof();
+    error InvalidOpeningProof();
+    error NothingToWithdraw();
 
-    constructor(uint256 minStake_, uint256 exitDelay_, uint256 feePerByte_) {
+    /// @param challengeWindow_ blocks after an epoch's first block in which its challenges can
+    /// be answered: at most 255, so that first block's hash is still readable on chain
+    /// @param reporterShareBps_ the part of a slash paid to its reporter, in basis points
+    constructor(
+        uint256 minStake_,
+        uint256 exitDelay_,
+        uint256 feePerByteEpoch_,
+        uint256 epochBlocks_,
+        uint256 challengeWindow_,
+        uint256 slashAmount_,
+        uint256 reporterShareBps_
+    ) {
+        if (epochBlocks_ == 0 || challengeWindow_ == 0 || challengeWindow_ > 255 || reporterShareBps_ > 10_000) {
+            revert InvalidEpochParameters();
+        }
         minStake = minStake_;
         exitDelay = exitDelay_;
-        feePerByte = feePerByte_;
+        feePerByteEpoch = feePerByteEpoch_;
+        epochBlocks = epochBlocks_;
+        challengeWindow = challengeWindow_;
+        slashAmount = slashAmount_;
+        reporterShareBps = reporterShareBps_;
+        genesisBlock = block.number;
     }
 
     // ---------------------------------------------------------------- nodes
@@ -117,16 +227,7 @@ contract SherdRegistry {
         Node storage node = _node(id);
         if (node.operator != msg.sender) revert NotOperator(id, msg.sender);
         if (!node.active) revert NodeNotActive(id);
-        node.active = false;
-        node.exitAt = uint64(block.timestamp + exitDelay);
-        uint256 index = activeIndex[id] - 1;
-        uint32 last = activeIds[activeIds.length - 1];
-        activeIds[index] = last;
-        activeIndex[last] = index + 1;
-        activeIds.pop();
-        delete activeIndex[id];
-        nodeSetStale = true;
-        emit NodeExitRequested(id, node.exitAt);
+        _deactivate(id, node);
     }
 
     function withdrawStake(uint32 id) external {
@@ -163,20 +264,23 @@ contract SherdRegistry {
 
     // ------------------------------------------------------------- datasets
 
-    /// @notice Registers a dataset and pays its storage fee. The current active nodes, in
-    /// their current order, become the dataset's node set: placement and certification use it.
-    function registerDataset(bytes32 root, uint64 size, uint16 k, uint16 m) external payable returns (uint32 nodeSetId) {
+    /// @notice Registers a dataset and pays its storage fee, size × epochs × feePerByteEpoch.
+    /// The current active nodes, in their current order, become the dataset's node set:
+    /// placement, certification and challenges use it.
+    function registerDataset(bytes32 root, uint64 size, uint16 k, uint16 m, uint32 epochs) external payable returns (uint32 nodeSetId) {
         if (datasets[root].owner != address(0)) revert DatasetAlreadyRegistered(root);
         if (size == 0) revert EmptyDataset();
+        if (epochs == 0) revert NoEpochs();
         if (k == 0 || m == 0 || uint256(k) + m > 256) revert InvalidCodeParameters(k, m);
         if (activeIds.length < uint256(k) + m) revert TooFewNodes(uint256(k) + m, activeIds.length);
-        uint256 fee = uint256(size) * feePerByte;
+        uint256 fee = uint256(size) * epochs * feePerByteEpoch;
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
         nodeSetId = _currentNodeSet();
         datasets[root] = Dataset({
-            owner: msg.sender, size: size, k: k, m: m, nodeSet: nodeSetId, signers: 0, certified: false, fee: uint128(msg.value)
+            owner: msg.sender, size: size, k: k, m: m, nodeSet: nodeSetId, signers: 0, certified: false, fee: uint128(msg.value),
+            epochs: epochs, startEpoch: 0
         });
-        emit DatasetRegistered(root, msg.sender, size, k, m, nodeSetId, msg.value);
+        emit DatasetRegistered(root, msg.sender, size, k, m, nodeSetId, msg.value, epochs);
     }
 
     /// @notice Records the dataset as certified if a quorum of its node set signed its root.
@@ -199,7 +303,9 @@ contract SherdRegistry {
 
         dataset.certified = true;
         dataset.signers = uint16(signerCount);
-        emit DatasetCertified(root, dataset.nodeSet, uint16(signerCount), signers);
+        // Challenges start with the next epoch, whose seed block is not mined yet.
+        dataset.startEpoch = uint32(currentEpoch() + 1);
+        emit DatasetCertified(root, dataset.nodeSet, uint16(signerCount), signers, dataset.startEpoch);
     }
 
     function getDataset(bytes32 root) external view returns (
@@ -207,6 +313,140 @@ contract SherdRegistry {
     ) {
         Dataset storage d = datasets[root];
         return (d.owner != address(0), d.certified, d.signers, d.size, d.k, d.m, d.nodeSet, d.owner, d.fee);
+    }
+
+    /// @notice The storage term: epochs paid for, the first challenged epoch (0 until certified), and the segment count.
+    function datasetTerms(bytes32 root) external view returns (uint32 epochs, uint32 startEpoch, uint256 segments) {
+        Dataset storage d = datasets[root];
+        return (d.epochs, d.startEpoch, d.owner == address(0) ? 0 : _segments(d));
+    }
+
+    // ----------------------------------------------------------- challenges
+
+    function currentEpoch() public view returns (uint256) {
+        return (block.number - genesisBlock) / epochBlocks;
+    }
+
+    /// @notice The first block of `epoch`: its hash seeds the epoch's challenges.
+    function epochStart(uint256 epoch) public view returns (uint256) {
+        return genesisBlock + epoch * epochBlocks;
+    }
+
+    /// @notice The challenge of node-set member `member` for `root` in `epoch`, and where it stands.
+    function challenge(bytes32 root, uint32 epoch, uint32 member) external view returns (Challenge memory c) {
+        Dataset storage d = datasets[root];
+        if (!_challenged(d, epoch, member)) return c;
+        uint256 opensAfter = epochStart(epoch);
+        c.nodeId = nodeSets[d.nodeSet].members[member];
+        c.opensAfter = uint64(opensAfter);
+        c.closesAt = uint64(opensAfter + challengeWindow);
+        c.reward = _reward(d, member);
+        ChallengeStatus done = settled[_challengeKey(root, epoch, member)];
+        if (done != ChallengeStatus.None) c.status = done;
+        else if (block.number <= opensAfter) c.status = ChallengeStatus.Pending;
+        else if (block.number > opensAfter + challengeWindow) c.status = ChallengeStatus.Expired;
+        else c.status = ChallengeStatus.Open;
+        if (block.number > opensAfter && block.number <= opensAfter + 256) {
+            (uint256 segment, uint256 index, bytes32 z) = _draw(root, d, epoch, member);
+            (c.segment, c.index, c.z) = (uint64(segment), uint16(index), z);
+        }
+    }
+
+    /// @notice Answers a challenge; pays the member's node its reward for the epoch.
+    function answerChallenge(Answer calldata a) external {
+        Dataset storage d = datasets[a.root];
+        bytes32 key = _openChallenge(d, a.root, a.epoch, a.member);
+        uint256 opensAfter = epochStart(a.epoch);
+        if (block.number <= opensAfter) revert ChallengeNotOpen(opensAfter);
+        if (block.number > opensAfter + challengeWindow) revert ChallengeClosed(opensAfter + challengeWindow);
+        _checkAnswer(d, a);
+        settled[key] = ChallengeStatus.Answered;
+        uint32 nodeId = nodeSets[d.nodeSet].members[a.member];
+        uint256 reward = _reward(d, a.member);
+        Earnings storage e = earnings[nodeId];
+        e.unclaimed += uint128(reward);
+        e.earned += uint128(reward);
+        e.answered += 1;
+        emit ChallengeAnswered(a.root, a.epoch, a.member, nodeId, reward);
+    }
+
+    /// @notice Reports a challenge left unanswered after its window: slashes the node, pays
+    /// the reporter reporterShareBps of the slash, refunds the member's reward to the owner.
+    function reportMissed(bytes32 root, uint32 epoch, uint32 member) external {
+        Dataset storage d = datasets[root];
+        bytes32 key = _openChallenge(d, root, epoch, member);
+        uint256 closesAt = epochStart(epoch) + challengeWindow;
+        if (block.number <= closesAt) revert ChallengeStillOpen(closesAt);
+        settled[key] = ChallengeStatus.Missed;
+        uint32 nodeId = nodeSets[d.nodeSet].members[member];
+        Node storage node = nodes[nodeId];
+        uint256 slash = node.stake < slashAmount ? node.stake : slashAmount;
+        node.stake -= uint96(slash);
+        uint256 toReporter = slash * reporterShareBps / 10_000;
+        burned += slash - toReporter;
+        balanceOf[msg.sender] += toReporter;
+        balanceOf[d.owner] += _reward(d, member);
+        Earnings storage e = earnings[nodeId];
+        e.slashed += uint128(slash);
+        e.missed += 1;
+        // A node whose stake falls below the minimum is no longer placed on new datasets.
+        if (node.active && node.stake < minStake) _deactivate(nodeId, node);
+        emit ChallengeMissed(root, epoch, member, nodeId, slash, msg.sender);
+    }
+
+    function nodeEarnings(uint32 id) external view returns (
+        uint256 unclaimed, uint256 earned, uint256 slashed, uint32 answered, uint32 missed
+    ) {
+        _node(id);
+        Earnings storage e = earnings[id];
+        return (e.unclaimed, e.earned, e.slashed, e.answered, e.missed);
+    }
+
+    /// @notice Pays a node's unclaimed rewards to its operator.
+    function claimRewards(uint32 id) external {
+        Node storage node = _node(id);
+        if (node.operator != msg.sender) revert NotOperator(id, msg.sender);
+        uint256 amount = earnings[id].unclaimed;
+        if (amount == 0) revert NothingToWithdraw();
+        earnings[id].unclaimed = 0;
+        emit RewardsClaimed(id, msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        require(ok, "SherdRegistry: reward transfer failed");
+    }
+
+    /// @notice Pays out the caller's balance (refunds of missed rewards, reporters' shares).
+    function withdraw() external {
+        uint256 amount = balanceOf[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        balanceOf[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        require(ok, "SherdRegistry: transfer failed");
+    }
+
+    /// @notice The node registered with this BLS key (EIP-2537 encoding), if any.
+    function nodeIdByKey(bytes calldata publicKey) external view returns (bool found, uint32 id) {
+        uint256 idPlusOne = nodeByKey[keccak256(publicKey)];
+        return (idPlusOne != 0, idPlusOne == 0 ? 0 : uint32(idPlusOne - 1));
+    }
+
+    /// @notice Shards of `segments` segments placed on `member` by the rule shard i of segment
+    /// s → member (i + s) mod nodeCount, with n shards per segment. O(1); the client's
+    /// protocol/placement.ts computes the same.
+    function assignedShardCount(uint256 segments, uint256 n, uint256 nodeCount, uint256 member) public pure returns (uint256 count) {
+        count = (segments / nodeCount) * n;
+        uint256 rest = segments % nodeCount;
+        if (rest == 0) return count;
+        // The last `rest` segments give member the indices member, member − 1, … (mod nodeCount).
+        uint256 top = member < n - 1 ? member : n - 1;
+        if (member + 1 >= rest) {
+            uint256 low = member + 1 - rest;
+            if (top + 1 > low) count += top + 1 - low;
+        } else {
+            count += top + 1;
+            uint256 wrapLow = nodeCount - (rest - member - 1);
+            if (n > wrapLow) count += n - wrapLow;
+        }
     }
 
     /// @notice What every node signs for `root` on this chain and deployment.
@@ -228,6 +468,109 @@ contract SherdRegistry {
     function _node(uint32 id) private view returns (Node storage) {
         if (id >= nodes.length) revert UnknownNode(id);
         return nodes[id];
+    }
+
+    function _deactivate(uint32 id, Node storage node) private {
+        node.active = false;
+        node.exitAt = uint64(block.timestamp + exitDelay);
+        uint256 index = activeIndex[id] - 1;
+        uint32 last = activeIds[activeIds.length - 1];
+        activeIds[index] = last;
+        activeIndex[last] = index + 1;
+        activeIds.pop();
+        delete activeIndex[id];
+        nodeSetStale = true;
+        emit NodeExitRequested(id, node.exitAt);
+    }
+
+    function _segments(Dataset storage d) private view returns (uint256) {
+        uint256 perSegment = uint256(d.k) * PAYLOAD_BYTES_PER_BLOB;
+        uint256 segments = (uint256(d.size) + perSegment - 1) / perSegment;
+        return segments == 0 ? 1 : segments;
+    }
+
+    function _challengeKey(bytes32 root, uint32 epoch, uint32 member) private pure returns (bytes32) {
+        return keccak256(abi.encode(root, epoch, member));
+    }
+
+    /// @dev Whether `member` has a challenge for the dataset in `epoch`.
+    function _challenged(Dataset storage d, uint32 epoch, uint32 member) private view returns (bool) {
+        if (!d.certified || epoch < d.startEpoch || epoch >= uint256(d.startEpoch) + d.epochs) return false;
+        uint256 count = nodeSets[d.nodeSet].members.length;
+        if (member >= count) return false;
+        return assignedShardCount(_segments(d), uint256(d.k) + d.m, count, member) > 0;
+    }
+
+    /// @dev Reverts unless the challenge exists and is not settled; returns its key.
+    function _openChallenge(Dataset storage d, bytes32 root, uint32 epoch, uint32 member) private view returns (bytes32 key) {
+        if (d.owner == address(0)) revert UnknownDataset(root);
+        if (!_challenged(d, epoch, member)) revert NoChallenge(root, epoch, member);
+        key = _challengeKey(root, epoch, member);
+        if (settled[key] != ChallengeStatus.None) revert ChallengeAlreadySettled(settled[key]);
+    }
+
+    /// @dev The member's share of one epoch's fee, by the shards placed on it.
+    function _reward(Dataset storage d, uint32 member) private view returns (uint256) {
+        uint256 n = uint256(d.k) + d.m;
+        uint256 segments = _segments(d);
+        uint256 assigned = assignedShardCount(segments, n, nodeSets[d.nodeSet].members.length, member);
+        return uint256(d.fee) * assigned / (uint256(d.epochs) * segments * n);
+    }
+
+    /// @dev (segment, index, z) of a challenge, from the hash of the epoch's first block. A
+    /// uniform segment, moved forward to the next segment with a shard on the member (there
+    /// is one within nodeCount segments), and z uniform in the scalar field.
+    function _draw(bytes32 root, Dataset storage d, uint32 epoch, uint32 member)
+        private view returns (uint256 segment, uint256 index, bytes32 z)
+    {
+        bytes32 seed = keccak256(abi.encode(blockhash(epochStart(epoch)), address(this), root, epoch, member));
+        uint256 segments = _segments(d);
+        uint256 n = uint256(d.k) + d.m;
+        uint256 count = nodeSets[d.nodeSet].members.length;
+        segment = uint256(seed) % segments;
+        index = (member + count - segment % count) % count;
+        while (index >= n) {
+            segment = (segment + 1) % segments;
+            index = (member + count - segment % count) % count;
+        }
+        z = bytes32(uint256(keccak256(abi.encode(seed, "z"))) % BLS_MODULUS);
+    }
+
+    function _checkAnswer(Dataset storage d, Answer calldata a) private view {
+        (uint256 segment, uint256 index, bytes32 z) = _draw(a.root, d, a.epoch, a.member);
+        if (a.z != z) revert WrongPoint(z);
+        if (a.commitment.length != 48) revert BadCommitmentLength(a.commitment.length);
+        uint256 n = uint256(d.k) + d.m;
+        bytes32 leaf = keccak256(abi.encodePacked(bytes1(0x00), a.commitment, a.shardHash));
+        if (!_included(a.root, leaf, segment * n + index, _segments(d) * n, a.inclusionProof)) revert BadInclusionProof();
+        if (!_pointEvaluation(a.commitment, a.z, a.y, a.kzgProof)) revert InvalidOpeningProof();
+    }
+
+    /// @dev The tree of proofs/merkle.ts: leaves padded to a power of two, inner nodes
+    /// keccak256(0x01 ‖ left ‖ right); a proof has exactly the tree's depth.
+    function _included(bytes32 root, bytes32 leaf, uint256 position, uint256 leafCount, bytes32[] calldata proof)
+        private pure returns (bool)
+    {
+        uint256 depth = 0;
+        while ((uint256(1) << depth) < leafCount) depth++;
+        if (proof.length != depth) return false;
+        bytes32 node = leaf;
+        for (uint256 d = 0; d < depth; d++) {
+            node = (position >> d) & 1 == 0
+                ? keccak256(abi.encodePacked(bytes1(0x01), node, proof[d]))
+                : keccak256(abi.encodePacked(bytes1(0x01), proof[d], node));
+        }
+        return node == root;
+    }
+
+    /// @dev EIP-4844 point evaluation: the commitment's versioned hash, z, y, commitment, proof.
+    function _pointEvaluation(bytes calldata commitment, bytes32 z, bytes32 y, bytes calldata proof) private view returns (bool) {
+        if (proof.length != 48) return false;
+        bytes32 versionedHash = (sha256(commitment) & ~bytes32(uint256(0xff) << 248)) | bytes32(uint256(1) << 248);
+        (bool ok, bytes memory out) = POINT_EVALUATION.staticcall(abi.encodePacked(versionedHash, z, y, commitment, proof));
+        if (!ok || out.length != 64) return false;
+        (uint256 elements, uint256 modulus) = abi.decode(out, (uint256, uint256));
+        return elements == FIELD_ELEMENTS_PER_BLOB && modulus == BLS_MODULUS;
     }
 
     function _currentNodeSet() private returns (uint32 id) {

@@ -25,7 +25,7 @@ let uploader: string;
 
 /** Registers a built dataset on the devnet's chain, as its uploader, paying the fee. */
 async function register(d: BuiltDataset, size = d.manifest.size, k = d.manifest.k, m = d.manifest.m): Promise<void> {
-  await devnet.uploadChain().registry.registerDataset(d.root, size, k, m, 10n ** 12n);
+  await devnet.uploadChain().registry.registerDataset(d.root, size, k, m, 1, 10n ** 12n);
 }
 
 async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) {

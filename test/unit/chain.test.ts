@@ -11,7 +11,7 @@ import { attestationMessage } from '../../protocol/messages.ts';
 import { loadArtifacts } from '../../chain/compile.ts';
 import { g1ToEip2537, g2ToEip2537 } from '../../chain/encoding.ts';
 import { startLocalChain, type LocalChain } from '../../chain/local-chain.ts';
-import { ChainError, decodeChainError, Registry } from '../../chain/registry.ts';
+import { ChainError, decodeChainError, DEFAULT_REGISTRY_PARAMETERS, Registry } from '../../chain/registry.ts';
 
 const STAKE = 10n ** 18n;
 let chain: LocalChain;
@@ -35,7 +35,7 @@ async function rejection(promise: Promise<unknown>): Promise<ChainError> {
 
 async function registeredDataset(target = registry): Promise<Uint8Array> {
   const root = new Uint8Array(randomBytes(32));
-  await target.registerDataset(root, 1000, 4, 4, 1000n * 1000n);
+  await target.registerDataset(root, 1000, 4, 4, 1, 1000n * 1000n);
   return root;
 }
 
@@ -178,8 +178,8 @@ describe('certification', () => {
     const other = await Registry.deploy(funder);
     for (const [i, node] of nodes.entries()) await other.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
     const root = new Uint8Array(randomBytes(32));
-    await registry.registerDataset(root, 1000, 4, 4, 10n ** 6n);
-    await other.registerDataset(root, 1000, 4, 4, 10n ** 6n);
+    await registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
+    await other.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
     const signature = sign([0, 1, 2, 3, 4, 5], root, registry.address);
     await registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), signature);
     const err = await rejection(other.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), signature));
@@ -198,12 +198,16 @@ describe('certification', () => {
   it('refuses to certify an unregistered dataset, and to register one twice or without its fee', async () => {
     const root = new Uint8Array(randomBytes(32));
     expect((await rejection(registry.certifyRaw(root, new Uint8Array(1), new Uint8Array(256)))).code).toBe('UnknownDataset');
-    const fee = await rejection(registry.registerDataset(root, 1000, 4, 4, 999_999n));
+    const needed = await registry.storageFee(1000, 3);
+    expect(needed).toBe(1000n * 3n * DEFAULT_REGISTRY_PARAMETERS.feePerByteEpoch);
+    const fee = await rejection(registry.registerDataset(root, 1000, 4, 4, 3, needed - 1n));
     expect(fee.code).toBe('InsufficientFee');
-    await registry.registerDataset(root, 1000, 4, 4, 10n ** 6n);
-    const twice = await rejection(registry.registerDataset(root, 1000, 4, 4, 10n ** 6n));
+    expect(fee.args).toEqual([needed - 1n, needed]);
+    expect((await rejection(registry.registerDataset(root, 1000, 4, 4, 0, needed))).code).toBe('NoEpochs');
+    await registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
+    const twice = await rejection(registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n));
     expect(twice.code).toBe('DatasetAlreadyRegistered');
-    expect((await rejection(registry.registerDataset(new Uint8Array(32).fill(1), 1000, 8, 8, 10n ** 6n))).code).toBe('TooFewNodes');
+    expect((await rejection(registry.registerDataset(new Uint8Array(32).fill(1), 1000, 8, 8, 1, 10n ** 6n))).code).toBe('TooFewNodes');
   });
 });
 
