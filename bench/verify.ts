@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { packBlob, PAYLOAD_BYTES_PER_BLOB, BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { loadCKzg } from '../proofs/kzg.ts';
-import verifyBatch from '../storage-node/verify-worker.ts';
+import verifyBatch from '../storage-node/kzg-worker.ts';
 import { mbps, table, timed, writeResult } from './lib.ts';
 
 export async function benchVerify(quick: boolean): Promise<{ nodeVerifyMbps: number }> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,55 +11,13 @@ import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, Registry } fro
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
-import { SherdError } from '../proofs/errors.ts';
+import { DevnetError, type DevnetFile, type DevnetNodeEntry } from '../protocol/devnet-file.ts';
 import { readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
 import type { NodeEndpoint } from './types.ts';
 import type { UploadChain } from './upload.ts';
 
 export const SHERD_BIN = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
-export const DEFAULT_DEVNET_DIR = '.sherd/devnet';
-export const DEFAULT_DEVNET_FILE = join(DEFAULT_DEVNET_DIR, 'devnet.json');
-
-export interface DevnetNodeEntry extends NodeEndpoint {
-  proofOfPossession: string;
-  index: number;
-  port: number;
-  dataDir: string;
-  keyFile: string;
-  logFile: string;
-  /** The node's id in the on-chain registry. */
-  registryId: number;
-  operator: string;
-}
-
-/** The devnet file: what the other commands read to find nodes and the uploader key. */
-export interface DevnetFile {
-  version: 1;
-  /** JSON-RPC URL of the devnet's chain (served by the `sherd devnet` process). */
-  rpc: string;
-  chainId: string;
-  registry: string;
-  uploaderKey: string;
-  uploader: string;
-  nodes: DevnetNodeEntry[];
-}
-
-export class DevnetError extends SherdError {
-  override name = 'DevnetError';
-}
-
-export async function readDevnetFile(path: string): Promise<DevnetFile> {
-  let json: Partial<DevnetFile>;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8')) as Partial<DevnetFile>;
-  } catch (cause) {
-    throw new DevnetError('devnet_missing', `no devnet file at ${path}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE`, { cause });
-  }
-  if (json.version !== 1 || !Array.isArray(json.nodes) || typeof json.uploaderKey !== 'string' || typeof json.rpc !== 'string') {
-    throw new DevnetError('devnet_invalid', `${path} is not a Sherd devnet file`);
-  }
-  return json as DevnetFile;
-}
+export { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, DevnetError, readDevnetFile, type DevnetFile, type DevnetNodeEntry } from '../protocol/devnet-file.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -77,8 +35,35 @@ export interface DevnetOptions {
   nodes: number;
   dir: string;
   verifyThreads?: number;
+  /** How often nodes look at the chain for challenges (default 250 ms: devnet epochs are short). */
+  pollMs?: number;
+  /** Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by default blocks come only with transactions and mine(). */
+  blockSeconds?: number;
   /** Seconds to wait for each node to listen. */
   startTimeoutSeconds?: number;
+}
+
+export interface ChallengeEpochReport {
+  epoch: number;
+  opensAfter: number;
+  closesAt: number;
+  /** Members with a challenge this epoch. */
+  challenges: number;
+  answered: number[];
+  missed: number[];
+  rewardsPaidWei: bigint;
+  /** Per member: the shard drawn and how it ended. */
+  challenged: Array<{ segment: number; index: number; nodeId: number; status: string }>;
+}
+
+/** Polls `done` every 200 ms; false if it is still not true after `timeoutMs`. */
+async function waitFor(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -134,7 +119,8 @@ export class Devnet {
         const url = `http://127.0.0.1:${port}`;
         // Each node has its own operator account, funded here, which stakes and registers it.
         const operator = new Wallet(toHex(generateAccountKey()), chain.provider);
-        await writeFile(join(nodeDir, 'operator.key'), `${operator.privateKey}\n`, { mode: 0o600 });
+        const operatorKeyFile = join(nodeDir, 'operator.key');
+        await writeFile(operatorKeyFile, `${operator.privateKey}\n`, { mode: 0o600 });
         await (await funder.sendTransaction({ to: operator.address, value: DEFAULT_REGISTRY_PARAMETERS.minStake * 2n })).wait();
         const publicKey = blsPublicKey(secretKey);
         const proofOfPossession = blsProvePossession(secretKey);
@@ -150,6 +136,7 @@ export class Devnet {
           logFile: join(nodeDir, 'node.log'),
           registryId: i, // a fresh registry numbers nodes in registration order
           operator: operator.address,
+          operatorKeyFile,
         });
       }
       const file: DevnetFile = {
@@ -167,6 +154,7 @@ export class Devnet {
       throw error;
     }
     try {
+      if (options.blockSeconds) await chain.provider.send('evm_setIntervalMining', [options.blockSeconds * 1000]);
       await Promise.all(devnet.file.nodes.map((_, i) => devnet.startNode(i)));
     } catch (error) {
       await devnet.stop();
@@ -204,7 +192,7 @@ export class Devnet {
     if (this.children[index]) return;
     const log = openSync(node.logFile, 'a');
     const args = [SHERD_BIN, 'node', 'start', '--port', String(node.port), '--data-dir', node.dataDir, '--key', node.keyFile,
-      '--rpc', this.file.rpc, '--registry', this.file.registry, '--json'];
+      '--rpc', this.file.rpc, '--registry', this.file.registry, '--account-key', node.operatorKeyFile, '--poll-ms', String(this.options.pollMs ?? 250), '--json'];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
     closeSync(log);
@@ -244,6 +232,56 @@ export class Devnet {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** The latest block, asked of the chain (ethers caches getBlockNumber()). */
+  async blockNumber(): Promise<number> {
+    return Number(await this.chain.provider.send('eth_blockNumber', []));
+  }
+
+  /** Mines empty blocks until `block` is the latest. */
+  async mineTo(block: number): Promise<void> {
+    const latest = await this.blockNumber();
+    if (block > latest) await this.chain.provider.send('hardhat_mine', [`0x${(block - latest).toString(16)}`]);
+  }
+
+  /**
+   * Runs one challenge epoch of a certified dataset with the nodes as they are: mines to the
+   * next epoch whose challenges are not drawn yet, waits for the nodes to answer on their own,
+   * mines past the window, and waits for the nodes to report whoever missed (reporting what is
+   * left itself after `settleTimeoutMs`). Returns who answered, who missed, and the wei paid.
+   */
+  async runChallengeEpoch(root: Uint8Array, options: { answerTimeoutMs?: number; settleTimeoutMs?: number; onStep?: (message: string) => void } = {}): Promise<ChallengeEpochReport> {
+    const registry = this.registry;
+    const terms = await registry.datasetTerms(root);
+    if (terms.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(root)} is not certified: it has no challenges`);
+    const { genesisBlock, epochBlocks, challengeWindow } = await registry.epochParameters();
+    const epoch = Math.max(terms.startEpoch, Math.floor((await this.blockNumber() - genesisBlock) / epochBlocks) + 1);
+    if (epoch >= terms.startEpoch + terms.epochs) throw new DevnetError('devnet_invalid', `dataset ${toHex(root)} has no epochs left`);
+    const opensAfter = genesisBlock + epoch * epochBlocks;
+    const closesAt = opensAfter + challengeWindow;
+    const members = (await registry.nodeSetMembers((await registry.dataset(root)).nodeSet)).length;
+    const statuses = () => Promise.all(Array.from({ length: members }, (_, member) => registry.challenge(root, epoch, member)));
+    // Calls see the latest block: the draw shows once the epoch's first block is not the latest.
+    await this.mineTo(opensAfter + 1);
+    options.onStep?.(`epoch ${epoch}: challenges drawn at block ${opensAfter}; nodes answer until block ${closesAt}`);
+    await waitFor(async () => (await statuses()).every((c) => c.status !== 'open'), options.answerTimeoutMs ?? 30_000);
+    await this.mineTo(closesAt + 1);
+    const settled = await waitFor(async () => (await statuses()).every((c) => c.status !== 'expired'), options.settleTimeoutMs ?? 20_000);
+    if (!settled) {
+      const funder = await this.chain.funder();
+      for (const [member, c] of (await statuses()).entries()) {
+        if (c.status === 'expired') await registry.connect(funder).reportMissed(root, epoch, member);
+      }
+    }
+    const final = await statuses();
+    const answered = final.flatMap((c, member) => (c.status === 'answered' ? [member] : []));
+    const missed = final.flatMap((c, member) => (c.status === 'missed' ? [member] : []));
+    return {
+      epoch, opensAfter, closesAt, challenges: final.filter((c) => c.status !== 'none').length, answered, missed,
+      rewardsPaidWei: final.reduce((sum, c) => (c.status === 'answered' ? sum + c.reward : sum), 0n),
+      challenged: final.map((c) => ({ segment: c.segment, index: c.index, nodeId: c.nodeId, status: c.status })),
+    };
   }
 
   async restartNode(index: number): Promise<void> {

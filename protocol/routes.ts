@@ -14,11 +14,29 @@ const shardParams = {
   properties: { root: hex(32), segment: { type: 'integer', minimum: 0, maximum: 0xffffffff }, index: { type: 'integer', minimum: 0, maximum: 255 } },
 } as const;
 
+/** Samples one request may ask for: each costs the node one KZG opening (~65 ms of a core). */
+export const MAX_SAMPLES_PER_REQUEST = 64;
+
+const hexBytes = { type: 'string', pattern: '^0x([0-9a-f]{64})*$' } as const;
+const sampleAnswer = {
+  type: 'object',
+  required: ['segment', 'index', 'z', 'y', 'proof', 'commitment', 'shardHash', 'inclusionProof'],
+  properties: {
+    segment: { type: 'integer' }, index: { type: 'integer' }, z: hex(32), y: hex(32), proof: hex(48), commitment: hex(48),
+    shardHash: hex(32), inclusionProof: hexBytes,
+  },
+} as const;
+const sampleFailure = {
+  type: 'object',
+  required: ['segment', 'index', 'error', 'message'],
+  properties: { segment: { type: 'integer' }, index: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
 export interface RouteDefinition {
   method: 'GET' | 'POST' | 'PUT';
   url: string;
   /** JSON schemas; `response` is the 2xx body. */
-  schema: { params?: object; body?: object; response?: object };
+  schema: { params?: object; querystring?: object; body?: object; response?: object };
   /** Byte limit for the request body. */
   bodyLimit?: number;
 }
@@ -85,6 +103,47 @@ export const routes = {
     },
   },
   getShard: { method: 'GET', url: '/v1/datasets/:root/shards/:segment/:index', schema: { params: shardParams } },
+  /** One sample: the shard opened at z, with what it takes to check it against the root alone. */
+  sample: {
+    method: 'GET',
+    url: '/v1/datasets/:root/shards/:segment/:index/sample',
+    schema: {
+      params: shardParams,
+      querystring: { type: 'object', required: ['z'], properties: { z: hex(32) } },
+      response: sampleAnswer,
+    },
+  },
+  /**
+   * Many samples of one dataset. Asking for a shard that is not placed on this node fails the
+   * whole request; a shard the node should hold and cannot open is a per-sample failure.
+   */
+  samples: {
+    method: 'POST',
+    url: '/v1/datasets/:root/samples',
+    bodyLimit: 64 * 1024,
+    schema: {
+      params: rootParam,
+      body: {
+        type: 'object',
+        required: ['samples'],
+        additionalProperties: false,
+        properties: {
+          samples: {
+            type: 'array',
+            minItems: 1,
+            maxItems: MAX_SAMPLES_PER_REQUEST,
+            items: {
+              type: 'object',
+              required: ['segment', 'index', 'z'],
+              additionalProperties: false,
+              properties: { segment: shardParams.properties.segment, index: shardParams.properties.index, z: hex(32) },
+            },
+          },
+        },
+      },
+      response: { type: 'object', required: ['answers'], properties: { answers: { type: 'array', items: { anyOf: [sampleAnswer, sampleFailure] } } } },
+    },
+  },
   attestation: {
     method: 'GET',
     url: '/v1/datasets/:root/attestation',
@@ -116,3 +175,11 @@ export interface DatasetStatusResponse { root: string; assignedShards: number; s
 export interface PutShardResponse { stored: boolean }
 export interface AttestationResponse { root: string; publicKey: string; signature: string; chainId: string; registry: string }
 export interface HealthResponse { status: string; datasets?: number }
+export interface SampleRequest { segment: number; index: number; z: string }
+export interface SampleAnswer {
+  segment: number; index: number; z: string; y: string; proof: string; commitment: string; shardHash: string;
+  /** The Merkle siblings, bottom up, concatenated. */
+  inclusionProof: string;
+}
+export interface SampleFailure { segment: number; index: number; error: string; message: string }
+export interface SamplesResponse { answers: Array<SampleAnswer | SampleFailure> }

@@ -1,9 +1,71 @@
-import { Wallet } from 'ethers';
+import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { integer, parse, print, runCli, UsageError, wholeNumber } from '../protocol/cli.ts';
+import { DEFAULT_DEVNET_FILE, readDevnetFile } from '../protocol/devnet-file.ts';
 import { readAccountKey, readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
 import { startNode } from './node.ts';
+
+const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | rewards [--claim] ...';
+
+/**
+ * `sherd node rewards`: what the node has earned, lost and not yet claimed; --claim pays the
+ * unclaimed rewards to the operator. The node is named by its key file (--rpc/--registry/--key)
+ * or by its index in a devnet (--devnet F --node I).
+ */
+async function cmdRewards(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    rpc: { type: 'string' }, registry: { type: 'string' }, key: { type: 'string' }, 'account-key': { type: 'string' },
+    devnet: { type: 'string' }, node: { type: 'string' }, claim: { type: 'boolean' }, json: { type: 'boolean' },
+  });
+  let { rpc, registry: registryAddress, key: keyFile, 'account-key': accountKeyFile } = values;
+  if (values.devnet !== undefined || values.node !== undefined) {
+    const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
+    const index = integer('node', values.node, 0)!;
+    const entry = devnet.nodes[index];
+    if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
+    rpc ??= devnet.rpc;
+    registryAddress ??= devnet.registry;
+    keyFile ??= entry.keyFile;
+    accountKeyFile ??= entry.operatorKeyFile;
+  }
+  if (!rpc || !registryAddress || !keyFile) {
+    throw new UsageError('usage: sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim --account-key FILE] [--json]');
+  }
+  if (values.claim && !accountKeyFile) throw new UsageError('--claim pays the operator: pass --account-key FILE');
+  const publicKey = blsPublicKey(await readNodeKey(keyFile));
+  const { provider, registry, close } = await connectRegistry(rpc, registryAddress);
+  try {
+    const id = await registry.nodeIdByKey(publicKey);
+    if (id === undefined) throw new UsageError(`the key in ${keyFile} is not registered in ${registryAddress}`);
+    const [node, before] = await Promise.all([registry.node(id), registry.nodeEarnings(id)]);
+    let claimTx: string | null = null;
+    if (values.claim) {
+      const operator = new Wallet((await readAccountKey(accountKeyFile))!, provider);
+      if (operator.address.toLowerCase() !== node.operator.toLowerCase()) {
+        throw new UsageError(`node ${id} is operated by ${node.operator}, not by the key in ${accountKeyFile}`);
+      }
+      if (before.unclaimed === 0n) throw new UsageError(`node ${id} has no unclaimed rewards`);
+      claimTx = (await registry.connect(operator).claimRewards(id)).hash;
+    }
+    const after = values.claim ? await registry.nodeEarnings(id) : before;
+    const report = {
+      nodeId: id, operator: node.operator, stakeWei: node.stake.toString(), active: node.active, earnedWei: after.earned.toString(),
+      unclaimedWei: after.unclaimed.toString(), claimedNowWei: (before.unclaimed - after.unclaimed).toString(), slashedWei: after.slashed.toString(),
+      challengesAnswered: after.answered, challengesMissed: after.missed, claimTx,
+    };
+    print(values.json === true, report, [
+      `node ${id} (operator ${node.operator}${node.active ? '' : ', not active'})`,
+      `  challenges  ${after.answered} answered, ${after.missed} missed`,
+      `  earned      ${formatEther(after.earned)} ETH (${after.earned} wei), unclaimed ${after.unclaimed} wei`,
+      `  slashed     ${after.slashed} wei; stake now ${formatEther(node.stake)} ETH`,
+      ...(claimTx ? [`  claimed     ${before.unclaimed} wei to ${node.operator} (tx ${claimTx})`] : []),
+    ].join('\n'));
+    return 0;
+  } finally {
+    close();
+  }
+}
 
 /** `sherd node start | keygen | register`: the operator's commands (bin/sherd.js routes `node` here). */
 export async function cmdNode(args: string[]): Promise<number> {
@@ -40,11 +102,12 @@ export async function cmdNode(args: string[]): Promise<number> {
       close();
     }
   }
-  if (sub !== 'start') throw new UsageError('usage: sherd node start ... | sherd node keygen --out FILE | sherd node register ...');
+  if (sub === 'rewards') return cmdRewards(rest);
+  if (sub !== 'start') throw new UsageError(USAGE);
   const { values } = parse(rest, {
     port: { type: 'string' }, 'data-dir': { type: 'string' }, key: { type: 'string' }, host: { type: 'string' },
     'verify-threads': { type: 'string' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
-    rpc: { type: 'string' }, registry: { type: 'string' },
+    rpc: { type: 'string' }, registry: { type: 'string' }, 'account-key': { type: 'string' }, 'poll-ms': { type: 'string' },
   });
   if (values.port === undefined || !values['data-dir'] || !values.key) {
     throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
@@ -58,6 +121,8 @@ export async function cmdNode(args: string[]): Promise<number> {
     logLevel: values['log-level'],
     rpc: values.rpc,
     registry: values.registry,
+    accountKeyFile: values['account-key'],
+    pollMs: integer('poll-ms', values['poll-ms']),
   });
   // One line either way: supervisors (devnet) wait for it.
   process.stdout.write(values.json ? `${JSON.stringify({ event: 'listening', url: node.url })}\n` : `sherd node listening on ${node.url}\n`);

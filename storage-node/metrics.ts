@@ -70,5 +70,14 @@ export function nodeMetrics(): Metrics {
   m.define('sherd_verify_batches_total', 'counter', 'KZG verification batches run');
   m.define('sherd_verify_seconds_total', 'counter', 'Seconds spent in KZG verification batches');
   m.define('sherd_http_errors_total', 'counter', 'HTTP error responses, by error code');
+  m.define('sherd_samples_answered_total', 'counter', 'Availability samples answered with an opening proof');
+  m.define('sherd_samples_failed_total', 'counter', 'Availability samples this node could not answer, by error code');
+  m.define('sherd_challenges_answered_total', 'counter', 'On-chain storage challenges this node answered');
+  m.define('sherd_challenges_missed_total', 'counter', 'On-chain storage challenges whose window closed unanswered by this node');
+  m.define('sherd_challenges_reported_total', 'counter', 'Missed challenges of other nodes this node reported (earning a share of the slash)');
+  m.define('sherd_challenge_errors_total', 'counter', 'Failed attempts to read or answer challenges, by error code');
+  m.define('sherd_rewards_earned_wei', 'gauge', 'Rewards this node has earned on chain, in wei (read from the registry)');
+  m.define('sherd_rewards_unclaimed_wei', 'gauge', 'Rewards earned and not yet claimed, in wei');
+  m.define('sherd_stake_slashed_wei', 'gauge', 'Stake slashed from this node for missed challenges, in wei');
   return m;
 }

@@ -1,9 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { NonceManager, Wallet } from 'ethers';
 import { connectRegistry, type RegistryConnection } from '../chain/rpc.ts';
+import { blsPublicKey } from '../proofs/bls.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
-import { readNodeKey } from '../protocol/keyfile.ts';
+import { readAccountKey, readNodeKey } from '../protocol/keyfile.ts';
+import { ChallengeResponder } from './challenger.ts';
+import { DatasetCatalog } from './datasets.ts';
 import { nodeMetrics } from './metrics.ts';
 import { createNodeServer } from './server.ts';
 import { ShardStore } from './store.ts';
@@ -17,6 +21,13 @@ export interface NodeOptions {
   /** JSON-RPC URL of the chain holding the registry; without it the node runs off chain (development only). */
   rpc?: string;
   registry?: string;
+  /**
+   * The operator's secp256k1 key file: pays the gas of challenge answers and reports. Without
+   * it, a node on chain serves data but does not answer its challenges (and will be slashed).
+   */
+  accountKeyFile?: string;
+  /** How often the challenge responder looks at the chain (default 1000 ms). */
+  pollMs?: number;
   verifyThreads?: number;
   logLevel?: string;
 }
@@ -39,6 +50,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   let app: FastifyInstance;
   let chain: RegistryConnection | undefined;
   try {
+    const accountKey = await readAccountKey(options.accountKeyFile);
+    if (accountKey && !options.rpc) throw new InvalidArgumentError('--account-key needs --rpc and --registry');
     if (options.rpc) {
       if (!options.registry) throw new InvalidArgumentError('--rpc needs --registry ADDRESS');
       const connection = await connectRegistry(options.rpc, options.registry);
@@ -58,9 +71,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
     opened.push(() => verifier.close());
     await verifier.warmUp();
+    const catalog = new DatasetCatalog(store, blsPublicKey(blsSecretKey));
     const server = await createNodeServer({
       store,
       verifier,
+      opener: verifier,
+      catalog,
       blsSecretKey,
       metrics,
       chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
@@ -71,6 +87,35 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     app = server;
     opened.push(() => server.close());
     await server.listen({ port: options.port, host });
+    if (chain && accountKey) {
+      const { provider, registry } = chain;
+      const writer = registry.connect(new NonceManager(new Wallet(accountKey, provider)));
+      const responder = new ChallengeResponder({
+        chain: {
+          // Asked each time: ethers caches getBlockNumber().
+          blockNumber: async () => Number(await provider.send('eth_blockNumber', [])),
+          epochParameters: () => registry.epochParameters(),
+          datasetTerms: (root) => registry.datasetTerms(root),
+          challenge: (root, epoch, member) => registry.challenge(root, epoch, member),
+          answerChallenge: (answer) => writer.answerChallenge(answer),
+          reportMissed: (root, epoch, member) => writer.reportMissed(root, epoch, member),
+          nodeIdByKey: (key) => registry.nodeIdByKey(key),
+          nodeEarnings: (id) => registry.nodeEarnings(id),
+        },
+        catalog,
+        store,
+        opener: verifier,
+        publicKey: blsPublicKey(blsSecretKey),
+        metrics,
+        pollMs: options.pollMs,
+        log: (level, message) => server.log[level](message),
+      });
+      responder.start();
+      // Stopped before the server and the store it reads close (closeAll runs newest first).
+      opened.push(() => responder.stop());
+    } else if (chain) {
+      server.log.warn('no --account-key: this node will not answer its storage challenges');
+    }
   } catch (error) {
     await closeAll();
     throw error;

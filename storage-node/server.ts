@@ -4,19 +4,17 @@ import { BYTES_PER_BLOB, findNonCanonicalElement } from '../proofs/blob.ts';
 import { blsProvePossession, blsPublicKey, blsSign } from '../proofs/bls.ts';
 import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { sha256 } from '../proofs/hash.ts';
-import { decodeMerkleProof, merkleLeaf, verifyMerkleProof, type MerkleTree } from '../proofs/merkle.ts';
+import { decodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
 import { ApiError, isApiErrorCode, ProtocolError } from '../protocol/errors.ts';
-import {
-  decodeManifest, hasNodeList, manifestSegments, manifestTree, sameSizeAndCode, shardPosition, shardsPerSegment, type Manifest,
-} from '../protocol/manifest.ts';
+import { decodeManifest, hasNodeList, sameSizeAndCode, shardPosition, type Manifest } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage } from '../protocol/messages.ts';
-import { nodeForShard, shardsOnNode } from '../protocol/placement.ts';
-import { PROOF_HEADER, routes, SHARD_CONTENT_TYPE, type RouteDefinition } from '../protocol/routes.ts';
+import { PROOF_HEADER, routes, SHARD_CONTENT_TYPE, type RouteDefinition, type SampleRequest } from '../protocol/routes.ts';
 import { PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { nodeMetrics, type Metrics } from './metrics.ts';
+import { DatasetCatalog } from './datasets.ts';
+import { checkPoint, checkShardAddress, openingToJson, openShard } from './proving.ts';
 import type { ShardStore } from './store.ts';
-import type { ShardVerifier } from './verifier.ts';
-
+import type { ShardOpener, ShardVerifier } from './verifier.ts';
 
 /** What a node needs to know from the chain: the narrow read side of the registry. */
 export interface DatasetRegistryView {
@@ -28,6 +26,10 @@ export interface DatasetRegistryView {
 export interface NodeServerDeps {
   store: ShardStore;
   verifier: ShardVerifier;
+  /** Opens shards at a point for samples (the verifier's thread pool, in a running node). */
+  opener: ShardOpener;
+  /** Shared with the challenge responder; made here when not given. */
+  catalog?: DatasetCatalog;
   blsSecretKey: Uint8Array;
   chainId: bigint;
   registry: string;
@@ -39,18 +41,6 @@ export interface NodeServerDeps {
   version?: string;
 }
 
-interface DatasetState {
-  root: Uint8Array;
-  manifest: Manifest;
-  tree: MerkleTree;
-  /** This node's position in the manifest's node set. */
-  nodeIndex: number;
-  assignedShards: number;
-}
-
-/** Parsed manifests and trees kept in memory; older ones are parsed again from LevelDB on demand. */
-const MAX_CACHED_DATASETS = 64;
-
 /**
  * Builds the node's fastify app from the shared route table. Dependencies come in, nothing
  * is created here but the app, so tests can hand in their own store and verifier.
@@ -60,12 +50,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   const publicKey = blsPublicKey(deps.blsSecretKey);
   const publicKeyHex = toHex(publicKey);
   const proofOfPossession = toHex(blsProvePossession(deps.blsSecretKey));
-  const datasets = new Map<string, DatasetState>();
-  const remember = (rootHex: string, state: DatasetState) => {
-    datasets.delete(rootHex);
-    datasets.set(rootHex, state);
-    if (datasets.size > MAX_CACHED_DATASETS) datasets.delete(datasets.keys().next().value!);
-  };
+  const catalog = deps.catalog ?? new DatasetCatalog(deps.store, publicKey);
 
   const app = Fastify({
     logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
@@ -84,30 +69,6 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     metrics.inc('sherd_http_errors_total', 1, { code: 'not_found' });
     void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
   });
-
-  async function loadDataset(rootHex: string): Promise<DatasetState> {
-    const cached = datasets.get(rootHex);
-    if (cached) return cached;
-    const bytes = await deps.store.getManifest(rootHex);
-    if (!bytes) throw new ApiError('unknown_dataset', `dataset ${rootHex} was not announced to this node`);
-    const state = await datasetState(fromHex(rootHex, 32), decodeManifest(bytes));
-    remember(rootHex, state);
-    return state;
-  }
-
-  async function datasetState(root: Uint8Array, manifest: Manifest): Promise<DatasetState> {
-    const nodeIndex = manifest.nodes.findIndex((key) => equalBytes(key, publicKey));
-    let assignedShards = 0;
-    for (const _ of shardsOnNode(nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length)) assignedShards++;
-    return { root, manifest, tree: manifestTree(manifest), nodeIndex, assignedShards };
-  }
-
-  function shardAddress(state: DatasetState, segment: number, index: number): void {
-    const { manifest } = state;
-    if (segment >= manifestSegments(manifest) || index >= shardsPerSegment(manifest)) {
-      throw new ApiError('unknown_shard', `dataset has no shard ${segment}/${index}`);
-    }
-  }
 
   // The shared table gives the 2xx body schema; fastify wants it keyed by status.
   const route = (def: RouteDefinition) => {
@@ -145,7 +106,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
         if (cause instanceof ProtocolError) throw new ApiError('bad_manifest', cause.message, { cause });
         throw cause;
       }
-      const state = await datasetState(fromHex(root, 32), manifest);
+      const state = catalog.describe(fromHex(root, 32), manifest);
       if (!equalBytes(state.tree.root, state.root)) {
         throw new ApiError('root_mismatch', `manifest hashes to ${toHex(state.tree.root)}, not ${root}`);
       }
@@ -163,7 +124,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
         await deps.store.putDataset(root, manifestBytes, { uploader, announcedAt: new Date().toISOString() });
         metrics.inc('sherd_datasets_announced_total');
       }
-      remember(root, state);
+      catalog.remember(root, state);
       void reply.status(existing ? 200 : 201);
       return { root, uploader, assignedShards: state.assignedShards, created: !existing };
     },
@@ -172,7 +133,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   app.route<{ Params: { root: string } }>({
     ...route(routes.datasetStatus),
     handler: async (request) => {
-      const state = await loadDataset(request.params.root);
+      const state = await catalog.get(request.params.root);
       const storedShards = await deps.store.countShards(request.params.root);
       return { root: request.params.root, assignedShards: state.assignedShards, storedShards, complete: storedShards >= state.assignedShards };
     },
@@ -192,12 +153,9 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     handler: async (request) => {
       const { root, segment, index } = request.params;
       try {
-        const state = await loadDataset(root);
-        shardAddress(state, segment, index);
+        const state = await catalog.get(root);
+        checkShardAddress(state, segment, index);
         const { manifest } = state;
-        if (nodeForShard(segment, index, manifest.nodes.length) !== state.nodeIndex) {
-          throw new ApiError('shard_not_assigned', `shard ${segment}/${index} is placed on node ${nodeForShard(segment, index, manifest.nodes.length)}, this is node ${state.nodeIndex}`);
-        }
         const body = request.body;
         if (!Buffer.isBuffer(body)) throw new ApiError('unsupported_media_type', `shards must be sent as ${SHARD_CONTENT_TYPE}`);
         if (body.length !== BYTES_PER_BLOB) throw new ApiError('bad_blob_length', `a shard is ${BYTES_PER_BLOB} bytes, got ${body.length}`);
@@ -240,8 +198,8 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     ...route(routes.getShard),
     handler: async (request, reply) => {
       const { root, segment, index } = request.params;
-      const state = await loadDataset(root);
-      shardAddress(state, segment, index);
+      const state = await catalog.get(root);
+      checkShardAddress(state, segment, index);
       const blob = await deps.store.getShard(root, segment, index);
       if (!blob) throw new ApiError('unknown_shard', `this node does not hold shard ${segment}/${index}`);
       metrics.inc('sherd_shards_served_total');
@@ -250,11 +208,58 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     },
   });
 
+  const openDeps = { store: deps.store, opener: deps.opener };
+
+  app.route<{ Params: { root: string; segment: number; index: number }; Querystring: { z: string } }>({
+    ...route(routes.sample),
+    handler: async (request) => {
+      const { root, segment, index } = request.params;
+      const state = await catalog.get(root);
+      checkShardAddress(state, segment, index);
+      const z = fromHex(request.query.z, 32);
+      checkPoint(z);
+      try {
+        const opening = await openShard(openDeps, state, segment, index, z);
+        metrics.inc('sherd_samples_answered_total');
+        return openingToJson(opening);
+      } catch (error) {
+        if (error instanceof ApiError) metrics.inc('sherd_samples_failed_total', 1, { code: error.code });
+        throw error;
+      }
+    },
+  });
+
+  app.route<{ Params: { root: string }; Body: { samples: SampleRequest[] } }>({
+    ...route(routes.samples),
+    handler: async (request) => {
+      const state = await catalog.get(request.params.root);
+      // The requester's mistakes fail the whole request, before any work is done.
+      const samples = request.body.samples.map(({ segment, index, z }) => {
+        checkShardAddress(state, segment, index);
+        const point = fromHex(z, 32);
+        checkPoint(point);
+        return { segment, index, z: point };
+      });
+      const answers = await Promise.all(samples.map(async ({ segment, index, z }) => {
+        try {
+          const opening = openingToJson(await openShard(openDeps, state, segment, index, z));
+          metrics.inc('sherd_samples_answered_total');
+          return opening;
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          metrics.inc('sherd_samples_failed_total', 1, { code: error.code });
+          return { segment, index, error: error.code, message: error.message };
+        }
+      }));
+      return { answers };
+    },
+  });
+
   app.route<{ Params: { root: string } }>({
     ...route(routes.attestation),
     handler: async (request) => {
       const { root } = request.params;
-      const state = await loadDataset(root);
+      const state = await catalog.get(root);
       let signature = await deps.store.getAttestation(root);
       if (!signature) {
         const stored = await deps.store.countShards(root);

@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { workerModule } from '../protocol/worker-threads.ts';
-import type { VerifyTask } from './verify-worker.ts';
+import type { PointOpening } from '../proofs/kzg.ts';
+import type { OpenTask, VerifyTask } from './kzg-worker.ts';
 
 /**
  * Checks shards against their KZG commitments off the event loop. Requests arriving close
@@ -10,6 +11,11 @@ import type { VerifyTask } from './verify-worker.ts';
 export interface ShardVerifier {
   verify(blob: Uint8Array, commitment: Uint8Array): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** Opens stored blobs at a point, for samples and challenges. */
+export interface ShardOpener {
+  open(blob: Uint8Array, z: Uint8Array): Promise<PointOpening>;
 }
 
 export interface VerifierOptions {
@@ -26,7 +32,8 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-export class BatchingVerifier implements ShardVerifier {
+/** The node's KZG thread pool: batched verification of incoming shards, and openings. */
+export class BatchingVerifier implements ShardVerifier, ShardOpener {
   private readonly pool: Piscina;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -39,7 +46,7 @@ export class BatchingVerifier implements ShardVerifier {
   constructor(private readonly options: VerifierOptions = {}) {
     const threads = options.threads ?? 1;
     this.threads = threads;
-    this.pool = new Piscina({ ...workerModule(new URL('./verify-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
+    this.pool = new Piscina({ ...workerModule(new URL('./kzg-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
     this.maxBatch = options.maxBatch ?? 64;
     this.maxDelayMs = options.maxDelayMs ?? 20;
   }
@@ -101,6 +108,11 @@ export class BatchingVerifier implements ShardVerifier {
       if (this.queue.length > 0) this.drainNow = true;
       this.schedule();
     });
+  }
+
+  /** Openings go to the same threads: piscina queues them with the verification batches. */
+  async open(blob: Uint8Array, z: Uint8Array): Promise<PointOpening> {
+    return (await this.pool.run({ blob, z } satisfies OpenTask, { name: 'openAt' })) as PointOpening;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,194 @@
+import type { ChallengeAnswer, ChallengeInfo, DatasetTerms, EpochParameters, NodeEarnings } from '../chain/registry.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
+import { SherdError } from '../proofs/errors.ts';
+import type { DatasetCatalog, DatasetState } from './datasets.ts';
+import type { Metrics } from './metrics.ts';
+import { openShard } from './proving.ts';
+import type { ShardStore } from './store.ts';
+import type { ShardOpener } from './verifier.ts';
+
+/** The slice of the registry the responder reads and writes (chain/registry.ts implements it). */
+export interface ChallengeChain {
+  blockNumber(): Promise<number>;
+  epochParameters(): Promise<EpochParameters>;
+  datasetTerms(root: Uint8Array): Promise<DatasetTerms>;
+  challenge(root: Uint8Array, epoch: number, member: number): Promise<ChallengeInfo>;
+  answerChallenge(answer: ChallengeAnswer): Promise<unknown>;
+  reportMissed(root: Uint8Array, epoch: number, member: number): Promise<unknown>;
+  nodeIdByKey(publicKey: Uint8Array): Promise<number | undefined>;
+  nodeEarnings(id: number): Promise<NodeEarnings>;
+}
+
+export interface ChallengeResponderDeps {
+  chain: ChallengeChain;
+  catalog: DatasetCatalog;
+  store: ShardStore;
+  opener: ShardOpener;
+  publicKey: Uint8Array;
+  metrics: Metrics;
+  /** Where to say what went wrong (a node's log); silent when omitted. */
+  log?: (level: 'info' | 'warn', message: string) => void;
+  /** How often to look at the chain (default 1000 ms). */
+  pollMs?: number;
+}
+
+/** Epochs looked back on at start-up: what happened while the node was down is mostly settled by then. */
+const LOOKBACK_EPOCHS = 2;
+
+interface Track {
+  terms?: DatasetTerms;
+  /** The first epoch not yet fully handled. */
+  next?: number;
+  /** Epochs whose own challenge has been counted (answered or missed). */
+  counted: Set<number>;
+}
+
+/**
+ * Watches the chain and answers this node's challenges without help: every poll, for each
+ * stored dataset and each epoch whose challenges are drawn, it opens the challenged shard
+ * and submits the answer within the window. Once a window has closed it reports the node
+ * set's unanswered challenges, which earns the reporter a share of the slash: nodes police
+ * each other. /metrics counts answered, missed and reported challenges and the earnings.
+ */
+export class ChallengeResponder {
+  private readonly tracks = new Map<string, Track>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private nodeId: number | undefined;
+
+  constructor(private readonly deps: ChallengeResponderDeps) {}
+
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.tick().catch((error: unknown) => this.failed('poll', error));
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.deps.pollMs ?? 1000);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over every stored dataset; exposed for tests. */
+  async tick(): Promise<void> {
+    const { chain } = this.deps;
+    const params = await chain.epochParameters();
+    const block = await chain.blockNumber();
+    const epoch = Math.floor((block - params.genesisBlock) / params.epochBlocks);
+    for (const rootHex of await this.deps.catalog.list()) {
+      if (this.stopped) return;
+      await this.handleDataset(rootHex, epoch, block, params);
+    }
+    await this.refreshEarnings();
+  }
+
+  private async handleDataset(rootHex: string, epoch: number, block: number, params: EpochParameters): Promise<void> {
+    let track = this.tracks.get(rootHex);
+    if (!track) {
+      track = { counted: new Set() };
+      this.tracks.set(rootHex, track);
+    }
+    const root = fromHex(rootHex, 32);
+    // Terms are fixed once the dataset is certified (startEpoch > 0); until then, ask again.
+    if (!track.terms || track.terms.startEpoch === 0) track.terms = await this.deps.chain.datasetTerms(root);
+    const { startEpoch, epochs } = track.terms;
+    if (startEpoch === 0) return;
+    const state = await this.deps.catalog.get(rootHex);
+    if (state.nodeIndex < 0) return;
+    track.next ??= Math.max(startEpoch, epoch - LOOKBACK_EPOCHS);
+    const last = Math.min(epoch, startEpoch + epochs - 1);
+    while (track.next <= last && !this.stopped) {
+      if (!(await this.handleEpoch(state, track, track.next, block, params))) return;
+      track.next++;
+    }
+  }
+
+  /** Returns true once nothing is left to do for this epoch. */
+  private async handleEpoch(state: DatasetState, track: Track, epoch: number, block: number, params: EpochParameters): Promise<boolean> {
+    const { chain, metrics } = this.deps;
+    const own = await chain.challenge(state.root, epoch, state.nodeIndex);
+    switch (own.status) {
+      case 'pending':
+        return false;
+      case 'open':
+        // A transaction sent now lands in the next block; past closesAt it would only revert.
+        if (block + 1 <= own.closesAt) await this.answer(state, epoch, own);
+        return false;
+      case 'expired':
+      case 'missed':
+        if (!track.counted.has(epoch)) {
+          track.counted.add(epoch);
+          metrics.inc('sherd_challenges_missed_total');
+          this.deps.log?.('warn', `missed the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${own.segment}/${own.index})`);
+        }
+        break;
+      case 'answered':
+      case 'none':
+        break;
+    }
+    const closesAt = params.genesisBlock + epoch * params.epochBlocks + params.challengeWindow;
+    if (block <= closesAt) return false;
+    await this.reportPeers(state, epoch);
+    return true;
+  }
+
+  private async answer(state: DatasetState, epoch: number, challenge: ChallengeInfo): Promise<void> {
+    const { segment, index, z } = challenge;
+    let opening;
+    try {
+      opening = await openShard(this.deps, state, segment, index, z);
+    } catch (error) {
+      // Typically shard_missing: nothing to answer with. The window will close and peers will report it.
+      this.failed(`opening shard ${segment}/${index} for epoch ${epoch}`, error);
+      return;
+    }
+    try {
+      await this.deps.chain.answerChallenge({
+        root: state.root, epoch, member: state.nodeIndex, commitment: opening.commitment, shardHash: opening.shardHash,
+        inclusionProof: opening.inclusionProof, z, y: opening.y, kzgProof: opening.proof,
+      });
+      this.deps.metrics.inc('sherd_challenges_answered_total');
+      this.deps.log?.('info', `answered the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${segment}/${index}), earning ${challenge.reward} wei`);
+    } catch (error) {
+      this.failed(`answering the challenge of epoch ${epoch}`, error);
+    }
+  }
+
+  /** Reports every other member whose challenge of `epoch` closed unanswered. */
+  private async reportPeers(state: DatasetState, epoch: number): Promise<void> {
+    for (let member = 0; member < state.manifest.nodes.length; member++) {
+      if (member === state.nodeIndex || this.stopped) continue;
+      const peer = await this.deps.chain.challenge(state.root, epoch, member);
+      if (peer.status !== 'expired') continue;
+      try {
+        await this.deps.chain.reportMissed(state.root, epoch, member);
+        this.deps.metrics.inc('sherd_challenges_reported_total');
+        this.deps.log?.('info', `reported node ${peer.nodeId}'s missed challenge of epoch ${epoch} for ${toHex(state.root)}`);
+      } catch (error) {
+        // Another node may have reported it first.
+        if (!(error instanceof SherdError && error.code === 'ChallengeAlreadySettled')) this.failed(`reporting member ${member}`, error);
+      }
+    }
+  }
+
+  private async refreshEarnings(): Promise<void> {
+    this.nodeId ??= await this.deps.chain.nodeIdByKey(this.deps.publicKey);
+    if (this.nodeId === undefined) return;
+    const earnings = await this.deps.chain.nodeEarnings(this.nodeId);
+    this.deps.metrics.set('sherd_rewards_earned_wei', Number(earnings.earned));
+    this.deps.metrics.set('sherd_rewards_unclaimed_wei', Number(earnings.unclaimed));
+    this.deps.metrics.set('sherd_stake_slashed_wei', Number(earnings.slashed));
+  }
+
+  private failed(what: string, error: unknown): void {
+    const code = error instanceof SherdError ? error.code : 'error';
+    this.deps.metrics.inc('sherd_challenge_errors_total', 1, { code });
+    this.deps.log?.('warn', `${what} failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
