@@ -14,7 +14,8 @@ import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from 
 import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor, type ChainContext } from './chain-context.ts';
 import { DatasetReader } from './download.ts';
 import { formatBytes, parseBytes, ProgressBar } from './progress.ts';
-import { upload } from './upload.ts';
+import { sampleDataset } from './sample.ts';
+import { DEFAULT_STORAGE_EPOCHS, upload } from './upload.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -25,8 +26,11 @@ usage:
       start a devnet, upload, kill m nodes, download, compare (the main job)
   sherd devnet [--nodes 8] [--dir ${DEFAULT_DEVNET_DIR}]
       run N storage-node processes on 127.0.0.1 until Ctrl-C; writes DIR/devnet.json
-  sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--workers W] [--json]
-      register FILE on chain, erasure-code and disperse it, certify it on chain
+  sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]
+      register FILE on chain (paying for E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it
+  sherd sample ROOT [--devnet F | --rpc URL --registry ADDR] [--confidence 0.99 | --samples N] [--json]
+      check by random samples, each proven against the root on chain, that every segment can still be
+      recovered; exits 1 when some segment has fewer than k shards answering
   sherd download ROOT OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
       read a dataset back (OUT may be - for stdout), routing around failed nodes
   sherd status ROOT [--devnet F | --rpc URL --registry ADDR] [--json]
@@ -40,6 +44,10 @@ usage:
       write a fresh BLS node key file
   sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL [--stake WEI]
       stake and register a node's BLS key (with its proof of possession) on chain
+  sherd node start ... --rpc URL --registry ADDR --account-key FILE
+      with the operator's key, the node answers its storage challenges itself and reports peers that miss
+  sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim [--account-key FILE]] [--json]
+      challenges answered and missed, rewards earned and unclaimed, stake slashed; --claim pays out
 
   --devnet defaults to ${DEFAULT_DEVNET_FILE}; --rpc/--registry override it. --account-key FILE
   holds a 0x secp256k1 private key (the devnet's uploader key by default). Progress goes to stderr on a terminal;
@@ -108,6 +116,45 @@ async function cmdStatus(args: string[]): Promise<number> {
   }
 }
 
+async function cmdSample(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...chainOptions, confidence: { type: 'string' }, samples: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('usage: sherd sample ROOT [--confidence C | --samples N]');
+  const root = rootArg(positionals[0]);
+  if (values.confidence !== undefined && values.samples !== undefined) throw new UsageError('--confidence and --samples exclude each other');
+  const confidence = values.confidence === undefined ? undefined : Number(values.confidence);
+  if (confidence !== undefined && !(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence must be a number between 0 and 1 (exclusive), got ${values.confidence}`);
+  const samples = integer('samples', values.samples);
+  if (samples === 0) throw new UsageError('--samples must be at least 1');
+  const { context } = await chainFrom(values);
+  const bar = new ProgressBar();
+  try {
+    const report = await sampleDataset(root, {
+      registry: context.registry,
+      nodes: await datasetNodesFromChain(context.registry, root),
+      confidence,
+      samples,
+      onProgress: (e) => bar.update('sample', e.checked, e.total, 'count'),
+    });
+    bar.done();
+    const verdict = report.recoverable
+      ? `recoverable: every segment has at least k = ${report.k} shards answering (confidence ${report.confidence.toFixed(4)})`
+      : `NOT RECOVERABLE: segment${report.lostSegments.length > 1 ? 's' : ''} ${report.lostSegments.join(', ')} ha${report.lostSegments.length > 1 ? 've' : 's'} fewer than k = ${report.k} shards answering`;
+    print(values.json === true, report, [
+      `dataset ${report.datasetRoot}${report.certified ? '' : ' (registered, not certified)'}: ${report.segments} segments, k=${report.k}, m=${report.m}`,
+      `${report.samples} samples (${report.perSegment} per segment${report.followUpSamples ? `, ${report.followUpSamples} more where one failed` : ''}), ${report.failed} failed, in ${report.seconds.toFixed(2)} s`,
+      ...report.nodes.filter((n) => n.samples > 0).map((n) =>
+        `  node ${String(n.index).padStart(3)}  ${n.url}  ${n.samples - n.failed}/${n.samples} ok${n.failed ? `  (${Object.entries(n.errors).map(([code, count]) => `${code} ×${count}`).join(', ')})` : ''}`),
+      ...report.failures.slice(0, 20).map((f) => `  failed  shard ${f.segment}/${f.index} on node ${f.node}: ${f.code}`),
+      ...(report.failures.length > 20 ? [`  … and ${report.failures.length - 20} more failures (--json lists them all)`] : []),
+      verdict,
+    ].join('\n'));
+    return report.recoverable ? 0 : 1;
+  } finally {
+    bar.done();
+    context.close();
+  }
+}
+
 async function cmdChain(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'deploy') throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
@@ -160,17 +207,21 @@ async function cmdDemo(args: string[]): Promise<number> {
     `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}); verified on chain by SherdRegistry ${report.registry}`,
     `               certify tx ${report.certifiedTx}: ${report.certifyGas} gas`,
     `  upload       ${report.uploadSeconds} s (${report.uploadMiBps} MiB/s)`,
+    `  sampling     ${report.samples} samples, ${report.sampleFailures} failed, in ${report.sampleSeconds} s: recoverable with confidence ${report.sampleConfidence}`,
+    `  challenges   epoch ${report.challengeEpoch}: ${report.challengesAnswered} answered, ${report.challengesMissed} missed (KZG proofs checked on chain by the point-evaluation precompile)`,
+    `               ${report.rewardsPaid} wei of storage fees paid to the nodes that answered`,
     `  failure      killed ${report.nodesStopped} of ${report.nodes} nodes (${report.stoppedNodes.join(', ')})`,
     `  download     ${report.downloadSeconds} s (${report.downloadMiBps} MiB/s), ${report.reconstructedSegments} segments rebuilt from parity`,
     `  read back    sha256 ${report.outputSha256} ${report.readBackEqual ? '== input' : `!= input ${report.inputSha256}`}`,
     ...(report.dir ? [`  kept         ${report.dir}`] : []),
   ].join('\n'));
-  return report.readBackEqual ? 0 : 1;
+  return report.readBackEqual && report.challengesMissed === 0 && report.sampleFailures === 0 ? 0 : 1;
 }
 
 async function cmdDevnet(args: string[]): Promise<number> {
   const { values } = parse(args, { nodes: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' } });
-  const devnet = await Devnet.start({ nodes: integer('nodes', values.nodes, 8)!, dir: values.dir ?? DEFAULT_DEVNET_DIR });
+  // One block a second, so challenge epochs pass on their own while the devnet runs.
+  const devnet = await Devnet.start({ nodes: integer('nodes', values.nodes, 8)!, dir: values.dir ?? DEFAULT_DEVNET_DIR, blockSeconds: 1 });
   print(values.json === true, { devnetFile: devnet.path, nodes: devnet.endpoints.map((e) => e.url) },
     `devnet of ${devnet.file.nodes.length} nodes is up; devnet file ${devnet.path}\n${devnet.endpoints.map((e, i) => `  node ${i}  ${e.url}`).join('\n')}\nCtrl-C stops them all.`);
   await new Promise<void>((resolve) => {
@@ -184,8 +235,10 @@ async function cmdDevnet(args: string[]): Promise<number> {
 
 async function cmdUpload(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    ...chainOptions, k: { type: 'string' }, m: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
+    ...chainOptions, k: { type: 'string' }, m: { type: 'string' }, epochs: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
   });
+  const epochs = integer('epochs', values.epochs);
+  if (epochs === 0) throw new UsageError('--epochs must be at least 1');
   if (positionals.length !== 1) throw new UsageError('usage: sherd upload FILE');
   const { context, accountKey, devnetPath } = await chainFrom(values);
   if (!accountKey) throw new UsageError('an upload pays on chain: pass --account-key FILE');
@@ -198,6 +251,7 @@ async function cmdUpload(args: string[]): Promise<number> {
       uploaderKey: fromHex(accountKey, 32),
       k: integer('k', values.k),
       m: integer('m', values.m),
+      epochs,
       workers: integer('workers', values.workers),
       onProgress: (e) => {
         if (e.phase === 'encode') bar.update('encode', e.bytes, e.totalBytes);
@@ -277,6 +331,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'upload': return cmdUpload(args);
     case 'download': return cmdDownload(args);
     case 'status': return cmdStatus(args);
+    case 'sample': return cmdSample(args);
     case 'chain': return cmdChain(args);
     // `sherd node ...` is dispatched to storage-node/cli.ts by bin/sherd.js.
     case '--version': case '-v': process.stdout.write(`${VERSION}\n`); return 0;

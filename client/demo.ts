@@ -10,7 +10,8 @@ import { fromHex } from '../proofs/bytes.ts';
 import { Devnet } from './devnet.ts';
 import { download } from './download.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { nodesFromChain } from './chain-context.ts';
+import { datasetNodesFromChain, nodesFromChain } from './chain-context.ts';
+import { sampleDataset } from './sample.ts';
 import { upload } from './upload.ts';
 import type { DownloadProgress, UploadProgress } from './types.ts';
 
@@ -42,6 +43,17 @@ export interface DemoReport {
   certifiedTx: string;
   certifyGas: number;
   registry: string;
+  /** Availability samples after the upload, each checked against the root on chain. */
+  samples: number;
+  sampleFailures: number;
+  sampleConfidence: number;
+  sampleSeconds: number;
+  /** One challenge epoch: every node answers its challenge on chain without help. */
+  challengeEpoch: number;
+  challengesAnswered: number;
+  challengesMissed: number;
+  /** Wei of storage fees released to the nodes that answered, as a decimal string. */
+  rewardsPaid: string;
   nodesStopped: number;
   stoppedNodes: number[];
   reconstructedSegments: number;
@@ -82,8 +94,9 @@ async function hashFile(path: string): Promise<string> {
 
 /**
  * The main job, end to end on real processes: a devnet (local chain + node processes), a
- * dataset registered and certified on chain, then as many nodes killed as the code
- * tolerates (m of n), and a download that must reproduce the input byte for byte.
+ * dataset registered and certified on chain, sampled for availability, one challenge epoch
+ * answered by the nodes and paid for, then as many nodes killed as the code tolerates (m of
+ * n), and a download that must reproduce the input byte for byte.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const step = options.onStep ?? (() => undefined);
@@ -121,6 +134,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const onChain = await devnet.registry.dataset(fromHex(result.datasetRoot, 32));
     if (!onChain.certified) throw new DemoError('demo_failed', 'the dataset is not certified on chain after the upload');
     step(`certified on chain: ${onChain.signers} signers, ${result.chain!.certifyGas} gas (tx ${result.chain!.certifiedTx})`);
+
+    const root = fromHex(result.datasetRoot, 32);
+    step('sampling the dataset from the nodes: random (shard, z), each opening checked against the root on chain');
+    const sampled = await sampleDataset(root, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, root) });
+    if (!sampled.recoverable) throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
+    step(`${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`);
+
+    step('running a challenge epoch: the nodes answer on chain by themselves');
+    const epoch = await devnet.runChallengeEpoch(root, { onStep: step });
+    step(`epoch ${epoch.epoch}: ${epoch.answered.length} of ${epoch.challenges} challenges answered, ${epoch.missed.length} missed; ${epoch.rewardsPaidWei} wei paid`);
 
     // Kill m nodes spread over the ring: every segment loses exactly m of its n shards.
     const stride = nodeCount / result.m;
@@ -163,6 +186,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       certifiedTx: result.chain!.certifiedTx,
       certifyGas: result.chain!.certifyGas,
       registry: devnet.registry.address,
+      samples: sampled.samples,
+      sampleFailures: sampled.failed,
+      sampleConfidence: round(sampled.confidence * 10_000) / 10_000,
+      sampleSeconds: round(sampled.seconds),
+      challengeEpoch: epoch.epoch,
+      challengesAnswered: epoch.answered.length,
+      challengesMissed: epoch.missed.length,
+      rewardsPaid: epoch.rewardsPaidWei.toString(),
       nodesStopped: stoppedNodes.length,
       stoppedNodes,
       reconstructedSegments,

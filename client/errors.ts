@@ -36,3 +36,7 @@ export class AbortedError extends SherdError {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError(signal.reason);
 }
+
+export class SampleError extends SherdError {
+  override name = 'SampleError';
+}

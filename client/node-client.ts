@@ -5,7 +5,7 @@ import { encodeMerkleProof } from '../proofs/merkle.ts';
 import {
   PROOF_HEADER, routePath, routes, SHARD_CONTENT_TYPE,
   type AnnounceResponse, type AttestationResponse, type DatasetStatusResponse, type HealthResponse,
-  type InfoResponse, type PutShardResponse, type RouteId,
+  type InfoResponse, type PutShardResponse, type RouteId, type SampleAnswer, type SampleRequest, type SamplesResponse,
 } from '../protocol/routes.ts';
 import { RemoteError } from './errors.ts';
 
@@ -92,6 +92,18 @@ export class NodeClient {
 
   getManifest(root: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     return this.bytes(routePath('manifest', { root: toHex(root) }), signal);
+  }
+
+  /** One sample: the shard opened at z (the answer is checked for shape only; see client/sample.ts). */
+  sample(root: Uint8Array, segment: number, index: number, z: Uint8Array, signal?: AbortSignal): Promise<SampleAnswer> {
+    return this.json('sample', `${routePath('sample', { root: toHex(root), segment, index })}?z=${toHex(z)}`, { signal });
+  }
+
+  /** Up to MAX_SAMPLES_PER_REQUEST samples in one request. */
+  samples(root: Uint8Array, samples: SampleRequest[], signal?: AbortSignal): Promise<SamplesResponse> {
+    return this.json('samples', routePath('samples', { root: toHex(root) }), {
+      method: 'POST', body: JSON.stringify({ samples }), headers: { 'content-type': 'application/json' }, signal,
+    });
   }
 
   attestation(root: Uint8Array, signal?: AbortSignal): Promise<AttestationResponse> {

@@ -1,0 +1,207 @@
+import type { Registry } from '../chain/registry.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
+import { assertInteger, InvalidArgumentError } from '../proofs/errors.ts';
+import { loadCKzg, type Kzg } from '../proofs/kzg.ts';
+import { decodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
+import { drawDistinct, randomFieldElement, samplesPerSegment, undetectedProbability } from '../proofs/sampling.ts';
+import { segmentCount } from '../protocol/manifest.ts';
+import { nodeForShard } from '../protocol/placement.ts';
+import { MAX_SAMPLES_PER_REQUEST, type SampleAnswer, type SampleFailure } from '../protocol/routes.ts';
+import { RemoteError, SampleError, throwIfAborted } from './errors.ts';
+import { NodeClient } from './node-client.ts';
+import type { NodeEndpoint } from './types.ts';
+
+export const DEFAULT_SAMPLE_CONFIDENCE = 0.99;
+
+export interface SampleOptions {
+  /** The registry the dataset is registered in: its root, size and code come from there. */
+  registry: Registry;
+  /** The dataset's node set, in placement order (datasetNodesFromChain). */
+  nodes: NodeEndpoint[];
+  /** Wanted probability of catching a lost segment (default 0.99); sets the samples per segment. */
+  confidence?: number;
+  /** Instead: this many samples in all, spread evenly over the segments (the confidence reached is reported). */
+  samples?: number;
+  kzg?: Kzg;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: { checked: number; total: number }) => void;
+}
+
+export interface SampleFailureRecord {
+  segment: number;
+  index: number;
+  node: number;
+  /** The node's error code (shard_missing, unreachable, …) or what the check found (bad_opening, bad_inclusion_proof, …). */
+  code: string;
+  message: string;
+}
+
+export interface NodeSampleReport {
+  index: number;
+  url: string;
+  samples: number;
+  failed: number;
+  errors: Record<string, number>;
+}
+
+export interface SampleReport {
+  datasetRoot: string;
+  certified: boolean;
+  size: number;
+  k: number;
+  m: number;
+  segments: number;
+  /** Samples drawn per segment in the first round. */
+  perSegment: number;
+  samples: number;
+  failed: number;
+  /** Extra samples taken in segments where one failed, to judge them exactly. */
+  followUpSamples: number;
+  /** Probability that a lost segment would have been caught by these samples. */
+  confidence: number;
+  /** False when some segment was seen with fewer than k shards that answer. */
+  recoverable: boolean;
+  /** Segments with fewer than k shards answering. */
+  lostSegments: number[];
+  nodes: NodeSampleReport[];
+  failures: SampleFailureRecord[];
+  seconds: number;
+}
+
+interface Planned {
+  segment: number;
+  index: number;
+  z: Uint8Array;
+}
+
+/**
+ * Checks that a dataset can still be recovered, by random samples (the confidence formula is
+ * in proofs/sampling.ts and docs/architecture.md). Every answer is checked against the root
+ * registered on chain alone: the leaf of the returned commitment and SHA-256 must sit at the
+ * shard's position under the root, and the KZG proof must open that commitment to y at z. No
+ * manifest is fetched. A segment where any sample fails is then sampled in full, so its
+ * verdict is exact rather than probable.
+ */
+export async function sampleDataset(root: Uint8Array, options: SampleOptions): Promise<SampleReport> {
+  const started = performance.now();
+  const { registry, nodes, signal } = options;
+  const dataset = await registry.dataset(root);
+  if (!dataset.registered) throw new SampleError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+  const { k, m, size } = dataset;
+  const n = k + m;
+  if (nodes.length < n) throw new InvalidArgumentError(`the dataset's code needs ${n} nodes, got ${nodes.length}`);
+  const segments = segmentCount(size, k);
+  let perSegment: number[];
+  if (options.samples !== undefined) {
+    assertInteger('samples', options.samples, 1, segments * n);
+    perSegment = Array.from({ length: segments }, (_, s) => Math.min(n, Math.floor(options.samples! / segments) + (s < options.samples! % segments ? 1 : 0)));
+  } else {
+    perSegment = new Array<number>(segments).fill(samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE));
+  }
+  const kzg = options.kzg ?? loadCKzg();
+  const clients = nodes.map((node) => new NodeClient(node.url, { connections: 2, timeoutMs: options.timeoutMs ?? 60_000 }));
+  const nodeReports: NodeSampleReport[] = nodes.map((node, index) => ({ index, url: node.url, samples: 0, failed: 0, errors: {} }));
+  const failures: SampleFailureRecord[] = [];
+  const passed = new Map<number, Set<number>>(); // segment → indices that answered
+  const tried = new Map<number, Set<number>>();
+  let checked = 0;
+  let total = 0;
+
+  const run = async (plan: Planned[]) => {
+    total += plan.length;
+    const byNode = new Map<number, Planned[]>();
+    for (const p of plan) {
+      const node = nodeForShard(p.segment, p.index, nodes.length);
+      if (!byNode.has(node)) byNode.set(node, []);
+      byNode.get(node)!.push(p);
+      if (!tried.has(p.segment)) tried.set(p.segment, new Set());
+      tried.get(p.segment)!.add(p.index);
+    }
+    // Every node works at once; each gets one request at a time (its openings queue on its KZG threads anyway).
+    await Promise.all([...byNode].map(async ([node, all]) => {
+      for (let start = 0; start < all.length; start += MAX_SAMPLES_PER_REQUEST) {
+        throwIfAborted(signal);
+        const list = all.slice(start, start + MAX_SAMPLES_PER_REQUEST);
+        record(node, list, await askNode(clients[node]!, root, list, signal));
+      }
+    }));
+  };
+
+  const record = (node: number, list: Planned[], outcomes: Array<SampleAnswer | SampleFailure>) => {
+    const report = nodeReports[node]!;
+    list.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      const problem = 'error' in outcome ? outcome : checkAnswer(kzg, root, p, outcome, segments * n, n);
+      report.samples++;
+      if (problem) {
+        report.failed++;
+        report.errors[problem.error] = (report.errors[problem.error] ?? 0) + 1;
+        failures.push({ segment: p.segment, index: p.index, node, code: problem.error, message: problem.message });
+      } else {
+        if (!passed.has(p.segment)) passed.set(p.segment, new Set());
+        passed.get(p.segment)!.add(p.index);
+      }
+      checked++; // not inside the optional call below: `?.` would skip the increment with it
+      options.onProgress?.({ checked, total });
+    });
+  };
+
+  try {
+    await run(perSegment.flatMap((t, segment) => drawDistinct(n, t).map((index) => ({ segment, index, z: randomFieldElement() }))));
+    const firstRound = checked;
+    // Where a sample failed, ask for every other shard of the segment: the verdict becomes exact.
+    const suspect = [...new Set(failures.map((f) => f.segment))];
+    const followUp: Planned[] = [];
+    for (const segment of suspect) {
+      perSegment[segment] = n;
+      for (let index = 0; index < n; index++) if (!tried.get(segment)!.has(index)) followUp.push({ segment, index, z: randomFieldElement() });
+    }
+    await run(followUp);
+    const lostSegments = suspect.filter((segment) => (passed.get(segment)?.size ?? 0) < k).sort((a, b) => a - b);
+    const confidence = Math.min(...perSegment.map((t) => 1 - undetectedProbability(k, n, t)));
+    return {
+      datasetRoot: toHex(root), certified: dataset.certified, size, k, m, segments, perSegment: samplesPerSegmentOf(options, k, n, segments),
+      samples: checked, failed: failures.length, followUpSamples: checked - firstRound, confidence, recoverable: lostSegments.length === 0,
+      lostSegments, nodes: nodeReports, failures, seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+}
+
+function samplesPerSegmentOf(options: SampleOptions, k: number, n: number, segments: number): number {
+  return options.samples !== undefined ? Math.min(n, Math.ceil(options.samples / segments)) : samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE);
+}
+
+/** The node's answers in request order; a failed request fails each of its samples with the node's error. */
+async function askNode(client: NodeClient, root: Uint8Array, list: Planned[], signal?: AbortSignal): Promise<Array<SampleAnswer | SampleFailure>> {
+  try {
+    const { answers } = await client.samples(root, list.map((p) => ({ segment: p.segment, index: p.index, z: toHex(p.z) })), signal);
+    if (answers.length !== list.length) {
+      return list.map((p) => ({ segment: p.segment, index: p.index, error: 'bad_response', message: `asked for ${list.length} samples, got ${answers.length} answers` }));
+    }
+    return answers;
+  } catch (error) {
+    if (!(error instanceof RemoteError)) throw error;
+    return list.map((p) => ({ segment: p.segment, index: p.index, error: error.code, message: error.message }));
+  }
+}
+
+/** Why an answer does not prove the shard is held, or undefined when it does. */
+function checkAnswer(kzg: Kzg, root: Uint8Array, asked: Planned, answer: SampleAnswer, leafCount: number, n: number): SampleFailure | undefined {
+  const fail = (error: string, message: string): SampleFailure => ({ segment: asked.segment, index: asked.index, error, message });
+  if (answer.segment !== asked.segment || answer.index !== asked.index || answer.z !== toHex(asked.z)) {
+    return fail('wrong_sample', 'the node answered a different sample than the one asked');
+  }
+  const commitment = fromHex(answer.commitment, 48);
+  const proof = decodeMerkleProof(fromHex(answer.inclusionProof));
+  const position = asked.segment * n + asked.index;
+  if (!proof || !verifyMerkleProof(root, merkleLeaf(commitment, fromHex(answer.shardHash, 32)), position, proof, leafCount)) {
+    return fail('bad_inclusion_proof', 'the commitment and hash returned are not the shard\'s leaf under the dataset root');
+  }
+  if (!kzg.verifyProof(commitment, asked.z, fromHex(answer.y, 32), fromHex(answer.proof, 48))) {
+    return fail('bad_opening', 'the KZG proof does not open the shard\'s commitment to y at z');
+  }
+  return undefined;
+}
