@@ -1,14 +1,20 @@
 /**
  * Gas of the on-chain verification channel, on the local Prague chain (EIP-2537 precompiles):
  * registerNode, registerDataset and certify with 8, 16, 32 and 64 nodes, with every node
- * signing and with a third not signing. Prints a table, writes bench/results/gas.json.
+ * signing and with a third not signing; then one challenge answer (inclusion proof + the
+ * EIP-4844 point-evaluation precompile) and one missed-challenge report, for datasets of
+ * 2^7 to 2^20 shards. Prints tables, writes bench/results/gas.json.
  * Run: npm run bench:gas
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { startLocalChain } from '../chain/local-chain.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
+import { packBlob, PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregateSignatures, blsProvePossession, blsSign, generateBlsKeyPair } from '../proofs/bls.ts';
+import { sha256 } from '../proofs/hash.ts';
+import { loadCKzg } from '../proofs/kzg.ts';
+import { merkleLeaf, merkleNode } from '../proofs/merkle.ts';
 import { bitmapFromIndices } from '../protocol/certificate.ts';
 import { attestationMessage } from '../protocol/messages.ts';
 
@@ -24,9 +30,21 @@ interface Row {
   certifyThirdMissingGas: number;
 }
 
+interface ChallengeRow {
+  shards: number;
+  depth: number;
+  answerGas: number;
+  reportGas: number;
+}
+
 const chain = await startLocalChain();
 const funder = await chain.funder();
 const rows: Row[] = [];
+const challengeRows: ChallengeRow[] = [];
+const mineTo = async (block: number) => {
+  const latest = Number(await chain.provider.send('eth_blockNumber', []));
+  if (block > latest) await chain.provider.send('hardhat_mine', [`0x${(block - latest).toString(16)}`]);
+};
 try {
   for (const count of [8, 16, 32, 64]) {
     const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, minStake: 1n, exitDelay: 1n, feePerByteEpoch: 1n });
@@ -61,6 +79,39 @@ try {
       certifyThirdMissingGas: third.certify,
     });
   }
+
+  // Challenges: 8 nodes, k = m = 4, datasets of 2^depth shards. Every leaf is the same real
+  // shard, so the tree of any size is cheap to build and any drawn position can be answered.
+  const kzg = loadCKzg();
+  const blob = packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB)));
+  const commitment = kzg.blobToCommitment(blob);
+  const shardHash = sha256(blob);
+  const leaf = merkleLeaf(commitment, shardHash);
+  const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, feePerByteEpoch: 1n, epochBlocks: 30n, challengeWindow: 20n });
+  const keys = Array.from({ length: 8 }, () => generateBlsKeyPair());
+  for (const [i, key] of keys.entries()) {
+    await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${11_000 + i}`, DEFAULT_REGISTRY_PARAMETERS.minStake);
+  }
+  for (const depth of [7, 10, 14, 20]) {
+    const siblings = [leaf];
+    for (let d = 1; d <= depth; d++) siblings.push(merkleNode(siblings[d - 1]!, siblings[d - 1]!));
+    const root = siblings[depth]!;
+    const size = (2 ** depth / 8) * 4 * PAYLOAD_BYTES_PER_BLOB;
+    await registry.registerDataset(root, size, 4, 4, 3, await registry.storageFee(size, 3));
+    const message = attestationMessage(chain.chainId, registry.address, root);
+    await registry.certify(root, bitmapFromIndices(keys.map((_, i) => i), 8), blsAggregateSignatures(keys.map((k) => blsSign(k.secretKey, message))));
+    const { startEpoch } = await registry.datasetTerms(root);
+    const drawn = await registry.challenge(root, startEpoch, 0);
+    await mineTo(drawn.opensAfter + 1);
+    const c = await registry.challenge(root, startEpoch, 0);
+    const { y, proof } = kzg.computeProof(blob, c.z);
+    const answered = await registry.answerChallenge({
+      root, epoch: startEpoch, member: 0, commitment, shardHash, inclusionProof: siblings.slice(0, depth), z: c.z, y, kzgProof: proof,
+    });
+    await mineTo(c.closesAt + 1);
+    const reported = await registry.reportMissed(root, startEpoch, 1);
+    challengeRows.push({ shards: 2 ** depth, depth, answerGas: Number(answered.gasUsed), reportGas: Number(reported.gasUsed) });
+  }
 } finally {
   await chain.close();
 }
@@ -71,7 +122,10 @@ const header = '| nodes | k + m | registerNode | registerDataset (first after a 
 const lines = [header, '|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.nodes} | ${r.k} + ${r.m} | ${r.registerNodeGas.toLocaleString('en')} | ${r.registerDatasetGas.toLocaleString('en')} (${r.registerDatasetWithSnapshotGas.toLocaleString('en')}) | ${r.certifyAllGas.toLocaleString('en')} | ${r.certifyThirdMissingGas.toLocaleString('en')} (${r.nonSigners} missing) |`)];
 process.stdout.write(`${lines.join('\n')}\n\nper non-signing key subtracted: ~${Math.round(perKey).toLocaleString('en')} gas\n`);
+const challengeLines = ['| shards in the dataset | inclusion proof depth | answerChallenge | reportMissed (slash) |', '|---:|---:|---:|---:|',
+  ...challengeRows.map((r) => `| ${r.shards.toLocaleString('en')} | ${r.depth} | ${r.answerGas.toLocaleString('en')} | ${r.reportGas.toLocaleString('en')} |`)];
+process.stdout.write(`\n${challengeLines.join('\n')}\n(answerChallenge includes the point-evaluation precompile's 50,000 gas)\n`);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/gas.json', import.meta.url), `${JSON.stringify({
-  date: new Date().toISOString(), chain: 'hardhat (EDR), hardfork prague', rows, gasPerSubtractedKey: Math.round(perKey),
+  date: new Date().toISOString(), chain: 'hardhat (EDR), hardfork prague', rows, gasPerSubtractedKey: Math.round(perKey), challengeRows,
 }, null, 2)}\n`);

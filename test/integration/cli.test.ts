@@ -1,21 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Devnet, SHERD_BIN } from '../../client/devnet.ts';
-
-interface Run { code: number; stdout: string; stdoutBytes: Buffer; stderr: string }
-
-function sherd(args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [SHERD_BIN, ...args], { timeout, maxBuffer: 64 << 20, encoding: 'buffer' }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8') });
-    });
-  });
-}
+import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
+import { Devnet } from '../../client/devnet.ts';
+import { sherd } from '../helpers/sherd.ts';
 
 let dir: string;
 let devnet: Devnet;
@@ -105,5 +95,9 @@ describe('sherd CLI', () => {
     expect(report).toMatchObject({ bytes: 1_048_576, k: 2, m: 2, nodes: 4, signers: 4, nodesStopped: 2, readBackEqual: true, certifiedOnChain: true });
     for (const key of ['datasetRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds']) expect(report).toHaveProperty(key);
     expect(report.inputSha256).toBe(report.outputSha256);
+    // Sampling at the default confidence: k = 2 of n = 4 needs 2 distinct samples per segment.
+    expect(report).toMatchObject({ samples: 2 * (report.segments as number), sampleFailures: 0, sampleConfidence: 1, challengesAnswered: 4, challengesMissed: 0 });
+    // Every node holds a quarter of the shards, so the four answers release exactly one epoch's fee: size × feePerByteEpoch.
+    expect(BigInt(report.rewardsPaid as string)).toBe(1_048_576n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
   });
 });

@@ -10,7 +10,8 @@ import { accountAddress, generateAccountKey, signDigest } from '../../proofs/acc
 import { blsVerify } from '../../proofs/bls.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { sha256 } from '../../proofs/hash.ts';
-import { encodeMerkleProof } from '../../proofs/merkle.ts';
+import { decodeMerkleProof, encodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../../proofs/merkle.ts';
+import { BLS_MODULUS, randomFieldElement } from '../../proofs/sampling.ts';
 import { announceDigest, attestationMessage } from '../../protocol/messages.ts';
 import { Devnet } from '../../client/devnet.ts';
 import { buildDataset, type BuiltDataset } from '../helpers/dataset.ts';
@@ -230,6 +231,54 @@ describe('storage node API over loopback', () => {
     expect(blsVerify(fromHex(devnet.endpoints[0]!.publicKey), message, fromHex(attestation.json.signature as string))).toBe(true);
   });
 
+  it('answers samples of its shards with proofs that check against the root alone, and refuses the rest exactly', async () => {
+    // Two segments: node 0 holds 0/0 (stored below) and 1/1 (never sent: missing).
+    const two = buildDataset(dataset.manifest.nodes, 1, 1, 130_000);
+    await register(two);
+    const root = toHex(two.root);
+    expect((await call('POST', `/v1/datasets/${root}`, announceBody(two), { 'content-type': 'application/json' })).status).toBe(201);
+    expect((await putShard(two, 0, 0, two.blobs[0]![0]!)).json).toEqual({ stored: true });
+
+    const kzg = loadCKzg();
+    const z = randomFieldElement();
+    const one = await call('GET', `/v1/datasets/${root}/shards/0/0/sample?z=${toHex(z)}`);
+    expect(one.status).toBe(200);
+    const answer = one.json as Record<string, string>;
+    expect(answer).toMatchObject({ segment: 0, index: 0, z: toHex(z), commitment: toHex(two.manifest.shards[0]!.commitment) });
+    const leaf = merkleLeaf(fromHex(answer.commitment!, 48), fromHex(answer.shardHash!, 32));
+    expect(verifyMerkleProof(two.root, leaf, 0, decodeMerkleProof(fromHex(answer.inclusionProof!))!, 4)).toBe(true);
+    expect(kzg.verifyProof(fromHex(answer.commitment!, 48), z, fromHex(answer.y!, 32), fromHex(answer.proof!, 48))).toBe(true);
+    expect(kzg.verifyProof(fromHex(answer.commitment!, 48), randomFieldElement(), fromHex(answer.y!, 32), fromHex(answer.proof!, 48))).toBe(false);
+
+    const z2 = randomFieldElement();
+    const batch = await call('POST', `/v1/datasets/${root}/samples`, JSON.stringify({ samples: [{ segment: 0, index: 0, z: toHex(z2) }, { segment: 1, index: 1, z: toHex(z2) }] }),
+      { 'content-type': 'application/json' });
+    expect(batch.status).toBe(200);
+    const [held, missing] = batch.json.answers as Array<Record<string, unknown>>;
+    expect(kzg.verifyProof(two.manifest.shards[0]!.commitment, z2, fromHex(held!.y as string, 32), fromHex(held!.proof as string, 48))).toBe(true);
+    expect(missing).toEqual({ segment: 1, index: 1, error: 'shard_missing', message: 'this node should hold shard 1/1 but does not' });
+
+    const notMine = await call('GET', `/v1/datasets/${root}/shards/0/1/sample?z=${toHex(z)}`);
+    expect([notMine.status, notMine.json]).toEqual([403, { error: 'shard_not_assigned', message: 'shard 0/1 is placed on node 1, this is node 0' }]);
+    const outside = await call('GET', `/v1/datasets/${root}/shards/5/0/sample?z=${toHex(z)}`);
+    expect([outside.status, outside.json]).toEqual([404, { error: 'unknown_shard', message: 'dataset has no shard 5/0' }]);
+    const modulus = toHex(fromHex(BLS_MODULUS.toString(16).padStart(64, '0'), 32));
+    const badPoint = await call('GET', `/v1/datasets/${root}/shards/0/0/sample?z=${modulus}`);
+    expect([badPoint.status, badPoint.json]).toEqual([400, { error: 'bad_point', message: 'z must be 32 bytes, big-endian, below the BLS12-381 scalar field order' }]);
+    const mixed = await call('POST', `/v1/datasets/${root}/samples`, JSON.stringify({ samples: [{ segment: 0, index: 0, z: toHex(z) }, { segment: 0, index: 1, z: toHex(z) }] }),
+      { 'content-type': 'application/json' });
+    expect([mixed.status, mixed.json.error]).toEqual([403, 'shard_not_assigned']);
+    const tooMany = await call('POST', `/v1/datasets/${root}/samples`, JSON.stringify({ samples: Array.from({ length: 65 }, () => ({ segment: 0, index: 0, z: toHex(z) })) }),
+      { 'content-type': 'application/json' });
+    expect([tooMany.status, tooMany.json.error]).toEqual([400, 'bad_request']);
+    expect(tooMany.json.message).toContain('must NOT have more than 64 items');
+    const unknown = await call('GET', `/v1/datasets/0x${'ab'.repeat(32)}/shards/0/0/sample?z=${toHex(z)}`);
+    expect([unknown.status, unknown.json.error]).toEqual([404, 'unknown_dataset']);
+    const metrics = new TextDecoder().decode((await call('GET', '/metrics')).raw);
+    expect(metrics).toMatch(/^sherd_samples_answered_total 2$/m);
+    expect(metrics).toContain('sherd_samples_failed_total{code="shard_missing"} 1');
+  });
+
   it('keeps serving after all of that, with the rejections counted', async () => {
     const health = await call('GET', '/health');
     expect(health.status).toBe(200);
@@ -240,7 +289,7 @@ describe('storage node API over loopback', () => {
     for (const code of ['bad_blob_length', 'non_canonical_field_element', 'shard_not_assigned', 'bad_inclusion_proof', 'commitment_mismatch']) {
       expect(metrics).toContain(`sherd_shards_rejected_total{code="${code}"}`);
     }
-    expect(metrics).toMatch(/^sherd_shards_stored_total 1$/m);
+    expect(metrics).toMatch(/^sherd_shards_stored_total 2$/m);
     const unknownRoute = await call('GET', '/v2/nothing');
     expect(unknownRoute.status).toBe(404);
     expect(unknownRoute.json.error).toBe('not_found');
