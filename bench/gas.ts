@@ -80,7 +80,8 @@ try {
     });
   }
 
-  // Challenges: 8 nodes, k = m = 4, datasets of 2^depth shards. Every leaf is the same real
+  // Challenges: 8 nodes, k = m = 4, datasets of 2^depth shards. Stakes of twice the minimum: a
+  // report slashes without taking the node below it (deactivation would cost more, once). Every leaf is the same real
   // shard, so the tree of any size is cheap to build and any drawn position can be answered.
   const kzg = loadCKzg();
   const blob = packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB)));
@@ -90,7 +91,7 @@ try {
   const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, feePerByteEpoch: 1n, epochBlocks: 30n, challengeWindow: 20n });
   const keys = Array.from({ length: 8 }, () => generateBlsKeyPair());
   for (const [i, key] of keys.entries()) {
-    await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${11_000 + i}`, DEFAULT_REGISTRY_PARAMETERS.minStake);
+    await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${11_000 + i}`, 2n * DEFAULT_REGISTRY_PARAMETERS.minStake);
   }
   for (const depth of [7, 10, 14, 20]) {
     const siblings = [leaf];

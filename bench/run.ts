@@ -9,6 +9,7 @@ import { writeResult } from './lib.ts';
 import { benchRead } from './read.ts';
 import { benchMemory } from './memory.ts';
 import { benchPeers } from './peers.ts';
+import { benchSample } from './sample.ts';
 import { benchScale } from './scale.ts';
 import { benchVerify } from './verify.ts';
 
@@ -20,6 +21,7 @@ const encode = await benchEncode(quick);
 const verify = await benchVerify(quick);
 const read = await benchRead(quick);
 const scale = await benchScale(quick);
+const sample = await benchSample(quick);
 const memory = await benchMemory(quick);
 
 const summary = {
@@ -33,8 +35,12 @@ const summary = {
   read_degraded_vs_loopback_ratio: round(read.degradedVsLoopback),
   upload_peak_rss_mib: round(memory.uploadPeakRssMiB),
   download_peak_rss_mib: round(memory.downloadPeakRssMiB),
+  sample_30_seconds: round(sample.sample30Seconds),
+  sample_300_seconds: round(sample.sample300Seconds),
+  sample_300_vs_bare_openings_ratio: round(sample.sample300VsOpenings),
   rss_file_mib: memory.bytes / 1048576,
   notes: {
+    sample: 'sample-check latency against 8 nodes; the baseline is one c-kzg opening per sample divided over the cores',
     per_node_work_16v1_ratio: 'busiest of 16 nodes / all 16 together (one node cannot hold k + m ≥ 2 distinct shards); ideal 1/16 = 0.0625',
     rss: quick ? 'quick mode: 64 MiB file; the full run uses 2 GiB' : '2 GiB file',
   },

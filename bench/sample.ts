@@ -69,4 +69,5 @@ export async function benchSample(quick: boolean): Promise<{ sample30Seconds: nu
   }
 }
 
+// `npx tsx bench/sample.ts [--quick]` runs it alone.
 if (process.argv[1]?.endsWith('sample.ts')) await benchSample(process.argv.includes('--quick'));
