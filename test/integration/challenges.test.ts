@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
+import { loadCKzg } from '../../proofs/kzg.ts';
+import { BLS_MODULUS, randomFieldElement, versionedHash } from '../../proofs/sampling.ts';
 import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
 import { datasetNodesFromChain } from '../../client/chain-context.ts';
 import { Devnet } from '../../client/devnet.ts';
@@ -19,6 +21,9 @@ import { sherd } from '../helpers/sherd.ts';
  * a node that deleted shards failing exactly on them, missing its challenges and being slashed.
  */
 const LAZY = 1; // the node that will delete shards
+const POINT_EVALUATION = '0x000000000000000000000000000000000000000a';
+/** What the precompile returns on success: FIELD_ELEMENTS_PER_BLOB and BLS_MODULUS. */
+const PRECOMPILE_OK = `0x${(4096).toString(16).padStart(64, '0')}${BLS_MODULUS.toString(16).padStart(64, '0')}`;
 let dir: string;
 let devnet: Devnet;
 let uploaded: UploadResult;
@@ -55,6 +60,26 @@ describe('availability of a dataset on honest nodes', () => {
     expect(uploaded.segments).toBe(9);
     expect(report).toMatchObject({ segments: 9, k: 2, m: 2, perSegment: 2, samples: 18, failed: 0, followUpSamples: 0, recoverable: true, confidence: 1 });
     expect(report.nodes.reduce((sum, n) => sum + n.samples, 0)).toBe(18);
+  });
+
+  it('produces openings that both c-kzg and the point-evaluation precompile accept', async () => {
+    const kzg = loadCKzg();
+    for (let node = 0; node < 4; node++) {
+      const client = new NodeClient(devnet.endpoints[node]!.url);
+      try {
+        const samples = [0, 5].map((segment) => ({ segment, index: (((node - segment) % 4) + 4) % 4, z: toHex(randomFieldElement()) }));
+        const { answers } = await client.samples(root, samples);
+        for (const answer of answers) {
+          if ('error' in answer) throw new Error(`node ${node} failed a sample: ${answer.message}`);
+          const [commitment, z, y, proof] = [fromHex(answer.commitment, 48), fromHex(answer.z, 32), fromHex(answer.y, 32), fromHex(answer.proof, 48)];
+          expect(kzg.verifyProof(commitment, z, y, proof)).toBe(true);
+          const input = toHex(new Uint8Array([...versionedHash(commitment), ...z, ...y, ...commitment, ...proof]));
+          expect(await devnet.chain.provider.call({ to: POINT_EVALUATION, data: input })).toBe(PRECOMPILE_OK);
+        }
+      } finally {
+        await client.close();
+      }
+    }
   });
 
   it('answers a whole challenge epoch on chain without help, and every node earns', async () => {
