@@ -5,13 +5,13 @@ import { blsProvePossession, blsPublicKey, blsSign } from '../proofs/bls.ts';
 import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { sha256 } from '../proofs/hash.ts';
 import { decodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
-import { ApiError, isApiErrorCode, ProtocolError } from '../protocol/errors.ts';
+import { ApiError, isApiErrorCode, ProtocolError, type ApiErrorCode } from '../protocol/errors.ts';
 import { decodeManifest, hasNodeList, sameSizeAndCode, shardPosition, type Manifest } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage } from '../protocol/messages.ts';
 import { PROOF_HEADER, routes, SHARD_CONTENT_TYPE, type RouteDefinition, type SampleRequest } from '../protocol/routes.ts';
 import { PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { nodeMetrics, type Metrics } from './metrics.ts';
-import { DatasetCatalog } from './datasets.ts';
+import { DatasetCatalog, type DatasetState } from './datasets.ts';
 import { checkPoint, checkShardAddress, openingToJson, openShard } from './proving.ts';
 import type { ShardStore } from './store.ts';
 import type { ShardOpener, ShardVerifier } from './verifier.ts';
@@ -30,6 +30,8 @@ export interface NodeServerDeps {
   opener: ShardOpener;
   /** Shared with the challenge responder; made here when not given. */
   catalog?: DatasetCatalog;
+  /** Sample openings that may wait for the KZG pool at once (default 256); more get 503. */
+  maxPendingOpenings?: number;
   blsSecretKey: Uint8Array;
   chainId: bigint;
   registry: string;
@@ -208,41 +210,19 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     },
   });
 
-  const openDeps = { store: deps.store, opener: deps.opener };
-
-  app.route<{ Params: { root: string; segment: number; index: number }; Querystring: { z: string } }>({
-    ...route(routes.sample),
-    handler: async (request) => {
-      const { root, segment, index } = request.params;
-      const state = await catalog.get(root);
-      checkShardAddress(state, segment, index);
-      const z = fromHex(request.query.z, 32);
-      checkPoint(z);
-      try {
-        const opening = await openShard(openDeps, state, segment, index, z);
-        metrics.inc('sherd_samples_answered_total');
-        return openingToJson(opening);
-      } catch (error) {
-        if (error instanceof ApiError) metrics.inc('sherd_samples_failed_total', 1, { code: error.code });
-        throw error;
-      }
-    },
-  });
-
-  app.route<{ Params: { root: string }; Body: { samples: SampleRequest[] } }>({
-    ...route(routes.samples),
-    handler: async (request) => {
-      const state = await catalog.get(request.params.root);
-      // The requester's mistakes fail the whole request, before any work is done.
-      const samples = request.body.samples.map(({ segment, index, z }) => {
-        checkShardAddress(state, segment, index);
-        const point = fromHex(z, 32);
-        checkPoint(point);
-        return { segment, index, z: point };
-      });
-      const answers = await Promise.all(samples.map(async ({ segment, index, z }) => {
+  // Samples are open to anyone and cost ~65 ms of a core each: past this many waiting for the
+  // KZG pool, new sample requests are turned away (503) rather than queued without bound.
+  const maxPendingOpenings = deps.maxPendingOpenings ?? 256;
+  let pendingOpenings = 0;
+  const answerSamples = async (state: DatasetState, samples: Array<{ segment: number; index: number; z: Uint8Array }>) => {
+    if (pendingOpenings + samples.length > maxPendingOpenings) {
+      throw new ApiError('unavailable', `${pendingOpenings} samples are being answered; try again shortly`);
+    }
+    pendingOpenings += samples.length;
+    try {
+      return await Promise.all(samples.map(async ({ segment, index, z }) => {
         try {
-          const opening = openingToJson(await openShard(openDeps, state, segment, index, z));
+          const opening = openingToJson(await openShard({ store: deps.store, opener: deps.opener }, state, segment, index, z));
           metrics.inc('sherd_samples_answered_total');
           return opening;
         } catch (error) {
@@ -251,7 +231,37 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
           return { segment, index, error: error.code, message: error.message };
         }
       }));
-      return { answers };
+    } finally {
+      pendingOpenings -= samples.length;
+    }
+  };
+
+  // Asking for a shard that is not placed here is the requester's mistake and fails the request,
+  // before any work; a shard that should be here and is not is the node's failure, per sample.
+  const sampleRequest = (state: DatasetState, segment: number, index: number, zHex: string) => {
+    checkShardAddress(state, segment, index);
+    const z = fromHex(zHex, 32);
+    checkPoint(z);
+    return { segment, index, z };
+  };
+
+  app.route<{ Params: { root: string; segment: number; index: number }; Querystring: { z: string } }>({
+    ...route(routes.sample),
+    handler: async (request) => {
+      const { root, segment, index } = request.params;
+      const state = await catalog.get(root);
+      const [answer] = await answerSamples(state, [sampleRequest(state, segment, index, request.query.z)]);
+      if ('error' in answer!) throw new ApiError(answer.error as ApiErrorCode, answer.message);
+      return answer;
+    },
+  });
+
+  app.route<{ Params: { root: string }; Body: { samples: SampleRequest[] } }>({
+    ...route(routes.samples),
+    handler: async (request) => {
+      const state = await catalog.get(request.params.root);
+      const samples = request.body.samples.map(({ segment, index, z }) => sampleRequest(state, segment, index, z));
+      return { answers: await answerSamples(state, samples) };
     },
   });
 
