@@ -34,7 +34,7 @@ usage:
   sherd download ROOT OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
       read a dataset back (OUT may be - for stdout), routing around failed nodes
   sherd status ROOT [--devnet F | --rpc URL --registry ADDR] [--json]
-      the dataset's state on chain: registered, certified, signers, size, k, m
+      the dataset's state on chain: registered, certified, signers, size, k, m, epochs paid
   sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte-epoch WEI]
                     [--epoch-blocks B] [--challenge-window B] [--slash-amount WEI] [--reporter-share-bps BPS] [--json]
       deploy the registry on any chain with the Prague precompiles (docs/economics.md explains the defaults)
@@ -96,11 +96,11 @@ async function cmdStatus(args: string[]): Promise<number> {
   const root = rootArg(positionals[0]);
   const { context } = await chainFrom(values);
   try {
-    const d = await context.registry.dataset(root);
+    const [d, terms] = await Promise.all([context.registry.dataset(root), context.registry.datasetTerms(root)]);
     const status = {
       datasetRoot: positionals[0]!.toLowerCase(), registered: d.registered, certified: d.certified, signers: d.signers,
-      size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet, owner: d.owner, feeWei: d.fee.toString(), registry: context.registry.address,
-      chainId: context.chainId.toString(),
+      size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet, owner: d.owner, feeWei: d.fee.toString(), epochs: terms.epochs,
+      firstEpoch: d.certified ? terms.startEpoch : null, registry: context.registry.address, chainId: context.chainId.toString(),
     };
     print(values.json === true, status, !d.registered
       ? `dataset ${status.datasetRoot} is not registered on chain ${status.chainId} (registry ${status.registry})`
@@ -109,6 +109,7 @@ async function cmdStatus(args: string[]): Promise<number> {
         `  registered  yes, by ${d.owner}, fee ${d.fee} wei`,
         `  certified   ${d.certified ? `yes, ${d.signers} signers` : 'no'}`,
         `  size        ${formatBytes(d.size)} (${d.size} bytes), k=${d.k}, m=${d.m}, node set ${d.nodeSet}`,
+        `  storage     ${terms.epochs} epochs paid${d.certified ? `, challenged in epochs ${terms.startEpoch}–${terms.startEpoch + terms.epochs - 1}` : ''}`,
       ].join('\n'));
     return 0;
   } finally {
