@@ -25,7 +25,7 @@ describe('sherd CLI', () => {
     const input = join(dir, 'input.bin');
     const bytes = randomBytes(900_000);
     await writeFile(input, bytes);
-    const up = await sherd(['upload', input, '--devnet', devnet.path, '--json']);
+    const up = await sherd(['upload', input, '--devnet', devnet.path, '--epochs', '7', '--json']);
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     const result = JSON.parse(up.stdout) as Record<string, unknown>;
@@ -34,7 +34,11 @@ describe('sherd CLI', () => {
     expect(result.certifyGas).toBeGreaterThan(100_000);
     const status = await sherd(['status', result.datasetRoot as string, '--devnet', devnet.path, '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ registered: true, certified: true, signers: 4, size: 900_000, k: 2, m: 2 });
+    const onChain = JSON.parse(status.stdout) as Record<string, unknown>;
+    expect(onChain).toMatchObject({ registered: true, certified: true, signers: 4, size: 900_000, k: 2, m: 2, epochs: 7 });
+    // Paid for 7 epochs at the devnet's price, challenged from the epoch after certification.
+    expect(BigInt(onChain.feeWei as string)).toBe(900_000n * 7n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
+    expect(onChain.firstEpoch).toBeGreaterThanOrEqual(1);
     const saved = JSON.parse(await readFile(result.certificateFile as string, 'utf8')) as Record<string, unknown>;
     expect(saved.datasetRoot).toBe(result.datasetRoot);
 
