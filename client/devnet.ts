@@ -37,7 +37,7 @@ export interface DevnetOptions {
   verifyThreads?: number;
   /** How often nodes look at the chain for challenges (default 250 ms: devnet epochs are short). */
   pollMs?: number;
-  /** Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by default blocks come only with transactions and mine(). */
+  /** Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by default blocks come only with transactions and mineTo(). */
   blockSeconds?: number;
   /** Seconds to wait for each node to listen. */
   startTimeoutSeconds?: number;

@@ -146,7 +146,7 @@ describe('a node that deleted some of its shards', () => {
     let missedEpochs = 0;
     // Each epoch draws one of its 9 shards; 7 are gone. Run epochs until it has missed one (7/9 a time).
     for (let attempt = 0; attempt < 8 && missedEpochs === 0; attempt++) {
-      const epoch = await devnet.runChallengeEpoch(root, { answerTimeoutMs: 8_000 });
+      const epoch = await devnet.runChallengeEpoch(root, { answerTimeoutMs: 10_000 });
       const drawn = epoch.challenged[LAZY]!;
       const gone = deleted.has(`${drawn.segment}/${drawn.index}`);
       // Answered exactly when the drawn shard is still there.
