@@ -41,10 +41,6 @@ const chain = await startLocalChain();
 const funder = await chain.funder();
 const rows: Row[] = [];
 const challengeRows: ChallengeRow[] = [];
-const mineTo = async (block: number) => {
-  const latest = Number(await chain.provider.send('eth_blockNumber', []));
-  if (block > latest) await chain.provider.send('hardhat_mine', [`0x${(block - latest).toString(16)}`]);
-};
 try {
   for (const count of [8, 16, 32, 64]) {
     const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, minStake: 1n, exitDelay: 1n, feePerByteEpoch: 1n });
@@ -103,13 +99,13 @@ try {
     await registry.certify(root, bitmapFromIndices(keys.map((_, i) => i), 8), blsAggregateSignatures(keys.map((k) => blsSign(k.secretKey, message))));
     const { startEpoch } = await registry.datasetTerms(root);
     const drawn = await registry.challenge(root, startEpoch, 0);
-    await mineTo(drawn.opensAfter + 1);
+    await chain.mineTo(drawn.opensAfter + 1);
     const c = await registry.challenge(root, startEpoch, 0);
     const { y, proof } = kzg.computeProof(blob, c.z);
     const answered = await registry.answerChallenge({
       root, epoch: startEpoch, member: 0, commitment, shardHash, inclusionProof: siblings.slice(0, depth), z: c.z, y, kzgProof: proof,
     });
-    await mineTo(c.closesAt + 1);
+    await chain.mineTo(c.closesAt + 1);
     const reported = await registry.reportMissed(root, startEpoch, 1);
     challengeRows.push({ shards: 2 ** depth, depth, answerGas: Number(answered.gasUsed), reportGas: Number(reported.gasUsed) });
   }

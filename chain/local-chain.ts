@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, type JsonRpcSigner } from 'ethers';
+import { latestBlock } from './rpc.ts';
 
 /**
  * A local Prague EVM chain: hardhat's in-process network behind its JSON-RPC server on
@@ -15,6 +16,9 @@ export interface LocalChain {
   provider: JsonRpcProvider;
   /** Hardhat's first development account, unlocked and rich: funds the local deployment. */
   funder(): Promise<JsonRpcSigner>;
+  latestBlock(): Promise<number>;
+  /** Mines empty blocks until `block` is the latest (at once: hardhat_mine). */
+  mineTo(block: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,11 @@ export async function startLocalChain(options: { port?: number } = {}): Promise<
     chainId,
     provider,
     funder: () => provider.getSigner(0),
+    latestBlock: () => latestBlock(provider),
+    async mineTo(block) {
+      const latest = await latestBlock(provider);
+      if (block > latest) await provider.send('hardhat_mine', [`0x${(block - latest).toString(16)}`]);
+    },
     async close() {
       provider.destroy();
       await server.close();

@@ -86,6 +86,17 @@ export interface EpochParameters {
   challengeWindow: number;
 }
 
+/** The epoch block `block` falls in (the contract's currentEpoch, for any block). */
+export function epochAt(p: EpochParameters, block: number): number {
+  return Math.floor((block - p.genesisBlock) / p.epochBlocks);
+}
+
+/** Blocks of an epoch's challenges, as the contract sets them: drawn from block opensAfter, answered in opensAfter + 1 … closesAt. */
+export function epochWindow(p: EpochParameters, epoch: number): { opensAfter: number; closesAt: number } {
+  const opensAfter = p.genesisBlock + epoch * p.epochBlocks;
+  return { opensAfter, closesAt: opensAfter + p.challengeWindow };
+}
+
 export interface DatasetTerms {
   epochs: number;
   /** First challenged epoch; 0 until certified. */

@@ -14,6 +14,14 @@ export interface RegistryConnection extends RpcConnection {
   registry: Registry;
 }
 
+/**
+ * The latest block number, asked of the node every time: ethers' getBlockNumber() serves a
+ * cached value for a while, which is wrong for anyone counting blocks to a deadline.
+ */
+export async function latestBlock(provider: JsonRpcProvider): Promise<number> {
+  return Number(await provider.send('eth_blockNumber', []));
+}
+
 export async function openRpc(url: string): Promise<RpcConnection> {
   if (!/^https?:\/\//.test(url)) throw new InvalidArgumentError(`the RPC endpoint must be an http(s) URL, got ${url}`);
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });

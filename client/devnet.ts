@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NonceManager, Wallet } from 'ethers';
 import { startLocalChain, type LocalChain } from '../chain/local-chain.ts';
-import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, epochAt, epochWindow, Registry } from '../chain/registry.ts';
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
@@ -37,7 +37,7 @@ export interface DevnetOptions {
   verifyThreads?: number;
   /** How often nodes look at the chain for challenges (default 250 ms: devnet epochs are short). */
   pollMs?: number;
-  /** Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by default blocks come only with transactions and mineTo(). */
+  /** Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by default blocks come only with transactions and chain.mineTo(). */
   blockSeconds?: number;
   /** Seconds to wait for each node to listen. */
   startTimeoutSeconds?: number;
@@ -234,17 +234,6 @@ export class Devnet {
     clearTimeout(timer);
   }
 
-  /** The latest block, asked of the chain (ethers caches getBlockNumber()). */
-  async blockNumber(): Promise<number> {
-    return Number(await this.chain.provider.send('eth_blockNumber', []));
-  }
-
-  /** Mines empty blocks until `block` is the latest. */
-  async mineTo(block: number): Promise<void> {
-    const latest = await this.blockNumber();
-    if (block > latest) await this.chain.provider.send('hardhat_mine', [`0x${(block - latest).toString(16)}`]);
-  }
-
   /**
    * Runs one challenge epoch of a certified dataset with the nodes as they are: mines to the
    * next epoch whose challenges are not drawn yet, waits for the nodes to answer on their own,
@@ -255,18 +244,17 @@ export class Devnet {
     const registry = this.registry;
     const terms = await registry.datasetTerms(root);
     if (terms.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(root)} is not certified: it has no challenges`);
-    const { genesisBlock, epochBlocks, challengeWindow } = await registry.epochParameters();
-    const epoch = Math.max(terms.startEpoch, Math.floor((await this.blockNumber() - genesisBlock) / epochBlocks) + 1);
+    const params = await registry.epochParameters();
+    const epoch = Math.max(terms.startEpoch, epochAt(params, await this.chain.latestBlock()) + 1);
     if (epoch >= terms.startEpoch + terms.epochs) throw new DevnetError('devnet_invalid', `dataset ${toHex(root)} has no epochs left`);
-    const opensAfter = genesisBlock + epoch * epochBlocks;
-    const closesAt = opensAfter + challengeWindow;
+    const { opensAfter, closesAt } = epochWindow(params, epoch);
     const members = (await registry.nodeSetMembers((await registry.dataset(root)).nodeSet)).length;
     const statuses = () => Promise.all(Array.from({ length: members }, (_, member) => registry.challenge(root, epoch, member)));
     // Calls see the latest block: the draw shows once the epoch's first block is not the latest.
-    await this.mineTo(opensAfter + 1);
+    await this.chain.mineTo(opensAfter + 1);
     options.onStep?.(`epoch ${epoch}: challenges drawn at block ${opensAfter}; nodes answer until block ${closesAt}`);
     await waitFor(async () => (await statuses()).every((c) => c.status !== 'open'), options.answerTimeoutMs ?? 30_000);
-    await this.mineTo(closesAt + 1);
+    await this.chain.mineTo(closesAt + 1);
     const settled = await waitFor(async () => (await statuses()).every((c) => c.status !== 'expired'), options.settleTimeoutMs ?? 20_000);
     if (!settled) {
       const funder = await this.chain.funder();

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { NonceManager, Wallet } from 'ethers';
-import { connectRegistry, type RegistryConnection } from '../chain/rpc.ts';
+import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
 import { blsPublicKey } from '../proofs/bls.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
@@ -92,8 +92,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       const writer = registry.connect(new NonceManager(new Wallet(accountKey, provider)));
       const responder = new ChallengeResponder({
         chain: {
-          // Asked each time: ethers caches getBlockNumber().
-          blockNumber: async () => Number(await provider.send('eth_blockNumber', [])),
+          blockNumber: () => latestBlock(provider),
           epochParameters: () => registry.epochParameters(),
           datasetTerms: (root) => registry.datasetTerms(root),
           challenge: (root, epoch, member) => registry.challenge(root, epoch, member),

@@ -49,16 +49,8 @@ async function rejection(promise: Promise<unknown>): Promise<ChainError> {
   return error as ChainError;
 }
 
-/** Asked of the node each time: ethers caches getBlockNumber() for a while. */
-async function blockNumber(): Promise<number> {
-  return Number(await chain.provider.send('eth_blockNumber', []));
-}
-
 /** Mines until the latest block is `target` (the next transaction lands in target + 1). */
-async function mineTo(target: number): Promise<void> {
-  const now = await blockNumber();
-  if (target > now) await chain.provider.send('hardhat_mine', [`0x${(target - now).toString(16)}`]);
-}
+const mineTo = (target: number) => chain.mineTo(target);
 
 /** What an honest node sends for a drawn challenge. */
 function honestAnswer(epoch: number, member: number, c: ChallengeInfo): ChallengeAnswer {
