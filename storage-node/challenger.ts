@@ -1,4 +1,4 @@
-import type { ChallengeAnswer, ChallengeInfo, DatasetTerms, EpochParameters, NodeEarnings } from '../chain/registry.ts';
+import { epochAt, epochWindow, type ChallengeAnswer, type ChallengeInfo, type DatasetTerms, type EpochParameters, type NodeEarnings } from '../chain/registry.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 import type { DatasetCatalog, DatasetState } from './datasets.ts';
@@ -34,13 +34,18 @@ export interface ChallengeResponderDeps {
 
 /** Epochs looked back on at start-up: what happened while the node was down is mostly settled by then. */
 const LOOKBACK_EPOCHS = 2;
+/** Earnings change with this node's answers and misses, which refresh them at once; claims are read this often. */
+const EARNINGS_REFRESH_MS = 30_000;
 
+/** Per dataset: epochs are handled in order, so the state is about epoch `next` only. */
 interface Track {
   terms?: DatasetTerms;
   /** The first epoch not yet fully handled. */
   next?: number;
-  /** Epochs whose own challenge has been counted (answered or missed). */
-  counted: Set<number>;
+  /** Epoch `next`'s own challenge is settled (answered, missed, or none): no need to ask again. */
+  ownSettled: boolean;
+  /** Epoch `next`'s challenge cannot be answered here (the shard is gone): do not try again. */
+  unanswerable: boolean;
 }
 
 /**
@@ -56,6 +61,8 @@ export class ChallengeResponder {
   private running: Promise<void> | undefined;
   private stopped = false;
   private nodeId: number | undefined;
+  private earningsReadAt = 0;
+  private earningsChanged = true;
 
   constructor(private readonly deps: ChallengeResponderDeps) {}
 
@@ -80,18 +87,18 @@ export class ChallengeResponder {
     const { chain } = this.deps;
     const params = await chain.epochParameters();
     const block = await chain.blockNumber();
-    const epoch = Math.floor((block - params.genesisBlock) / params.epochBlocks);
+    const epoch = epochAt(params, block);
     for (const rootHex of await this.deps.catalog.list()) {
       if (this.stopped) return;
       await this.handleDataset(rootHex, epoch, block, params);
     }
-    await this.refreshEarnings();
+    if (this.earningsChanged || Date.now() - this.earningsReadAt > EARNINGS_REFRESH_MS) await this.refreshEarnings();
   }
 
   private async handleDataset(rootHex: string, epoch: number, block: number, params: EpochParameters): Promise<void> {
     let track = this.tracks.get(rootHex);
     if (!track) {
-      track = { counted: new Set() };
+      track = { ownSettled: false, unanswerable: false };
       this.tracks.set(rootHex, track);
     }
     const root = fromHex(rootHex, 32);
@@ -106,47 +113,48 @@ export class ChallengeResponder {
     while (track.next <= last && !this.stopped) {
       if (!(await this.handleEpoch(state, track, track.next, block, params))) return;
       track.next++;
+      track.ownSettled = false;
+      track.unanswerable = false;
     }
   }
 
-  /** Returns true once nothing is left to do for this epoch. */
+  /**
+   * Returns true once nothing is left to do for this epoch. Asks the chain only what it does
+   * not know: nothing before the draw, and its own challenge only until it is settled.
+   */
   private async handleEpoch(state: DatasetState, track: Track, epoch: number, block: number, params: EpochParameters): Promise<boolean> {
-    const { chain, metrics } = this.deps;
-    const own = await chain.challenge(state.root, epoch, state.nodeIndex);
-    switch (own.status) {
-      case 'pending':
-        return false;
-      case 'open':
+    const { opensAfter, closesAt } = epochWindow(params, epoch);
+    if (block <= opensAfter) return false;
+    if (!track.ownSettled) {
+      const own = await this.deps.chain.challenge(state.root, epoch, state.nodeIndex);
+      if (own.status === 'open') {
         // A transaction sent now lands in the next block; past closesAt it would only revert.
-        if (block + 1 <= own.closesAt) await this.answer(state, epoch, own);
-        return false;
-      case 'expired':
-      case 'missed':
-        if (!track.counted.has(epoch)) {
-          track.counted.add(epoch);
-          metrics.inc('sherd_challenges_missed_total');
-          this.deps.log?.('warn', `missed the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${own.segment}/${own.index})`);
-        }
-        break;
-      case 'answered':
-      case 'none':
-        break;
+        if (block + 1 <= closesAt && !track.unanswerable) track.ownSettled = await this.answer(state, track, epoch, own);
+      } else if (own.status === 'expired' || own.status === 'missed') {
+        track.ownSettled = true;
+        this.earningsChanged = true;
+        this.deps.metrics.inc('sherd_challenges_missed_total');
+        this.deps.log?.('warn', `missed the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${own.segment}/${own.index})`);
+      } else {
+        track.ownSettled = own.status !== 'pending';
+      }
     }
-    const closesAt = params.genesisBlock + epoch * params.epochBlocks + params.challengeWindow;
     if (block <= closesAt) return false;
     await this.reportPeers(state, epoch);
     return true;
   }
 
-  private async answer(state: DatasetState, epoch: number, challenge: ChallengeInfo): Promise<void> {
+  /** Whether the challenge got answered. */
+  private async answer(state: DatasetState, track: Track, epoch: number, challenge: ChallengeInfo): Promise<boolean> {
     const { segment, index, z } = challenge;
     let opening;
     try {
       opening = await openShard(this.deps, state, segment, index, z);
     } catch (error) {
-      // Typically shard_missing: nothing to answer with. The window will close and peers will report it.
+      // Typically shard_missing: nothing to answer with, now or later in the window. Peers will report it.
+      track.unanswerable = true;
       this.failed(`opening shard ${segment}/${index} for epoch ${epoch}`, error);
-      return;
+      return false;
     }
     try {
       await this.deps.chain.answerChallenge({
@@ -154,9 +162,13 @@ export class ChallengeResponder {
         inclusionProof: opening.inclusionProof, z, y: opening.y, kzgProof: opening.proof,
       });
       this.deps.metrics.inc('sherd_challenges_answered_total');
+      this.earningsChanged = true;
       this.deps.log?.('info', `answered the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${segment}/${index}), earning ${challenge.reward} wei`);
+      return true;
     } catch (error) {
+      // Chain trouble is worth another try on the next poll, while the window lasts.
       this.failed(`answering the challenge of epoch ${epoch}`, error);
+      return false;
     }
   }
 
@@ -181,6 +193,8 @@ export class ChallengeResponder {
     this.nodeId ??= await this.deps.chain.nodeIdByKey(this.deps.publicKey);
     if (this.nodeId === undefined) return;
     const earnings = await this.deps.chain.nodeEarnings(this.nodeId);
+    this.earningsChanged = false;
+    this.earningsReadAt = Date.now();
     this.deps.metrics.set('sherd_rewards_earned_wei', Number(earnings.earned));
     this.deps.metrics.set('sherd_rewards_unclaimed_wei', Number(earnings.unclaimed));
     this.deps.metrics.set('sherd_stake_slashed_wei', Number(earnings.slashed));
