@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { datasetNodesFromChain, nodesFromChain } from '../client/chain-context.ts';
+import { nodesFromChain } from '../client/chain-context.ts';
 import { Devnet } from '../client/devnet.ts';
 import { sampleDataset } from '../client/sample.ts';
 import { upload } from '../client/upload.ts';
@@ -28,7 +28,6 @@ export async function benchSample(quick: boolean): Promise<{ sample30Seconds: nu
       nodes: await nodesFromChain(devnet.registry), chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey,
     });
     const root = fromHex(result.datasetRoot, 32);
-    const nodes = await datasetNodesFromChain(devnet.registry, root);
 
     const kzg = loadCKzg();
     const blob = packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB)));
@@ -43,7 +42,7 @@ export async function benchSample(quick: boolean): Promise<{ sample30Seconds: nu
     for (const samples of [30, 300]) {
       const runs: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const [report, ms] = await timed(() => sampleDataset(root, { registry: devnet.registry, nodes, samples }));
+        const [report, ms] = await timed(() => sampleDataset(root, { registry: devnet.registry, samples }));
         if (report.failed !== 0 || report.samples !== samples) throw new Error(`sampling went wrong: ${report.failed} of ${report.samples} failed`);
         runs.push(ms);
       }

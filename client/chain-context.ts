@@ -24,9 +24,14 @@ export async function nodesFromChain(registry: Registry): Promise<NodeEndpoint[]
   return endpoints(registry, await registry.activeNodeIds());
 }
 
+/** The nodes of a node set on chain, in placement order. */
+export async function nodeSetFromChain(registry: Registry, nodeSet: number): Promise<NodeEndpoint[]> {
+  return endpoints(registry, await registry.nodeSetMembers(nodeSet));
+}
+
 /** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
 export async function datasetNodesFromChain(registry: Registry, root: Uint8Array): Promise<NodeEndpoint[]> {
   const dataset = await registry.dataset(root);
   if (!dataset.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
-  return endpoints(registry, await registry.nodeSetMembers(dataset.nodeSet));
+  return nodeSetFromChain(registry, dataset.nodeSet);
 }

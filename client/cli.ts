@@ -131,7 +131,6 @@ async function cmdSample(args: string[]): Promise<number> {
   try {
     const report = await sampleDataset(root, {
       registry: context.registry,
-      nodes: await datasetNodesFromChain(context.registry, root),
       confidence,
       samples,
       onProgress: (e) => bar.update('sample', e.checked, e.total, 'count'),

@@ -10,7 +10,7 @@ import { fromHex } from '../proofs/bytes.ts';
 import { Devnet } from './devnet.ts';
 import { download } from './download.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { datasetNodesFromChain, nodesFromChain } from './chain-context.ts';
+import { nodesFromChain } from './chain-context.ts';
 import { sampleDataset } from './sample.ts';
 import { upload } from './upload.ts';
 import type { DownloadProgress, UploadProgress } from './types.ts';
@@ -137,7 +137,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
     const root = fromHex(result.datasetRoot, 32);
     step('sampling the dataset from the nodes: random (shard, z), each opening checked against the root on chain');
-    const sampled = await sampleDataset(root, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, root) });
+    const sampled = await sampleDataset(root, { registry: devnet.registry });
     if (!sampled.recoverable) throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
     step(`${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`);
 

@@ -9,6 +9,7 @@ import { nodeForShard } from '../protocol/placement.ts';
 import { MAX_SAMPLES_PER_REQUEST, type SampleAnswer, type SampleFailure } from '../protocol/routes.ts';
 import { RemoteError, SampleError, throwIfAborted } from './errors.ts';
 import { NodeClient } from './node-client.ts';
+import { nodeSetFromChain } from './chain-context.ts';
 import type { NodeEndpoint } from './types.ts';
 
 export const DEFAULT_SAMPLE_CONFIDENCE = 0.99;
@@ -16,8 +17,8 @@ export const DEFAULT_SAMPLE_CONFIDENCE = 0.99;
 export interface SampleOptions {
   /** The registry the dataset is registered in: its root, size and code come from there. */
   registry: Registry;
-  /** The dataset's node set, in placement order (datasetNodesFromChain). */
-  nodes: NodeEndpoint[];
+  /** The dataset's node set, in placement order; read from the registry when omitted. */
+  nodes?: NodeEndpoint[];
   /** Wanted probability of catching a lost segment (default 0.99); sets the samples per segment. */
   confidence?: number;
   /** Instead: this many samples in all, spread evenly over the segments (the confidence reached is reported). */
@@ -85,9 +86,10 @@ interface Planned {
  */
 export async function sampleDataset(root: Uint8Array, options: SampleOptions): Promise<SampleReport> {
   const started = performance.now();
-  const { registry, nodes, signal } = options;
+  const { registry, signal } = options;
   const dataset = await registry.dataset(root);
   if (!dataset.registered) throw new SampleError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+  const nodes = options.nodes ?? await nodeSetFromChain(registry, dataset.nodeSet);
   const { k, m, size } = dataset;
   const n = k + m;
   if (nodes.length < n) throw new InvalidArgumentError(`the dataset's code needs ${n} nodes, got ${nodes.length}`);
@@ -99,6 +101,8 @@ export async function sampleDataset(root: Uint8Array, options: SampleOptions): P
   } else {
     perSegment = new Array<number>(segments).fill(samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE));
   }
+  // Where the spread is uneven, the first segments get one more.
+  const firstRoundPerSegment = perSegment[0]!;
   const kzg = options.kzg ?? loadCKzg();
   const clients = nodes.map((node) => new NodeClient(node.url, { connections: 2, timeoutMs: options.timeoutMs ?? 60_000 }));
   const nodeReports: NodeSampleReport[] = nodes.map((node, index) => ({ index, url: node.url, samples: 0, failed: 0, errors: {} }));
@@ -159,19 +163,16 @@ export async function sampleDataset(root: Uint8Array, options: SampleOptions): P
     }
     await run(followUp);
     const lostSegments = suspect.filter((segment) => (passed.get(segment)?.size ?? 0) < k).sort((a, b) => a - b);
-    const confidence = Math.min(...perSegment.map((t) => 1 - undetectedProbability(k, n, t)));
+    // The segment with the fewest samples bounds it (a loop: spreading 10^5 segments into Math.min overflows the stack).
+    const confidence = perSegment.reduce((least, t) => Math.min(least, 1 - undetectedProbability(k, n, t)), 1);
     return {
-      datasetRoot: toHex(root), certified: dataset.certified, size, k, m, segments, perSegment: samplesPerSegmentOf(options, k, n, segments),
+      datasetRoot: toHex(root), certified: dataset.certified, size, k, m, segments, perSegment: firstRoundPerSegment,
       samples: checked, failed: failures.length, followUpSamples: checked - firstRound, confidence, recoverable: lostSegments.length === 0,
       lostSegments, nodes: nodeReports, failures, seconds: (performance.now() - started) / 1000,
     };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
-}
-
-function samplesPerSegmentOf(options: SampleOptions, k: number, n: number, segments: number): number {
-  return options.samples !== undefined ? Math.min(n, Math.ceil(options.samples / segments)) : samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE);
 }
 
 /** The node's answers in request order; a failed request fails each of its samples with the node's error. */
