@@ -171,12 +171,14 @@ describe('a node that deleted some of its shards', () => {
   }, 240_000);
 
   it('is reported by `sherd sample`, which fails once the dataset cannot be recovered', async () => {
-    const partial = await sherd(['sample', uploaded.datasetRoot, '--devnet', devnet.path, '--json']);
+    // Every shard sampled: at the default 2 per segment, all 7 damaged segments would be missed 1 time in 128.
+    const partial = await sherd(['sample', uploaded.datasetRoot, '--devnet', devnet.path, '--samples', '36', '--json']);
     expect(partial.code).toBe(0);
     const report = JSON.parse(partial.stdout) as SampleReport;
     expect(report.recoverable).toBe(true);
     expect(report.failures.length).toBeGreaterThan(0);
     expect(report.failures.every((f) => f.node === LAZY && deleted.has(`${f.segment}/${f.index}`))).toBe(true);
+    expect(new Set(report.failures.map((f) => `${f.segment}/${f.index}`))).toEqual(deleted);
 
     // Two more nodes down: the segments whose shard the lazy node deleted keep one shard of four.
     await devnet.stopNode(2, { kill: true });
