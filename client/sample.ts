@@ -4,7 +4,7 @@ import { assertInteger, InvalidArgumentError } from '../proofs/errors.ts';
 import { loadCKzg, type Kzg } from '../proofs/kzg.ts';
 import { decodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
 import { drawDistinct, randomFieldElement, samplesPerSegment, undetectedProbability } from '../proofs/sampling.ts';
-import { segmentCount } from '../protocol/manifest.ts';
+import { segmentCount, shardPosition } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
 import { MAX_SAMPLES_PER_REQUEST, type SampleAnswer, type SampleFailure } from '../protocol/routes.ts';
 import { RemoteError, SampleError, throwIfAborted } from './errors.ts';
@@ -136,7 +136,7 @@ export async function sampleDataset(root: Uint8Array, options: SampleOptions): P
     const report = nodeReports[node]!;
     list.forEach((p, i) => {
       const outcome = outcomes[i]!;
-      const problem = 'error' in outcome ? outcome : checkAnswer(kzg, root, p, outcome, segments * n, n);
+      const problem = 'error' in outcome ? outcome : checkAnswer(kzg, root, p, outcome, { k, m }, segments * n);
       report.samples++;
       if (problem) {
         report.failed++;
@@ -190,14 +190,16 @@ async function askNode(client: NodeClient, root: Uint8Array, list: Planned[], si
 }
 
 /** Why an answer does not prove the shard is held, or undefined when it does. */
-function checkAnswer(kzg: Kzg, root: Uint8Array, asked: Planned, answer: SampleAnswer, leafCount: number, n: number): SampleFailure | undefined {
+function checkAnswer(
+  kzg: Kzg, root: Uint8Array, asked: Planned, answer: SampleAnswer, code: { k: number; m: number }, leafCount: number,
+): SampleFailure | undefined {
   const fail = (error: string, message: string): SampleFailure => ({ segment: asked.segment, index: asked.index, error, message });
   if (answer.segment !== asked.segment || answer.index !== asked.index || answer.z !== toHex(asked.z)) {
     return fail('wrong_sample', 'the node answered a different sample than the one asked');
   }
   const commitment = fromHex(answer.commitment, 48);
   const proof = decodeMerkleProof(fromHex(answer.inclusionProof));
-  const position = asked.segment * n + asked.index;
+  const position = shardPosition(code, asked.segment, asked.index);
   if (!proof || !verifyMerkleProof(root, merkleLeaf(commitment, fromHex(answer.shardHash, 32)), position, proof, leafCount)) {
     return fail('bad_inclusion_proof', 'the commitment and hash returned are not the shard\'s leaf under the dataset root');
   }
