@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { startLocalChain } from '../chain/local-chain.ts';
+import { startLocalChain } from '../cli/local-chain.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
 import { packBlob, PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregateSignatures, blsProvePossession, blsSign, generateBlsKeyPair } from '../proofs/bls.ts';

@@ -4,7 +4,7 @@
  * Usage: tsx bench/memory-child.ts upload DEVNET_FILE FILE | download DEVNET_FILE ROOT
  */
 import { createHash } from 'node:crypto';
-import { readDevnetFile } from '../client/devnet.ts';
+import { readDevnetFile } from '../cli/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';

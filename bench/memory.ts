@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeRandomFile } from '../client/demo.ts';
-import { Devnet } from '../client/devnet.ts';
+import { writeRandomFile } from '../cli/demo.ts';
+import { Devnet } from '../cli/devnet.ts';
 import { table, writeResult } from './lib.ts';
 
 const CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { Devnet } from '../client/devnet.ts';
+import { Devnet } from '../cli/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { nodesFromChain } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodesFromChain } from '../client/chain-context.ts';
-import { Devnet } from '../client/devnet.ts';
+import { Devnet } from '../cli/devnet.ts';
 import { sampleDataset } from '../client/sample.ts';
 import { upload } from '../client/upload.ts';
 import { packBlob, PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';

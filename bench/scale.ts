@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Devnet } from '../client/devnet.ts';
+import { Devnet } from '../cli/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { NodeClient } from '../client/node-client.ts';
 import { nodesFromChain } from '../client/chain-context.ts';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { workerModule } from '../protocol/worker-threads.ts';
+import { workerModule } from '../proofs/worker-module.ts';
 import type { CommitResult, EncodeTask } from './encode-worker.ts';
 
 /**

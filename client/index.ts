@@ -4,7 +4,6 @@ export {
   sampleDataset, DEFAULT_SAMPLE_CONFIDENCE, type SampleOptions, type SampleReport, type NodeSampleReport, type SampleFailureRecord,
 } from './sample.ts';
 export { download, DatasetReader, type DownloadOptions } from './download.ts';
-export { Devnet, readDevnetFile, type DevnetFile, type DevnetOptions, type ChallengeEpochReport } from './devnet.ts';
 export { EncoderPool } from './encoder.ts';
 export { NodeClient } from './node-client.ts';
 export { RemoteError, UploadError, DownloadError, SampleError, AbortedError } from './errors.ts';

@@ -5,7 +5,6 @@ import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/
 import { blsPublicKey } from '../proofs/bls.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
-import { readAccountKey, readNodeKey } from '../protocol/keyfile.ts';
 import { ChallengeResponder } from './challenger.ts';
 import { DatasetCatalog } from './datasets.ts';
 import { nodeMetrics } from './metrics.ts';
@@ -17,15 +16,16 @@ export interface NodeOptions {
   port: number;
   host?: string;
   dataDir: string;
-  keyFile: string;
+  /** The node's BLS secret key (32 bytes): it signs attestations. */
+  blsSecretKey: Uint8Array;
   /** JSON-RPC URL of the chain holding the registry; without it the node runs off chain (development only). */
   rpc?: string;
   registry?: string;
   /**
-   * The operator's secp256k1 key file: pays the gas of challenge answers and reports. Without
-   * it, a node on chain serves data but does not answer its challenges (and will be slashed).
+   * The operator's secp256k1 key (0x hex): pays the gas of challenge answers and reports.
+   * Without it, a node on chain serves data but does not answer its challenges (and will be slashed).
    */
-  accountKeyFile?: string;
+  accountKey?: string;
   /** How often the challenge responder looks at the chain (default 1000 ms). */
   pollMs?: number;
   verifyThreads?: number;
@@ -40,7 +40,7 @@ export interface RunningNode {
 
 /** Opens the store, starts the verifier pool and listens. Only loopback unless told otherwise. */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
-  const blsSecretKey = await readNodeKey(options.keyFile);
+  const { blsSecretKey, accountKey } = options;
   const host = options.host ?? '127.0.0.1';
   // Everything opened so far is closed, newest first, if a later step fails, and by close().
   const opened: Array<() => Promise<void> | void> = [];
@@ -50,7 +50,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   let app: FastifyInstance;
   let chain: RegistryConnection | undefined;
   try {
-    const accountKey = await readAccountKey(options.accountKeyFile);
     if (accountKey && !options.rpc) throw new InvalidArgumentError('--account-key needs --rpc and --registry');
     if (options.rpc) {
       if (!options.registry) throw new InvalidArgumentError('--rpc needs --registry ADDRESS');

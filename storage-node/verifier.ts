@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import { workerModule } from '../protocol/worker-threads.ts';
+import { workerModule } from '../proofs/worker-module.ts';
 import type { PointOpening } from '../proofs/kzg.ts';
 import type { OpenTask, VerifyTask } from './kzg-worker.ts';
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { SHERD_BIN } from '../../client/devnet.ts';
+import { SHERD_BIN } from '../../cli/devnet.ts';
 
 export interface Run { code: number; stdout: string; stdoutBytes: Buffer; stderr: string }
 

@@ -8,7 +8,7 @@ import { loadCKzg } from '../../proofs/kzg.ts';
 import { BLS_MODULUS, randomFieldElement, versionedHash } from '../../proofs/sampling.ts';
 import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
 import { datasetNodesFromChain } from '../../client/chain-context.ts';
-import { Devnet } from '../../client/devnet.ts';
+import { Devnet } from '../../cli/devnet.ts';
 import { NodeClient } from '../../client/node-client.ts';
 import { sampleDataset, type SampleReport } from '../../client/sample.ts';
 import { upload, type UploadResult } from '../../client/upload.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
-import { Devnet } from '../../client/devnet.ts';
+import { Devnet } from '../../cli/devnet.ts';
 import { sherd } from '../helpers/sherd.ts';
 
 let dir: string;

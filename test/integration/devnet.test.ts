@@ -8,7 +8,7 @@ import { fromHex } from '../../proofs/bytes.ts';
 import { sha256 } from '../../proofs/hash.ts';
 import { certificateProblem } from '../../protocol/certificate.ts';
 import { shardsOnNode } from '../../protocol/placement.ts';
-import { Devnet } from '../../client/devnet.ts';
+import { Devnet } from '../../cli/devnet.ts';
 import { DatasetReader, download } from '../../client/download.ts';
 import { EncoderPool } from '../../client/encoder.ts';
 import { NodeClient } from '../../client/node-client.ts';

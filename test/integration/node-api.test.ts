@@ -13,7 +13,7 @@ import { sha256 } from '../../proofs/hash.ts';
 import { decodeMerkleProof, encodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../../proofs/merkle.ts';
 import { BLS_MODULUS, randomFieldElement } from '../../proofs/sampling.ts';
 import { announceDigest, attestationMessage } from '../../protocol/messages.ts';
-import { Devnet } from '../../client/devnet.ts';
+import { Devnet } from '../../cli/devnet.ts';
 import { buildDataset, type BuiltDataset } from '../helpers/dataset.ts';
 
 /** A real node process on loopback, driven with raw HTTP so every bad input can be sent as-is. */

@@ -7,15 +7,16 @@ import { openRpc } from '../chain/rpc.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, Registry, type RegistryParameters } from '../chain/registry.ts';
 import { fromHex } from '../proofs/bytes.ts';
 import { certificateToJson } from '../protocol/certificate.ts';
-import { integer, parse, print, runCli, UsageError, wholeNumber } from '../protocol/cli.ts';
-import { readAccountKey } from '../protocol/keyfile.ts';
+import { integer, parse, print, runCli, UsageError, wholeNumber } from './args.ts';
+import { readAccountKey } from './keyfile.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, Devnet, readDevnetFile } from './devnet.ts';
-import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor, type ChainContext } from './chain-context.ts';
-import { DatasetReader } from './download.ts';
+import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor, type ChainContext } from '../client/chain-context.ts';
+import { DatasetReader } from '../client/download.ts';
+import { cmdNode } from './node-commands.ts';
 import { formatBytes, parseBytes, ProgressBar } from './progress.ts';
-import { sampleDataset } from './sample.ts';
-import { DEFAULT_STORAGE_EPOCHS, upload } from './upload.ts';
+import { sampleDataset } from '../client/sample.ts';
+import { DEFAULT_STORAGE_EPOCHS, upload } from '../client/upload.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -333,7 +334,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'status': return cmdStatus(args);
     case 'sample': return cmdSample(args);
     case 'chain': return cmdChain(args);
-    // `sherd node ...` is dispatched to storage-node/cli.ts by bin/sherd.js.
+    case 'node': return cmdNode(args);
     case '--version': case '-v': process.stdout.write(`${VERSION}\n`); return 0;
     case undefined: case '--help': case '-h': case 'help': process.stdout.write(`${HELP}\n`); return command === undefined ? 2 : 0;
     default: throw new UsageError(`unknown command ${command}; see sherd --help`);

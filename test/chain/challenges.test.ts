@@ -11,7 +11,7 @@ import { randomFieldElement, versionedHash } from '../../proofs/sampling.ts';
 import { bitmapFromIndices } from '../../protocol/certificate.ts';
 import { attestationMessage } from '../../protocol/messages.ts';
 import { assignedShardCount, shardsOnNode } from '../../protocol/placement.ts';
-import { startLocalChain, type LocalChain } from '../../chain/local-chain.ts';
+import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
 import {
   ChainError, DEFAULT_REGISTRY_PARAMETERS, Registry, type ChallengeAnswer, type ChallengeInfo, type RegistryParameters,
 } from '../../chain/registry.ts';

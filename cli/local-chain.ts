@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, type JsonRpcSigner } from 'ethers';
-import { latestBlock } from './rpc.ts';
+import { latestBlock } from '../chain/rpc.ts';
 
 /**
  * A local Prague EVM chain: hardhat's in-process network behind its JSON-RPC server on

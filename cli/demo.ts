@@ -8,12 +8,12 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { fromHex } from '../proofs/bytes.ts';
 import { Devnet } from './devnet.ts';
-import { download } from './download.ts';
+import { download } from '../client/download.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { nodesFromChain } from './chain-context.ts';
-import { sampleDataset } from './sample.ts';
-import { upload } from './upload.ts';
-import type { DownloadProgress, UploadProgress } from './types.ts';
+import { nodesFromChain } from '../client/chain-context.ts';
+import { sampleDataset } from '../client/sample.ts';
+import { upload } from '../client/upload.ts';
+import type { DownloadProgress, UploadProgress } from '../client/types.ts';
 
 export interface DemoOptions {
   nodes?: number;

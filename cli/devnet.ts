@@ -6,18 +6,18 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NonceManager, Wallet } from 'ethers';
-import { startLocalChain, type LocalChain } from '../chain/local-chain.ts';
+import { startLocalChain, type LocalChain } from './local-chain.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, epochAt, epochWindow, Registry } from '../chain/registry.ts';
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
-import { DevnetError, type DevnetFile, type DevnetNodeEntry } from '../protocol/devnet-file.ts';
-import { readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
-import type { NodeEndpoint } from './types.ts';
-import type { UploadChain } from './upload.ts';
+import { DevnetError, type DevnetFile, type DevnetNodeEntry } from './devnet-file.ts';
+import { readNodeKey, writeNodeKey } from './keyfile.ts';
+import type { NodeEndpoint } from '../client/types.ts';
+import type { UploadChain } from '../client/upload.ts';
 
 export const SHERD_BIN = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
-export { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, DevnetError, readDevnetFile, type DevnetFile, type DevnetNodeEntry } from '../protocol/devnet-file.ts';
+export { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, DevnetError, readDevnetFile, type DevnetFile, type DevnetNodeEntry } from './devnet-file.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

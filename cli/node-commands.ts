@@ -1,10 +1,10 @@
 import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
-import { integer, parse, print, runCli, UsageError, wholeNumber } from '../protocol/cli.ts';
-import { DEFAULT_DEVNET_FILE, readDevnetFile } from '../protocol/devnet-file.ts';
-import { readAccountKey, readNodeKey, writeNodeKey } from '../protocol/keyfile.ts';
-import { startNode } from './node.ts';
+import { integer, parse, print, UsageError, wholeNumber } from './args.ts';
+import { DEFAULT_DEVNET_FILE, readDevnetFile } from './devnet-file.ts';
+import { readAccountKey, readNodeKey, writeNodeKey } from './keyfile.ts';
+import { startNode } from '../storage-node/node.ts';
 
 const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | rewards [--claim] ...';
 
@@ -67,7 +67,7 @@ async function cmdRewards(args: string[]): Promise<number> {
   }
 }
 
-/** `sherd node start | keygen | register`: the operator's commands (bin/sherd.js routes `node` here). */
+/** `sherd node start | keygen | register | rewards`: the operator's commands. */
 export async function cmdNode(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'keygen') {
@@ -116,12 +116,12 @@ export async function cmdNode(args: string[]): Promise<number> {
     port: integer('port', values.port)!,
     host: values.host,
     dataDir: values['data-dir'],
-    keyFile: values.key,
+    blsSecretKey: await readNodeKey(values.key),
+    accountKey: await readAccountKey(values['account-key']),
     verifyThreads: integer('verify-threads', values['verify-threads']),
     logLevel: values['log-level'],
     rpc: values.rpc,
     registry: values.registry,
-    accountKeyFile: values['account-key'],
     pollMs: integer('poll-ms', values['poll-ms']),
   });
   // One line either way: supervisors (devnet) wait for it.
@@ -134,4 +134,3 @@ export async function cmdNode(args: string[]): Promise<number> {
   return 0;
 }
 
-runCli((argv) => cmdNode(argv.slice(1)));

@@ -10,7 +10,7 @@ import { bitmapFromIndices, quorumFor } from '../../protocol/certificate.ts';
 import { attestationMessage } from '../../protocol/messages.ts';
 import { loadArtifacts } from '../../chain/compile.ts';
 import { g1ToEip2537, g2ToEip2537 } from '../../chain/encoding.ts';
-import { startLocalChain, type LocalChain } from '../../chain/local-chain.ts';
+import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
 import { ChainError, decodeChainError, DEFAULT_REGISTRY_PARAMETERS, Registry } from '../../chain/registry.ts';
 
 const STAKE = 10n ** 18n;
