@@ -9,7 +9,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { startLocalChain } from '../cli/local-chain.ts';
-import { DEFAULT_REGISTRY_PARAMETERS, Registry } from '../chain/registry.ts';
+import { deployRegistry } from '../chain/deploy.ts';
+import { DEFAULT_REGISTRY_PARAMETERS } from '../chain/registry.ts';
 import { packBlob, PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregateSignatures, blsProvePossession, blsSign, generateBlsKeyPair } from '../proofs/bls.ts';
 import { sha256 } from '../proofs/hash.ts';
@@ -43,7 +44,7 @@ const rows: Row[] = [];
 const challengeRows: ChallengeRow[] = [];
 try {
   for (const count of [8, 16, 32, 64]) {
-    const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, minStake: 1n, exitDelay: 1n, feePerByteEpoch: 1n });
+    const registry = await deployRegistry(funder, { ...DEFAULT_REGISTRY_PARAMETERS, minStake: 1n, exitDelay: 1n, feePerByteEpoch: 1n });
     const keys = Array.from({ length: count }, () => generateBlsKeyPair());
     const registerGas: number[] = [];
     for (const [i, key] of keys.entries()) {
@@ -54,10 +55,10 @@ try {
     const m = count / 2;
     const certifyWith = async (signers: number[]) => {
       const root = new Uint8Array(randomBytes(32));
-      const registered = await registry.registerDataset(root, 1_000_000, k, m, 1, 1_000_000n);
-      const message = attestationMessage(chain.chainId, registry.address, root);
+      const { datasetId: id, receipt: registered } = await registry.registerDataset(root, 1_000_000, k, m, 1, 1_000_000n);
+      const message = attestationMessage(chain.chainId, registry.address, id);
       const signature = blsAggregateSignatures(signers.map((i) => blsSign(keys[i]!.secretKey, message)));
-      const certified = await registry.certify(root, bitmapFromIndices(signers, count), signature);
+      const certified = await registry.certify(id, bitmapFromIndices(signers, count), signature);
       return { register: Number(registered.gasUsed), certify: Number(certified.gasUsed) };
     };
     // The first dataset also snapshots the node set; measure its registration separately from the steady state.
@@ -84,7 +85,7 @@ try {
   const commitment = kzg.blobToCommitment(blob);
   const shardHash = sha256(blob);
   const leaf = merkleLeaf(commitment, shardHash);
-  const registry = await Registry.deploy(funder, { ...DEFAULT_REGISTRY_PARAMETERS, feePerByteEpoch: 1n, epochBlocks: 30n, challengeWindow: 20n });
+  const registry = await deployRegistry(funder, { ...DEFAULT_REGISTRY_PARAMETERS, feePerByteEpoch: 1n, epochBlocks: 30n, challengeWindow: 20n });
   const keys = Array.from({ length: 8 }, () => generateBlsKeyPair());
   for (const [i, key] of keys.entries()) {
     await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${11_000 + i}`, 2n * DEFAULT_REGISTRY_PARAMETERS.minStake);
@@ -94,19 +95,19 @@ try {
     for (let d = 1; d <= depth; d++) siblings.push(merkleNode(siblings[d - 1]!, siblings[d - 1]!));
     const root = siblings[depth]!;
     const size = (2 ** depth / 8) * 4 * PAYLOAD_BYTES_PER_BLOB;
-    await registry.registerDataset(root, size, 4, 4, 3, await registry.storageFee(size, 3));
-    const message = attestationMessage(chain.chainId, registry.address, root);
-    await registry.certify(root, bitmapFromIndices(keys.map((_, i) => i), 8), blsAggregateSignatures(keys.map((k) => blsSign(k.secretKey, message))));
-    const { startEpoch } = await registry.datasetTerms(root);
-    const drawn = await registry.challenge(root, startEpoch, 0);
+    const { datasetId: id } = await registry.registerDataset(root, size, 4, 4, 3, await registry.storageFee(size, 3));
+    const message = attestationMessage(chain.chainId, registry.address, id);
+    await registry.certify(id, bitmapFromIndices(keys.map((_, i) => i), 8), blsAggregateSignatures(keys.map((k) => blsSign(k.secretKey, message))));
+    const { startEpoch } = await registry.dataset(id);
+    const drawn = await registry.challenge(id, startEpoch, 0);
     await chain.mineTo(drawn.opensAfter + 1);
-    const c = await registry.challenge(root, startEpoch, 0);
+    const c = await registry.challenge(id, startEpoch, 0);
     const { y, proof } = kzg.computeProof(blob, c.z);
     const answered = await registry.answerChallenge({
-      root, epoch: startEpoch, member: 0, commitment, shardHash, inclusionProof: siblings.slice(0, depth), z: c.z, y, kzgProof: proof,
+      datasetId: id, epoch: startEpoch, member: 0, commitment, shardHash, inclusionProof: siblings.slice(0, depth), z: c.z, y, kzgProof: proof,
     });
     await chain.mineTo(c.closesAt + 1);
-    const reported = await registry.reportMissed(root, startEpoch, 1);
+    const reported = await registry.reportMissed(id, startEpoch, 1);
     challengeRows.push({ shards: 2 ** depth, depth, answerGas: Number(answered.gasUsed), reportGas: Number(reported.gasUsed) });
   }
 } finally {

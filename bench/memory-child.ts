@@ -8,21 +8,21 @@ import { readDevnetFile } from '../cli/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';
-import { fromHex } from '../proofs/bytes.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
 
 const [mode, devnetFile, target] = process.argv.slice(2) as [string, string, string];
 const devnet = await readDevnetFile(devnetFile);
-const chain = await connectChain(devnet.rpc, devnet.registry);
+const chain = await connectChain(devnet.rpc, devnet.registryAddress);
 const started = performance.now();
 let report: Record<string, unknown>;
 if (mode === 'upload') {
   const result = await upload(target, {
     nodes: await nodesFromChain(chain.registry), chain: uploadChainFor(chain, devnet.uploaderKey), uploaderKey: fromHex(devnet.uploaderKey, 32),
   });
-  report = { root: result.datasetRoot, bytes: result.size };
+  report = { datasetId: toHex(result.datasetId), bytes: result.size };
 } else {
-  const root = fromHex(target, 32);
-  const reader = await DatasetReader.open(root, { nodes: await datasetNodesFromChain(chain.registry, root), registry: chain.registry });
+  const id = fromHex(target, 32);
+  const reader = await DatasetReader.open(id, { nodes: await datasetNodesFromChain(chain.registry, id), registry: chain.registry });
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of reader.read()) {

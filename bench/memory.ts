@@ -14,7 +14,7 @@ import { table, writeResult } from './lib.ts';
 const CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
-function child(args: string[]): Promise<{ root?: string; bytes: number; sha256?: string; seconds: number; peakRssMiB: number }> {
+function child(args: string[]): Promise<{ datasetId?: string; bytes: number; sha256?: string; seconds: number; peakRssMiB: number }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [TSX, CHILD, ...args], { maxBuffer: 1 << 20, timeout: 4 * 3600_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${args[0]} failed: ${stderr || error.message}`));
@@ -31,7 +31,7 @@ export async function benchMemory(quick: boolean): Promise<{ uploadPeakRssMiB: n
     const file = join(dir, 'input.bin');
     const inputSha256 = await writeRandomFile(file, size);
     const up = await child(['upload', devnet.path, file]);
-    const down = await child(['download', devnet.path, up.root!]);
+    const down = await child(['download', devnet.path, up.datasetId!]);
     if (down.sha256 !== inputSha256) throw new Error('downloaded bytes differ from the input');
     table(`Client peak RSS, ${(size / 1048576).toFixed(0)} MiB file, 6 nodes`, [
       { operation: 'upload', 'peak RSS (MiB)': up.peakRssMiB, seconds: up.seconds, 'MiB/s': size / 1048576 / up.seconds },

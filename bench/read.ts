@@ -12,7 +12,7 @@ import { Devnet } from '../cli/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { nodesFromChain } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';
-import { fromHex } from '../proofs/bytes.ts';
+import { toHex } from '../proofs/bytes.ts';
 import { nodeForShard } from '../protocol/placement.ts';
 import { routePath } from '../protocol/routes.ts';
 import { mbps, table, timed, writeResult } from './lib.ts';
@@ -25,7 +25,7 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
     const data = new Uint8Array(randomBytes(size));
     const result = await upload(data, { nodes: await nodesFromChain(devnet.registry), chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
     const { k, m, segments } = result;
-    const root = fromHex(result.datasetRoot, 32);
+    const id = result.datasetId;
     const concurrency = 4;
 
     const pools = devnet.endpoints.map((e) => new Pool(e.url, { connections: 8 }));
@@ -35,7 +35,7 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
         while (next < segments) {
           const s = next++;
           await Promise.all(Array.from({ length: k }, async (_, i) => {
-            const res = await pools[nodeForShard(s, i, pools.length)]!.request({ method: 'GET', path: routePath('getShard', { root: result.datasetRoot, segment: s, index: i }) });
+            const res = await pools[nodeForShard(s, i, pools.length)]!.request({ method: 'GET', path: routePath('getShard', { dataset: toHex(id), segment: s, index: i }) });
             await res.body.arrayBuffer();
           }));
         }
@@ -43,7 +43,7 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
       await Promise.all(Array.from({ length: concurrency }, worker));
     };
     const sherdRead = async () => {
-      const reader = await DatasetReader.open(root, { nodes: devnet.endpoints, registry: devnet.registry, concurrency });
+      const reader = await DatasetReader.open(id, { nodes: devnet.endpoints, registry: devnet.registry, concurrency });
       let bytes = 0;
       for await (const chunk of reader.read()) bytes += chunk.length;
       await reader.close();

@@ -13,9 +13,8 @@ import { Devnet } from '../cli/devnet.ts';
 import { sampleDataset } from '../client/sample.ts';
 import { upload } from '../client/upload.ts';
 import { packBlob, PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
-import { fromHex } from '../proofs/bytes.ts';
 import { loadCKzg } from '../proofs/kzg.ts';
-import { randomFieldElement } from '../proofs/sampling.ts';
+import { randomFieldElement } from '../proofs/field.ts';
 import { table, timed, writeResult } from './lib.ts';
 
 export async function benchSample(quick: boolean): Promise<{ sample30Seconds: number; sample300Seconds: number; sample300VsOpenings: number }> {
@@ -27,7 +26,7 @@ export async function benchSample(quick: boolean): Promise<{ sample30Seconds: nu
     const result = await upload(new Uint8Array(randomBytes(size)), {
       nodes: await nodesFromChain(devnet.registry), chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey,
     });
-    const root = fromHex(result.datasetRoot, 32);
+    const id = result.datasetId;
 
     const kzg = loadCKzg();
     const blob = packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB)));
@@ -42,7 +41,7 @@ export async function benchSample(quick: boolean): Promise<{ sample30Seconds: nu
     for (const samples of [30, 300]) {
       const runs: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const [report, ms] = await timed(() => sampleDataset(root, { registry: devnet.registry, samples }));
+        const [report, ms] = await timed(() => sampleDataset(id, { registry: devnet.registry, samples }));
         if (report.failed !== 0 || report.samples !== samples) throw new Error(`sampling went wrong: ${report.failed} of ${report.samples} failed`);
         runs.push(ms);
       }

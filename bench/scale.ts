@@ -13,7 +13,6 @@ import { DatasetReader } from '../client/download.ts';
 import { NodeClient } from '../client/node-client.ts';
 import { nodesFromChain } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';
-import { fromHex } from '../proofs/bytes.ts';
 import { mbps, table, timed, writeResult } from './lib.ts';
 
 async function nodeCounters(devnet: Devnet): Promise<Array<{ bytes: number; cpu: number }>> {
@@ -41,7 +40,7 @@ export async function benchScale(quick: boolean): Promise<{ perNodeWork16v1: num
       const after = await nodeCounters(devnet);
       const work = after.map((a, i) => ({ bytes: a.bytes - before[i]!.bytes, cpu: a.cpu - before[i]!.cpu }));
       const [, readMs] = await timed(async () => {
-        const reader = await DatasetReader.open(fromHex(result.datasetRoot, 32), { nodes: await nodesFromChain(devnet.registry) });
+        const reader = await DatasetReader.open(result.datasetId, { nodes: await nodesFromChain(devnet.registry), registry: devnet.registry });
         for await (const _ of reader.read()) { /* drain */ }
         await reader.close();
       });

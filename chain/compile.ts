@@ -9,9 +9,16 @@ import { SherdError } from '../proofs/errors.ts';
  * Compiles chain/contracts with the `solc` npm package (soljson ships inside it: nothing is
  * downloaded), evmVersion prague. Artifacts go to chain/artifacts (not committed) and are
  * reused while the sources' hash is unchanged. `npm install` runs this once (prepare).
+ *
+ * Only tools need this (deploying takes the bytecode): applications read the checked-in typed
+ * ABI, chain/abi.ts, which `npm run abi` writes from the same compilation and
+ * test/chain/abi.test.ts keeps in step with the Solidity.
  */
 export const CONTRACTS_DIR = fileURLToPath(new URL('./contracts/', import.meta.url));
 export const ARTIFACTS_FILE = fileURLToPath(new URL('./artifacts/contracts.json', import.meta.url));
+export const ABI_FILE = fileURLToPath(new URL('./abi.ts', import.meta.url));
+/** The contracts applications talk to; harnesses under contracts/test are for tests only. */
+const ABI_CONTRACTS = { SherdRegistry: 'sherdRegistryAbi' } as const;
 export const SOLC_SETTINGS = { evmVersion: 'prague', optimizer: { enabled: true, runs: 200 }, viaIR: false } as const;
 
 export interface Artifact {
@@ -92,9 +99,24 @@ function compile(files: Record<string, string>): Artifacts {
   return contracts;
 }
 
-// `node bin/run.js chain/compile.ts` (npm's prepare step) compiles ahead of time.
+/** The text of chain/abi.ts for these artifacts: each application-facing ABI `as const`, so calls and results are typed. */
+export function renderAbiModule(contracts: Artifacts): string {
+  const parts = Object.entries(ABI_CONTRACTS).map(([contract, constant]) => {
+    const artifact = contracts[contract];
+    if (!artifact) throw new CompileError('compile_failed', `no contract ${contract} in chain/contracts`);
+    return `export const ${constant} = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`;
+  });
+  return `// Generated from chain/contracts by \`npm run abi\` (chain/compile.ts); do not edit.\n// test/chain/abi.test.ts fails when the Solidity changes and this file does not.\n\n${parts.join('\n')}`;
+}
+
+// `tsx chain/compile.ts` (npm's prepare step) compiles ahead of time; `--abi` also rewrites chain/abi.ts.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
   const contracts = await loadArtifacts();
-  process.stdout.write(`compiled ${Object.keys(contracts).join(', ')} with solc ${solcVersion()} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  const sizes = Object.entries(contracts).map(([name, c]) => `${name} ${(c.bytecode.length - 2) / 2} B`).join(', ');
+  process.stdout.write(`compiled with solc ${solcVersion()} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sizes} of init code\n`);
+  if (process.argv.includes('--abi')) {
+    await writeFile(ABI_FILE, renderAbiModule(contracts));
+    process.stdout.write(`wrote ${relative(process.cwd(), ABI_FILE)}\n`);
+  }
 }

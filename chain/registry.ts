@@ -1,8 +1,11 @@
-import { Contract, ContractFactory, Interface, type ContractRunner, type Signer, type TransactionReceipt } from 'ethers';
+import { Contract, Interface, type ContractRunner, type TransactionReceipt } from 'ethers';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { loadArtifacts } from './compile.ts';
+import { sherdRegistryAbi } from './abi.ts';
 import { g1FromEip2537, g1ToEip2537, g2ToEip2537 } from './encoding.ts';
+import { TypedContract, type Arguments, type WriteName } from './typed-contract.ts';
+
+type RegistryAbi = typeof sherdRegistryAbi;
 
 export interface RegistryParameters {
   /** Wei a node must stake to register. */
@@ -61,7 +64,7 @@ export interface ChallengeInfo {
 
 /** An answer to a challenge, as the contract takes it. */
 export interface ChallengeAnswer {
-  root: Uint8Array;
+  datasetId: Uint8Array;
   epoch: number;
   member: number;
   commitment: Uint8Array;
@@ -97,13 +100,6 @@ export function epochWindow(p: EpochParameters, epoch: number): { opensAfter: nu
   return { opensAfter, closesAt: opensAfter + p.challengeWindow };
 }
 
-export interface DatasetTerms {
-  epochs: number;
-  /** First challenged epoch; 0 until certified. */
-  startEpoch: number;
-  segments: number;
-}
-
 export interface ChainNode {
   id: number;
   /** Compressed BLS key (48 bytes, hex). */
@@ -116,7 +112,8 @@ export interface ChainNode {
   endpoint: string;
 }
 
-export interface DatasetState {
+/** A dataset as the chain records it: who registered which content with which code, on which node set, and its term. */
+export interface DatasetRegistration {
   registered: boolean;
   certified: boolean;
   signers: number;
@@ -124,8 +121,16 @@ export interface DatasetState {
   k: number;
   m: number;
   nodeSet: number;
+  /** Lower-case address. */
   owner: string;
   fee: bigint;
+  /** The Merkle root over the dataset's shard leaves (zero when not registered). */
+  contentRoot: Uint8Array;
+  /** Epochs paid for. */
+  epochs: number;
+  /** First challenged epoch; 0 until certified. */
+  startEpoch: number;
+  segments: number;
 }
 
 /** Above what an answer (~110k gas with a 2^20-leaf tree) and a report (~80k, more if it deactivates the node) cost; see bench/gas.ts. */
@@ -142,12 +147,12 @@ export class ChainError extends SherdError {
   }
 }
 
-let registryInterface: Interface | undefined;
+const registryInterface = new Interface(sherdRegistryAbi);
 
 /** Maps an ethers error to ChainError named after the custom error the contract reverted with. */
 export function decodeChainError(error: unknown, action: string): ChainError {
   const data = findRevertData(error);
-  if (data && registryInterface) {
+  if (data) {
     try {
       const parsed = registryInterface.parseError(data);
       if (parsed) {
@@ -175,39 +180,38 @@ function findRevertData(error: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-/** Typed access to a deployed SherdRegistry. */
+/**
+ * Typed access to a deployed SherdRegistry: every call and result is checked against the
+ * checked-in ABI (chain/abi.ts), and results come back with named fields. Consumers that need
+ * only part of it take a `Pick<Registry, ...>` of the methods they call.
+ */
 export class Registry {
   private readonly keyCache = new Map<number, string>();
+  private readonly typed: TypedContract<RegistryAbi>;
 
-  private constructor(readonly contract: Contract, readonly address: string) {}
-
-  static async deploy(signer: Signer, parameters: RegistryParameters = DEFAULT_REGISTRY_PARAMETERS): Promise<Registry> {
-    const artifact = (await loadArtifacts()).SherdRegistry!;
-    registryInterface ??= new Interface(artifact.abi as never);
-    const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, signer);
-    try {
-      const p = parameters;
-      const contract = await factory.deploy(p.minStake, p.exitDelay, p.feePerByteEpoch, p.epochBlocks, p.challengeWindow, p.slashAmount, p.reporterShareBps);
-      await contract.waitForDeployment();
-      return new Registry(contract as unknown as Contract, (await contract.getAddress()).toLowerCase());
-    } catch (error) {
-      throw decodeChainError(error, 'deploying SherdRegistry');
-    }
+  private constructor(
+    readonly contract: Contract,
+    readonly address: string,
+  ) {
+    this.typed = new TypedContract(contract, sherdRegistryAbi);
   }
 
-  static async at(address: string, runner: ContractRunner): Promise<Registry> {
-    const artifact = (await loadArtifacts()).SherdRegistry!;
-    registryInterface ??= new Interface(artifact.abi as never);
-    return new Registry(new Contract(address, artifact.abi as never, runner), address.toLowerCase());
+  static at(address: string, runner: ContractRunner): Registry {
+    return new Registry(new Contract(address, sherdRegistryAbi, runner), address.toLowerCase());
   }
 
   connect(runner: ContractRunner): Registry {
     return new Registry(this.contract.connect(runner) as Contract, this.address);
   }
 
-  private async send(action: string, method: string, args: unknown[], value?: bigint, gasLimit?: bigint): Promise<TransactionReceipt> {
+  private async send<Name extends WriteName<RegistryAbi>>(
+    action: string,
+    name: Name,
+    args: Arguments<RegistryAbi, Name>,
+    overrides: { value?: bigint; gasLimit?: bigint } = {},
+  ): Promise<TransactionReceipt> {
     try {
-      const tx = await this.contract.getFunction(method)(...args, { ...(value === undefined ? {} : { value }), ...(gasLimit ? { gasLimit } : {}) });
+      const tx = await this.typed.send(name, args, overrides);
       const receipt = (await tx.wait()) as TransactionReceipt | null;
       if (!receipt || receipt.status !== 1) throw new ChainError('transaction_failed', `${action}: transaction failed`);
       return receipt;
@@ -217,9 +221,9 @@ export class Registry {
     }
   }
 
-  private async read<T>(action: string, method: string, args: unknown[]): Promise<T> {
+  private async read<T>(action: string, call: (typed: TypedContract<RegistryAbi>) => Promise<T>): Promise<T> {
     try {
-      return (await this.contract.getFunction(method)(...args)) as T;
+      return await call(this.typed);
     } catch (error) {
       throw decodeChainError(error, action);
     }
@@ -230,8 +234,8 @@ export class Registry {
   /** The deployment's parameters (immutable, so read once). */
   parameters(): Promise<RegistryParameters & { genesisBlock: bigint }> {
     const names = ['minStake', 'exitDelay', 'feePerByteEpoch', 'epochBlocks', 'challengeWindow', 'slashAmount', 'reporterShareBps', 'genesisBlock'] as const;
-    this.parametersRead ??= Promise.all(names.map((name) => this.read<bigint>(`reading ${name}`, name, [])))
-      .then((values) => Object.fromEntries(names.map((name, i) => [name, values[i]!])) as unknown as RegistryParameters & { genesisBlock: bigint });
+    this.parametersRead ??= Promise.all(names.map((name) => this.read(`reading ${name}`, (c) => c.read(name))))
+      .then((values) => Object.fromEntries(names.map((name, i) => [name, values[i]!])) as Record<(typeof names)[number], bigint>);
     this.parametersRead.catch(() => { this.parametersRead = undefined; });
     return this.parametersRead;
   }
@@ -243,12 +247,12 @@ export class Registry {
 
   /** Registers a node: compressed BLS key and PoP in, EIP-2537 encodings on chain. */
   registerNode(publicKey: Uint8Array, proofOfPossession: Uint8Array, endpoint: string, stake: bigint): Promise<TransactionReceipt> {
-    return this.send('registerNode', 'registerNode', [g1ToEip2537(publicKey), g2ToEip2537(proofOfPossession), endpoint], stake);
+    return this.send('registerNode', 'registerNode', [g1ToEip2537(publicKey), g2ToEip2537(proofOfPossession), endpoint], { value: stake });
   }
 
   /** Same, with already-encoded points: for tests that submit what no honest client would. */
   registerNodeRaw(publicKey128: Uint8Array, proofOfPossession256: Uint8Array, endpoint: string, stake: bigint): Promise<TransactionReceipt> {
-    return this.send('registerNode', 'registerNode', [publicKey128, proofOfPossession256, endpoint], stake);
+    return this.send('registerNode', 'registerNode', [publicKey128, proofOfPossession256, endpoint], { value: stake });
   }
 
   requestExit(id: number): Promise<TransactionReceipt> {
@@ -260,19 +264,21 @@ export class Registry {
   }
 
   async activeNodeIds(): Promise<number[]> {
-    return (await this.read<bigint[]>('reading active nodes', 'activeNodes', [])).map(Number);
+    return (await this.read('reading active nodes', (c) => c.read('activeNodes'))).map(Number);
   }
 
   async node(id: number): Promise<ChainNode> {
-    const [publicKey, operator, stake, exitAt, active, endpoint] = await this.read<[string, string, bigint, bigint, boolean, string]>(
-      `reading node ${id}`, 'getNode', [id]);
-    const compressed = toHex(g1FromEip2537(fromHex(publicKey, 128)));
+    const node = await this.read(`reading node ${id}`, (c) => c.read('getNode', id));
+    const compressed = toHex(g1FromEip2537(fromHex(node.publicKey, 128)));
     this.keyCache.set(id, compressed);
-    return { id, publicKey: compressed, operator, stake, exitAt: Number(exitAt), active, endpoint };
+    return {
+      id, publicKey: compressed, operator: node.operator.toLowerCase(), stake: node.stake, exitAt: Number(node.exitAt), active: node.active,
+      endpoint: node.endpoint,
+    };
   }
 
   async nodeSetMembers(id: number): Promise<number[]> {
-    return (await this.read<bigint[]>(`reading node set ${id}`, 'nodeSetMembers', [id])).map(Number);
+    return (await this.read(`reading node set ${id}`, (c) => c.read('nodeSetMembers', id))).map(Number);
   }
 
   /** The compressed keys of a node set, in placement order (keys are immutable, so cached). */
@@ -281,8 +287,19 @@ export class Registry {
     return Promise.all(members.map(async (member) => this.keyCache.get(member) ?? (await this.node(member)).publicKey));
   }
 
-  registerDataset(root: Uint8Array, size: number, k: number, m: number, epochs: number, fee: bigint): Promise<TransactionReceipt> {
-    return this.send('registerDataset', 'registerDataset', [root, size, k, m, epochs], fee);
+  /**
+   * Registers content under the sender's dataset id, paying `fee`. Returns the id the contract
+   * assigned (from its DatasetRegistered event) with the receipt.
+   */
+  async registerDataset(
+    contentRoot: Uint8Array, size: number, k: number, m: number, epochs: number, fee: bigint,
+  ): Promise<{ datasetId: Uint8Array; receipt: TransactionReceipt }> {
+    const receipt = await this.send('registerDataset', 'registerDataset', [contentRoot, size, k, m, epochs], { value: fee });
+    for (const log of receipt.logs) {
+      const parsed = registryInterface.parseLog(log);
+      if (parsed?.name === 'DatasetRegistered') return { datasetId: fromHex(parsed.args.getValue('datasetId') as string, 32), receipt };
+    }
+    throw new ChainError('transaction_failed', 'registerDataset: the receipt has no DatasetRegistered event');
   }
 
   /** The fee for storing `size` bytes for `epochs` epochs. */
@@ -290,22 +307,42 @@ export class Registry {
     return BigInt(size) * BigInt(epochs) * (await this.parameters()).feePerByteEpoch;
   }
 
-  async datasetTerms(root: Uint8Array): Promise<DatasetTerms> {
-    const [epochs, startEpoch, segments] = await this.read<[bigint, bigint, bigint]>('reading dataset terms', 'datasetTerms', [root]);
-    return { epochs: Number(epochs), startEpoch: Number(startEpoch), segments: Number(segments) };
+  /** The id the contract gives `owner`'s dataset of `contentRoot` (protocol/messages.ts datasetId computes the same). */
+  async datasetId(owner: string, contentRoot: Uint8Array): Promise<Uint8Array> {
+    return fromHex(await this.read('computing a dataset id', (c) => c.read('datasetId', owner, contentRoot)), 32);
+  }
+
+  async dataset(id: Uint8Array): Promise<DatasetRegistration> {
+    const d = await this.read('reading dataset', (c) => c.read('getDataset', id));
+    return {
+      registered: d.registered, certified: d.certified, signers: Number(d.signers), size: Number(d.size), k: Number(d.k), m: Number(d.m),
+      nodeSet: Number(d.nodeSet), owner: d.owner.toLowerCase(), fee: d.fee, contentRoot: fromHex(d.contentRoot, 32), epochs: Number(d.epochs),
+      startEpoch: Number(d.startEpoch), segments: Number(d.segments),
+    };
   }
 
   async currentEpoch(): Promise<number> {
-    return Number(await this.read<bigint>('reading the current epoch', 'currentEpoch', []));
+    return Number(await this.read('reading the current epoch', (c) => c.read('currentEpoch')));
   }
 
-  async challenge(root: Uint8Array, epoch: number, member: number): Promise<ChallengeInfo> {
-    const c = await this.read<[bigint, bigint, bigint, bigint, string, bigint, bigint, bigint]>(
-      `reading challenge ${epoch}/${member}`, 'challenge', [root, epoch, member]);
+  async challenge(id: Uint8Array, epoch: number, member: number): Promise<ChallengeInfo> {
+    const c = await this.read(`reading challenge ${epoch}/${member}`, (r) => r.read('challenge', id, epoch, member));
     return {
-      status: CHALLENGE_STATUSES[Number(c[0])]!, nodeId: Number(c[1]), segment: Number(c[2]), index: Number(c[3]), z: fromHex(c[4], 32),
-      opensAfter: Number(c[5]), closesAt: Number(c[6]), reward: c[7],
+      status: CHALLENGE_STATUSES[Number(c.status)]!, nodeId: Number(c.nodeId), segment: Number(c.segment), index: Number(c.index),
+      z: fromHex(c.z, 32), opensAfter: Number(c.opensAfter), closesAt: Number(c.closesAt), reward: c.reward,
     };
+  }
+
+  answerChallenge(answer: ChallengeAnswer): Promise<TransactionReceipt> {
+    const args: Arguments<RegistryAbi, 'answerChallenge'> = [{
+      datasetId: answer.datasetId, epoch: answer.epoch, member: answer.member, commitment: answer.commitment, shardHash: answer.shardHash,
+      inclusionProof: answer.inclusionProof, z: answer.z, y: answer.y, kzgProof: answer.kzgProof,
+    }];
+    return this.checkedSend(`answering challenge ${answer.epoch}/${answer.member}`, 'answerChallenge', args, ANSWER_GAS_LIMIT);
+  }
+
+  reportMissed(id: Uint8Array, epoch: number, member: number): Promise<TransactionReceipt> {
+    return this.checkedSend(`reporting challenge ${epoch}/${member}`, 'reportMissed', [id, epoch, member], REPORT_GAS_LIMIT);
   }
 
   /**
@@ -313,29 +350,16 @@ export class Registry {
    * spent on an answer or report that would revert (say, one a peer already made), and no
    * eth_estimateGas runs (after one reverts, hardhat estimates against a stale block).
    */
-  private async checkedSend(action: string, method: string, args: unknown[], gasLimit: bigint): Promise<TransactionReceipt> {
-    try {
-      await this.contract.getFunction(method).staticCall(...args);
-    } catch (error) {
-      throw decodeChainError(error, action);
-    }
-    return this.send(action, method, args, undefined, gasLimit);
-  }
-
-  answerChallenge(answer: ChallengeAnswer): Promise<TransactionReceipt> {
-    return this.checkedSend(`answering challenge ${answer.epoch}/${answer.member}`, 'answerChallenge', [{
-      root: answer.root, epoch: answer.epoch, member: answer.member, commitment: answer.commitment, shardHash: answer.shardHash,
-      inclusionProof: answer.inclusionProof, z: answer.z, y: answer.y, kzgProof: answer.kzgProof,
-    }], ANSWER_GAS_LIMIT);
-  }
-
-  reportMissed(root: Uint8Array, epoch: number, member: number): Promise<TransactionReceipt> {
-    return this.checkedSend(`reporting challenge ${epoch}/${member}`, 'reportMissed', [root, epoch, member], REPORT_GAS_LIMIT);
+  private async checkedSend<Name extends WriteName<RegistryAbi>>(
+    action: string, name: Name, args: Arguments<RegistryAbi, Name>, gasLimit: bigint,
+  ): Promise<TransactionReceipt> {
+    await this.read(action, (c) => c.simulate(name, args));
+    return this.send(action, name, args, { gasLimit });
   }
 
   async nodeEarnings(id: number): Promise<NodeEarnings> {
-    const e = await this.read<[bigint, bigint, bigint, bigint, bigint]>(`reading node ${id}'s earnings`, 'nodeEarnings', [id]);
-    return { unclaimed: e[0], earned: e[1], slashed: e[2], answered: Number(e[3]), missed: Number(e[4]) };
+    const e = await this.read(`reading node ${id}'s earnings`, (c) => c.read('nodeEarnings', id));
+    return { unclaimed: e.unclaimed, earned: e.earned, slashed: e.slashed, answered: Number(e.answered), missed: Number(e.missed) };
   }
 
   claimRewards(id: number): Promise<TransactionReceipt> {
@@ -343,7 +367,7 @@ export class Registry {
   }
 
   balanceOf(account: string): Promise<bigint> {
-    return this.read<bigint>('reading a balance', 'balanceOf', [account]);
+    return this.read('reading a balance', (c) => c.read('balanceOf', account));
   }
 
   withdraw(): Promise<TransactionReceipt> {
@@ -352,37 +376,28 @@ export class Registry {
 
   /** The registry id of the node with this compressed BLS key, or undefined. */
   async nodeIdByKey(publicKey: Uint8Array): Promise<number | undefined> {
-    const [found, id] = await this.read<[boolean, bigint]>('looking up a node key', 'nodeIdByKey', [g1ToEip2537(publicKey)]);
+    const { found, id } = await this.read('looking up a node key', (c) => c.read('nodeIdByKey', g1ToEip2537(publicKey)));
     return found ? Number(id) : undefined;
   }
 
   async assignedShardCount(segments: number, n: number, nodeCount: number, member: number): Promise<number> {
-    return Number(await this.read<bigint>('reading assigned shards', 'assignedShardCount', [segments, n, nodeCount, member]));
+    return Number(await this.read('reading assigned shards', (c) => c.read('assignedShardCount', segments, n, nodeCount, member)));
   }
 
   /** Submits a certificate: bitmap as is, the aggregate signature converted to EIP-2537 G2. */
-  certify(root: Uint8Array, signers: Uint8Array, aggregateSignature: Uint8Array): Promise<TransactionReceipt> {
-    return this.send('certify', 'certify', [root, signers, g2ToEip2537(aggregateSignature)]);
+  certify(id: Uint8Array, signers: Uint8Array, aggregateSignature: Uint8Array): Promise<TransactionReceipt> {
+    return this.send('certify', 'certify', [id, signers, g2ToEip2537(aggregateSignature)]);
   }
 
-  certifyRaw(root: Uint8Array, signers: Uint8Array, signature256: Uint8Array): Promise<TransactionReceipt> {
-    return this.send('certify', 'certify', [root, signers, signature256]);
+  certifyRaw(id: Uint8Array, signers: Uint8Array, signature256: Uint8Array): Promise<TransactionReceipt> {
+    return this.send('certify', 'certify', [id, signers, signature256]);
   }
 
-  async dataset(root: Uint8Array): Promise<DatasetState> {
-    const r = await this.read<[boolean, boolean, bigint, bigint, bigint, bigint, bigint, string, bigint]>(
-      'reading dataset', 'getDataset', [root]);
-    return {
-      registered: r[0], certified: r[1], signers: Number(r[2]), size: Number(r[3]), k: Number(r[4]), m: Number(r[5]),
-      nodeSet: Number(r[6]), owner: r[7], fee: r[8],
-    };
-  }
-
-  async attestationMessage(root: Uint8Array): Promise<Uint8Array> {
-    return fromHex(await this.read<string>('reading attestation message', 'attestationMessage', [root]), 32);
+  async attestationMessage(id: Uint8Array): Promise<Uint8Array> {
+    return fromHex(await this.read('reading attestation message', (c) => c.read('attestationMessage', id)), 32);
   }
 
   async quorum(nodeCount: number, k: number, m: number): Promise<number> {
-    return Number(await this.read<bigint>('reading quorum', 'quorum', [nodeCount, k, m]));
+    return Number(await this.read('reading quorum', (c) => c.read('quorum', nodeCount, k, m)));
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { fromHex } from '../proofs/bytes.ts';
+import { toHex } from '../proofs/bytes.ts';
 import { Devnet } from './devnet.ts';
 import { download } from '../client/download.ts';
 import { SherdError } from '../proofs/errors.ts';
@@ -29,7 +29,8 @@ export interface DemoOptions {
 }
 
 export interface DemoReport {
-  datasetRoot: string;
+  datasetId: string;
+  contentRoot: string;
   bytes: number;
   k: number;
   m: number;
@@ -42,7 +43,7 @@ export interface DemoReport {
   certifiedOnChain: boolean;
   certifiedTx: string;
   certifyGas: number;
-  registry: string;
+  registryAddress: string;
   /** Availability samples after the upload, each checked against the root on chain. */
   samples: number;
   sampleFailures: number;
@@ -131,18 +132,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     });
     const uploadSeconds = (performance.now() - uploadStarted) / 1000;
     // The contract verified the aggregate signature; read the outcome back from the chain.
-    const onChain = await devnet.registry.dataset(fromHex(result.datasetRoot, 32));
+    const id = result.datasetId;
+    const onChain = await devnet.registry.dataset(id);
     if (!onChain.certified) throw new DemoError('demo_failed', 'the dataset is not certified on chain after the upload');
     step(`certified on chain: ${onChain.signers} signers, ${result.chain!.certifyGas} gas (tx ${result.chain!.certifiedTx})`);
 
-    const root = fromHex(result.datasetRoot, 32);
     step('sampling the dataset from the nodes: random (shard, z), each opening checked against the root on chain');
-    const sampled = await sampleDataset(root, { registry: devnet.registry });
+    const sampled = await sampleDataset(id, { registry: devnet.registry });
     if (!sampled.recoverable) throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
     step(`${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`);
 
     step('running a challenge epoch: the nodes answer on chain by themselves');
-    const epoch = await devnet.runChallengeEpoch(root, { onStep: step });
+    const epoch = await devnet.runChallengeEpoch(id, { onStep: step });
     step(`epoch ${epoch.epoch}: ${epoch.answered.length} of ${epoch.challenges} challenges answered, ${epoch.missed.length} missed; ${epoch.rewardsPaidWei} wei paid`);
 
     // Kill m nodes spread over the ring: every segment loses exactly m of its n shards.
@@ -157,7 +158,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const downloadStarted = performance.now();
     let reconstructedSegments = 0;
     await pipeline(
-      download(result.datasetRoot, {
+      download(id, {
         nodes: devnet.endpoints,
         registry: devnet.registry,
         onProgress: (event) => {
@@ -172,7 +173,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const outputSha256 = outHash.digest('hex');
     const mib = bytes / 1048576;
     return {
-      datasetRoot: result.datasetRoot,
+      datasetId: toHex(id),
+      contentRoot: toHex(result.contentRoot),
       bytes,
       k: result.k,
       m: result.m,
@@ -185,7 +187,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       certifiedOnChain: onChain.certified,
       certifiedTx: result.chain!.certifiedTx,
       certifyGas: result.chain!.certifyGas,
-      registry: devnet.registry.address,
+      registryAddress: devnet.registry.address,
       samples: sampled.samples,
       sampleFailures: sampled.failed,
       sampleConfidence: round(sampled.confidence * 10_000) / 10_000,

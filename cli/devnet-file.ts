@@ -27,7 +27,7 @@ export interface DevnetFile {
   /** JSON-RPC URL of the devnet's chain (served by the `sherd devnet` process). */
   rpc: string;
   chainId: string;
-  registry: string;
+  registryAddress: string;
   uploaderKey: string;
   uploader: string;
   nodes: DevnetNodeEntry[];
@@ -48,7 +48,7 @@ export async function readDevnetFile(path: string): Promise<DevnetFile> {
     throw new DevnetError('devnet_missing', `no devnet file at ${path}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE`, { cause });
   }
   if (json.version !== 1 || !Array.isArray(json.nodes) || typeof json.uploaderKey !== 'string' || typeof json.rpc !== 'string'
-    || typeof json.registry !== 'string') {
+    || typeof json.registryAddress !== 'string') {
     throw new DevnetError('devnet_invalid', `${path} is not a Sherd devnet file`);
   }
   return json as DevnetFile;

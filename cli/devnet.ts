@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NonceManager, Wallet } from 'ethers';
 import { startLocalChain, type LocalChain } from './local-chain.ts';
-import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, epochAt, epochWindow, Registry } from '../chain/registry.ts';
+import { deployRegistry } from '../chain/deploy.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, epochAt, epochWindow, type Registry } from '../chain/registry.ts';
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
@@ -100,7 +101,7 @@ export class Devnet {
     const chain = await startLocalChain();
     try {
       const funder = await chain.funder();
-      const registry = await Registry.deploy(funder, DEVNET_REGISTRY_PARAMETERS);
+      const registry = await deployRegistry(funder, DEVNET_REGISTRY_PARAMETERS);
       const uploaderKey = generateAccountKey();
       await (await funder.sendTransaction({ to: accountAddress(uploaderKey), value: 10n ** 22n })).wait();
       const nodes: DevnetNodeEntry[] = [];
@@ -143,7 +144,7 @@ export class Devnet {
         version: 1,
         rpc: chain.url,
         chainId: chain.chainId.toString(),
-        registry: registry.address,
+        registryAddress: registry.address,
         uploaderKey: toHex(uploaderKey),
         uploader: accountAddress(uploaderKey),
         nodes,
@@ -192,7 +193,7 @@ export class Devnet {
     if (this.children[index]) return;
     const log = openSync(node.logFile, 'a');
     const args = [SHERD_BIN, 'node', 'start', '--port', String(node.port), '--data-dir', node.dataDir, '--key', node.keyFile,
-      '--rpc', this.file.rpc, '--registry', this.file.registry, '--account-key', node.operatorKeyFile, '--poll-ms', String(this.options.pollMs ?? 250), '--json'];
+      '--rpc', this.file.rpc, '--registry', this.file.registryAddress, '--account-key', node.operatorKeyFile, '--poll-ms', String(this.options.pollMs ?? 250), '--json'];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
     closeSync(log);
@@ -240,16 +241,16 @@ export class Devnet {
    * mines past the window, and waits for the nodes to report whoever missed (reporting what is
    * left itself after `settleTimeoutMs`). Returns who answered, who missed, and the wei paid.
    */
-  async runChallengeEpoch(root: Uint8Array, options: { answerTimeoutMs?: number; settleTimeoutMs?: number; onStep?: (message: string) => void } = {}): Promise<ChallengeEpochReport> {
+  async runChallengeEpoch(id: Uint8Array, options: { answerTimeoutMs?: number; settleTimeoutMs?: number; onStep?: (message: string) => void } = {}): Promise<ChallengeEpochReport> {
     const registry = this.registry;
-    const terms = await registry.datasetTerms(root);
-    if (terms.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(root)} is not certified: it has no challenges`);
+    const terms = await registry.dataset(id);
+    if (terms.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(id)} is not certified: it has no challenges`);
     const params = await registry.epochParameters();
     const epoch = Math.max(terms.startEpoch, epochAt(params, await this.chain.latestBlock()) + 1);
-    if (epoch >= terms.startEpoch + terms.epochs) throw new DevnetError('devnet_invalid', `dataset ${toHex(root)} has no epochs left`);
+    if (epoch >= terms.startEpoch + terms.epochs) throw new DevnetError('devnet_invalid', `dataset ${toHex(id)} has no epochs left`);
     const { opensAfter, closesAt } = epochWindow(params, epoch);
-    const members = (await registry.nodeSetMembers((await registry.dataset(root)).nodeSet)).length;
-    const statuses = () => Promise.all(Array.from({ length: members }, (_, member) => registry.challenge(root, epoch, member)));
+    const members = (await registry.nodeSetMembers(terms.nodeSet)).length;
+    const statuses = () => Promise.all(Array.from({ length: members }, (_, member) => registry.challenge(id, epoch, member)));
     // Calls see the latest block: the draw shows once the epoch's first block is not the latest.
     await this.chain.mineTo(opensAfter + 1);
     options.onStep?.(`epoch ${epoch}: challenges drawn at block ${opensAfter}; nodes answer until block ${closesAt}`);
@@ -259,7 +260,7 @@ export class Devnet {
     if (!settled) {
       const funder = await this.chain.funder();
       for (const [member, c] of (await statuses()).entries()) {
-        if (c.status === 'expired') await registry.connect(funder).reportMissed(root, epoch, member);
+        if (c.status === 'expired') await registry.connect(funder).reportMissed(id, epoch, member);
       }
     }
     const final = await statuses();

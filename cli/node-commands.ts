@@ -25,7 +25,7 @@ async function cmdRewards(args: string[]): Promise<number> {
     const entry = devnet.nodes[index];
     if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
     rpc ??= devnet.rpc;
-    registryAddress ??= devnet.registry;
+    registryAddress ??= devnet.registryAddress;
     keyFile ??= entry.keyFile;
     accountKeyFile ??= entry.operatorKeyFile;
   }

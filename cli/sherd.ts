@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Wallet } from 'ethers';
 import { openRpc } from '../chain/rpc.ts';
-import { DEFAULT_REGISTRY_PARAMETERS, Registry, type RegistryParameters } from '../chain/registry.ts';
-import { fromHex } from '../proofs/bytes.ts';
+import { deployRegistry } from '../chain/deploy.ts';
+import { DEFAULT_REGISTRY_PARAMETERS, type RegistryParameters } from '../chain/registry.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
 import { certificateToJson } from '../protocol/certificate.ts';
 import { integer, parse, print, runCli, UsageError, wholeNumber } from './args.ts';
 import { readAccountKey } from './keyfile.ts';
@@ -29,12 +30,12 @@ usage:
       run N storage-node processes on 127.0.0.1 until Ctrl-C; writes DIR/devnet.json
   sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]
       register FILE on chain (paying for E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it
-  sherd sample ROOT [--devnet F | --rpc URL --registry ADDR] [--confidence 0.99 | --samples N] [--json]
-      check by random samples, each proven against the root on chain, that every segment can still be
+  sherd sample DATASET [--devnet F | --rpc URL --registry ADDR] [--confidence 0.99 | --samples N] [--json]
+      check by random samples, each proven against the content root on chain, that every segment can still be
       recovered; exits 1 when some segment has fewer than k shards answering
-  sherd download ROOT OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
+  sherd download DATASET OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
       read a dataset back (OUT may be - for stdout), routing around failed nodes
-  sherd status ROOT [--devnet F | --rpc URL --registry ADDR] [--json]
+  sherd status DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's state on chain: registered, certified, signers, size, k, m, epochs paid
   sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte-epoch WEI]
                     [--epoch-blocks B] [--challenge-window B] [--slash-amount WEI] [--reporter-share-bps BPS] [--json]
@@ -50,6 +51,7 @@ usage:
   sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim [--account-key FILE]] [--json]
       challenges answered and missed, rewards earned and unclaimed, stake slashed; --claim pays out
 
+  DATASET is a dataset id (0x + 64 hex digits), as upload prints it.
   --devnet defaults to ${DEFAULT_DEVNET_FILE}; --rpc/--registry override it. --account-key FILE
   holds a 0x secp256k1 private key (the devnet's uploader key by default). Progress goes to stderr on a terminal;
   --json prints one JSON object on stdout. Exit status is non-zero on any failure.`;
@@ -67,7 +69,7 @@ async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; ac
   const devnetPath = values.devnet ?? DEFAULT_DEVNET_FILE;
   const devnet = await readDevnetFile(devnetPath);
   return {
-    context: await connectChain(devnet.rpc, devnet.registry),
+    context: await connectChain(devnet.rpc, devnet.registryAddress),
     accountKey: (await readAccountKey(values['account-key'])) ?? devnet.uploaderKey,
     devnetPath,
   };
@@ -86,31 +88,31 @@ function sizeArg(text: string): number {
   }
 }
 
-function rootArg(root: string | undefined): Uint8Array {
-  if (!root || !/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError(`ROOT must be 0x followed by 64 hex digits, got ${root ?? 'nothing'}`);
-  return fromHex(root, 32);
+function datasetArg(text: string | undefined): Uint8Array {
+  if (!text || !/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`DATASET must be a dataset id, 0x followed by 64 hex digits, got ${text ?? 'nothing'}`);
+  return fromHex(text, 32);
 }
 
 async function cmdStatus(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...chainOptions, json: { type: 'boolean' } });
-  if (positionals.length !== 1) throw new UsageError('usage: sherd status ROOT');
-  const root = rootArg(positionals[0]);
+  if (positionals.length !== 1) throw new UsageError('usage: sherd status DATASET');
+  const id = datasetArg(positionals[0]);
   const { context } = await chainFrom(values);
   try {
-    const [d, terms] = await Promise.all([context.registry.dataset(root), context.registry.datasetTerms(root)]);
+    const d = await context.registry.dataset(id);
     const status = {
-      datasetRoot: positionals[0]!.toLowerCase(), registered: d.registered, certified: d.certified, signers: d.signers,
-      size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet, owner: d.owner, feeWei: d.fee.toString(), epochs: terms.epochs,
-      firstEpoch: d.certified ? terms.startEpoch : null, registry: context.registry.address, chainId: context.chainId.toString(),
+      datasetId: toHex(id), contentRoot: d.registered ? toHex(d.contentRoot) : null, registered: d.registered, certified: d.certified,
+      signers: d.signers, size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet, owner: d.owner, feeWei: d.fee.toString(), epochs: d.epochs,
+      firstEpoch: d.certified ? d.startEpoch : null, registryAddress: context.registry.address, chainId: context.chainId.toString(),
     };
     print(values.json === true, status, !d.registered
-      ? `dataset ${status.datasetRoot} is not registered on chain ${status.chainId} (registry ${status.registry})`
+      ? `dataset ${status.datasetId} is not registered on chain ${status.chainId} (registry ${status.registryAddress})`
       : [
-        `dataset ${status.datasetRoot}`,
-        `  registered  yes, by ${d.owner}, fee ${d.fee} wei`,
+        `dataset ${status.datasetId}`,
+        `  registered  yes, by ${d.owner}, fee ${d.fee} wei; content root ${status.contentRoot}`,
         `  certified   ${d.certified ? `yes, ${d.signers} signers` : 'no'}`,
         `  size        ${formatBytes(d.size)} (${d.size} bytes), k=${d.k}, m=${d.m}, node set ${d.nodeSet}`,
-        `  storage     ${terms.epochs} epochs paid${d.certified ? `, challenged in epochs ${terms.startEpoch}–${terms.startEpoch + terms.epochs - 1}` : ''}`,
+        `  storage     ${d.epochs} epochs paid${d.certified ? `, challenged in epochs ${d.startEpoch}–${d.startEpoch + d.epochs - 1}` : ''}`,
       ].join('\n'));
     return 0;
   } finally {
@@ -120,8 +122,8 @@ async function cmdStatus(args: string[]): Promise<number> {
 
 async function cmdSample(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...chainOptions, confidence: { type: 'string' }, samples: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length !== 1) throw new UsageError('usage: sherd sample ROOT [--confidence C | --samples N]');
-  const root = rootArg(positionals[0]);
+  if (positionals.length !== 1) throw new UsageError('usage: sherd sample DATASET [--confidence C | --samples N]');
+  const id = datasetArg(positionals[0]);
   if (values.confidence !== undefined && values.samples !== undefined) throw new UsageError('--confidence and --samples exclude each other');
   const confidence = values.confidence === undefined ? undefined : Number(values.confidence);
   if (confidence !== undefined && !(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence must be a number between 0 and 1 (exclusive), got ${values.confidence}`);
@@ -130,7 +132,7 @@ async function cmdSample(args: string[]): Promise<number> {
   const { context } = await chainFrom(values);
   const bar = new ProgressBar();
   try {
-    const report = await sampleDataset(root, {
+    const report = await sampleDataset(id, {
       registry: context.registry,
       confidence,
       samples,
@@ -140,8 +142,8 @@ async function cmdSample(args: string[]): Promise<number> {
     const verdict = report.recoverable
       ? `recoverable: every segment has at least k = ${report.k} shards answering (confidence ${report.confidence.toFixed(4)})`
       : `NOT RECOVERABLE: segment${report.lostSegments.length > 1 ? 's' : ''} ${report.lostSegments.join(', ')} ha${report.lostSegments.length > 1 ? 've' : 's'} fewer than k = ${report.k} shards answering`;
-    print(values.json === true, report, [
-      `dataset ${report.datasetRoot}${report.certified ? '' : ' (registered, not certified)'}: ${report.segments} segments, k=${report.k}, m=${report.m}`,
+    print(values.json === true, { ...report, datasetId: toHex(report.datasetId), contentRoot: toHex(report.contentRoot) }, [
+      `dataset ${toHex(report.datasetId)}${report.certified ? '' : ' (registered, not certified)'}: ${report.segments} segments, k=${report.k}, m=${report.m}`,
       `${report.samples} samples (${report.perSegment} per segment${report.followUpSamples ? `, ${report.followUpSamples} more where one failed` : ''}), ${report.failed} failed, in ${report.seconds.toFixed(2)} s`,
       ...report.nodes.filter((n) => n.samples > 0).map((n) =>
         `  node ${String(n.index).padStart(3)}  ${n.url}  ${n.samples - n.failed}/${n.samples} ok${n.failed ? `  (${Object.entries(n.errors).map(([code, count]) => `${code} ×${count}`).join(', ')})` : ''}`),
@@ -167,7 +169,7 @@ async function cmdChain(args: string[]): Promise<number> {
   const key = (await readAccountKey(values['account-key']))!;
   const { provider, chainId, close } = await openRpc(values.rpc);
   try {
-    const registry = await Registry.deploy(new Wallet(key, provider), parameters);
+    const registry = await deployRegistry(new Wallet(key, provider), parameters);
     print(values.json === true, { registry: registry.address, chainId: chainId.toString(), ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
       `SherdRegistry deployed at ${registry.address} on chain ${chainId}`);
     return 0;
@@ -203,9 +205,9 @@ async function cmdDemo(args: string[]): Promise<number> {
   print(json, report, [
     '',
     `Sherd demo: ${report.readBackEqual ? 'OK' : 'FAILED'}`,
-    `  dataset      ${formatBytes(report.bytes)}, root ${report.datasetRoot}`,
+    `  dataset      ${formatBytes(report.bytes)}, id ${report.datasetId}`,
     `  code         k=${report.k} data + m=${report.m} parity per segment; ${report.segments} segments, ${report.shards} shards`,
-    `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}); verified on chain by SherdRegistry ${report.registry}`,
+    `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}); verified on chain by SherdRegistry ${report.registryAddress}`,
     `               certify tx ${report.certifiedTx}: ${report.certifyGas} gas`,
     `  upload       ${report.uploadSeconds} s (${report.uploadMiBps} MiB/s)`,
     `  sampling     ${report.samples} samples, ${report.sampleFailures} failed, in ${report.sampleSeconds} s: recoverable with confidence ${report.sampleConfidence}`,
@@ -260,20 +262,22 @@ async function cmdUpload(args: string[]): Promise<number> {
       },
     });
     bar.done();
-    const certificateFile = join(devnetPath ? dirname(devnetPath) : '.sherd', 'certificates', `${result.datasetRoot}.json`);
+    const id = toHex(result.datasetId);
+    const certificateFile = join(devnetPath ? dirname(devnetPath) : '.sherd', 'certificates', `${id}.json`);
     await mkdir(dirname(certificateFile), { recursive: true });
     const certificate = certificateToJson(result.certificate);
     await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
     const seconds = Math.round((performance.now() - started) / 10) / 100;
     print(values.json === true, {
-      datasetRoot: result.datasetRoot, bytes: result.size, k: result.k, m: result.m, segments: result.segments,
-      shards: result.shards, nodes: result.nodes, signers: result.signers.length, quorum: result.quorum,
+      datasetId: id, contentRoot: toHex(result.contentRoot), owner: result.owner, bytes: result.size, k: result.k, m: result.m,
+      segments: result.segments, shards: result.shards, nodes: result.nodeCount, signers: result.signers.length, quorum: result.quorum,
       failedNodes: result.failedNodes, seconds, registerTx: result.chain?.registerTx ?? null,
       certifiedTx: result.chain?.certifiedTx, certifyGas: result.chain?.certifyGas, certificateFile, certificate,
     }, [
-      `dataset root ${result.datasetRoot}`,
-      `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) on ${result.nodes} nodes in ${seconds} s`,
-      `certified on chain: ${result.signers.length} of ${result.nodes} nodes signed (quorum ${result.quorum}); tx ${result.chain?.certifiedTx}, ${result.chain?.certifyGas} gas`,
+      `dataset ${id}`,
+      `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) on ${result.nodeCount} nodes in ${seconds} s`,
+      `content root ${toHex(result.contentRoot)}, owner ${result.owner}`,
+      `certified on chain: ${result.signers.length} of ${result.nodeCount} nodes signed (quorum ${result.quorum}); tx ${result.chain?.certifiedTx}, ${result.chain?.certifyGas} gas`,
       `certificate saved to ${certificateFile}`,
       ...result.failedNodes.map((f) => `warning: node ${f.index} (${f.url}) was routed around: ${f.error}`),
     ].join('\n'));
@@ -285,16 +289,16 @@ async function cmdUpload(args: string[]): Promise<number> {
 
 async function cmdDownload(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...chainOptions, range: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length !== 2) throw new UsageError('usage: sherd download ROOT OUT');
-  const [root, out] = positionals as [string, string];
-  const rootBytes = rootArg(root);
+  if (positionals.length !== 2) throw new UsageError('usage: sherd download DATASET OUT');
+  const [datasetText, out] = positionals as [string, string];
+  const id = datasetArg(datasetText);
   const { context } = await chainFrom(values);
   const bar = new ProgressBar();
   const started = performance.now();
   let reader: DatasetReader;
   try {
-    reader = await DatasetReader.open(rootBytes, {
-      nodes: await datasetNodesFromChain(context.registry, rootBytes),
+    reader = await DatasetReader.open(id, {
+      nodes: await datasetNodesFromChain(context.registry, id),
       registry: context.registry,
       onProgress: (e) => bar.update('download', e.bytes, e.totalBytes),
     });
@@ -318,7 +322,7 @@ async function cmdDownload(args: string[]): Promise<number> {
   bar.done();
   const seconds = Math.round((performance.now() - started) / 10) / 100;
   if (out !== '-') {
-    print(values.json === true, { datasetRoot: root, bytes: end - start, start, end, out, seconds, reconstructedSegments: reader.reconstructedSegments },
+    print(values.json === true, { datasetId: toHex(id), bytes: end - start, start, end, out, seconds, reconstructedSegments: reader.reconstructedSegments },
       `wrote ${formatBytes(end - start)} to ${out} in ${seconds} s (${reader.reconstructedSegments} segments rebuilt from parity)`);
   }
   return 0;

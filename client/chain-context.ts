@@ -14,24 +14,27 @@ export function uploadChainFor(context: ChainContext, uploaderKey: string): Uplo
   return { registry: context.registry.connect(new Wallet(uploaderKey, context.provider)), chainId: context.chainId };
 }
 
-async function endpoints(registry: Registry, ids: number[]): Promise<NodeEndpoint[]> {
+/** What finding nodes on chain reads. */
+export type NodeDirectory = Pick<Registry, 'node' | 'activeNodeIds' | 'nodeSetMembers' | 'dataset'>;
+
+async function endpoints(registry: Pick<Registry, 'node'>, ids: number[]): Promise<NodeEndpoint[]> {
   const nodes = await Promise.all(ids.map((id) => registry.node(id)));
   return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
 }
 
 /** The registry's active nodes, in the order a dataset registered now would be placed on. */
-export async function nodesFromChain(registry: Registry): Promise<NodeEndpoint[]> {
+export async function nodesFromChain(registry: Pick<NodeDirectory, 'node' | 'activeNodeIds'>): Promise<NodeEndpoint[]> {
   return endpoints(registry, await registry.activeNodeIds());
 }
 
 /** The nodes of a node set on chain, in placement order. */
-export async function nodeSetFromChain(registry: Registry, nodeSet: number): Promise<NodeEndpoint[]> {
+export async function nodeSetFromChain(registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers'>, nodeSet: number): Promise<NodeEndpoint[]> {
   return endpoints(registry, await registry.nodeSetMembers(nodeSet));
 }
 
 /** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
-export async function datasetNodesFromChain(registry: Registry, root: Uint8Array): Promise<NodeEndpoint[]> {
-  const dataset = await registry.dataset(root);
-  if (!dataset.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+export async function datasetNodesFromChain(registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>, id: Uint8Array): Promise<NodeEndpoint[]> {
+  const dataset = await registry.dataset(id);
+  if (!dataset.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
   return nodeSetFromChain(registry, dataset.nodeSet);
 }

@@ -4,24 +4,24 @@ import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { ErasureCodec } from '../proofs/codec.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { sha256 } from '../proofs/hash.ts';
-import {
-  datasetRoot, decodeManifest, manifestSegments, sameSizeAndCode, segmentPayloadBytes, shardPosition, type Manifest,
-} from '../protocol/manifest.ts';
+import type { Registry } from '../chain/registry.ts';
+import { datasetRoot, decodeManifest, manifestSegments, segmentPayloadBytes, shardPosition, type Manifest } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
+import { registrationProblem, type RegisteredTerms } from '../protocol/registration.ts';
 import { blobsToSegment } from '../protocol/segment.ts';
 import { mapOrdered } from './concurrency.ts';
 import { DownloadError, RemoteError, throwIfAborted } from './errors.ts';
 import { NodeClient } from './node-client.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
-/** The narrow registry read a reader needs: the dataset's registration. */
-export interface RegisteredDatasetView {
-  dataset(root: Uint8Array): Promise<{ registered: boolean; size: number; k: number; m: number }>;
-}
+/** What a reader reads on chain: the dataset's registration and its node set's keys. */
+export type ReaderRegistryView = Pick<Registry, 'dataset' | 'nodeSetKeys'>;
 
 export interface DownloadOptions {
-  /** When given, the manifest must also match the dataset's registration on chain. */
-  registry?: RegisteredDatasetView;
+  /** Where the dataset is registered: the manifest must match its content root, size, code and node set there. */
+  registry?: ReaderRegistryView;
+  /** Instead of `registry` (off chain, e.g. from a certificate): the terms the manifest must match. */
+  registration?: RegisteredTerms;
   /** Known nodes; a manifest's node keys are matched to these by public key. */
   nodes: NodeEndpoint[];
   /** Byte range [start, end) to read; defaults to the whole dataset. */
@@ -40,8 +40,9 @@ export interface DownloadOptions {
 type NodeHealth = 'ok' | 'slow' | 'down' | 'lying';
 
 /**
- * Reads a dataset back. The manifest comes from any node and is checked against the root;
- * each segment needs any k shards that match their SHA-256 in the manifest. Data shards are
+ * Reads a dataset back. The manifest comes from any node and must match the registration
+ * (content root, size, code, node set); each segment needs any k shards that match their
+ * SHA-256 in the manifest. Data shards are
  * asked for first; a node that is down, slow (no answer within `hedgeAfterMs`) or returns
  * bad bytes is replaced by a parity shard from another node, and remembered, so later
  * segments go around it from the start.
@@ -53,7 +54,7 @@ export class DatasetReader {
   reconstructedSegments = 0;
 
   private constructor(
-    readonly root: Uint8Array,
+    readonly id: Uint8Array,
     readonly manifest: Manifest,
     clients: Map<string, NodeClient>,
     private readonly options: DownloadOptions,
@@ -63,14 +64,12 @@ export class DatasetReader {
     this.clientsByNode.forEach((client, i) => { if (!client) this.health.set(i, 'down'); });
   }
 
-  static async open(root: string | Uint8Array, options: DownloadOptions): Promise<DatasetReader> {
-    const rootBytes = typeof root === 'string' ? fromHex(root, 32) : root;
+  /** Opens dataset `id` (its dataset id, not its content root). */
+  static async open(id: Uint8Array, options: DownloadOptions): Promise<DatasetReader> {
+    if (!(id instanceof Uint8Array) || id.length !== 32) throw new InvalidArgumentError('a dataset id is 32 bytes');
     if (!Array.isArray(options.nodes) || options.nodes.length === 0) throw new InvalidArgumentError('download needs at least one storage node');
     // The registration first: nothing to close if the chain says no or cannot be reached.
-    const registered = options.registry ? await options.registry.dataset(rootBytes) : undefined;
-    if (registered && !registered.registered) {
-      throw new DownloadError('dataset_not_registered', `dataset ${toHex(rootBytes)} is not registered on chain`);
-    }
+    const terms = options.registration ?? (await registeredTerms(options.registry, id));
     const clients = new Map<string, NodeClient>();
     for (const node of options.nodes) {
       clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));
@@ -79,21 +78,17 @@ export class DatasetReader {
     for (const client of clients.values()) {
       throwIfAborted(options.signal);
       try {
-        const manifest = decodeManifest(await client.getManifest(rootBytes, options.signal));
-        if (!equalBytes(datasetRoot(manifest), rootBytes)) {
-          problems.push(`${client.url}: manifest does not hash to the root`);
-        } else if (registered && !sameSizeAndCode(registered, manifest)) {
-          problems.push(`${client.url}: manifest does not match the registration on chain`);
-        } else {
-          return new DatasetReader(rootBytes, manifest, clients, options);
-        }
+        const manifest = decodeManifest(await client.getManifest(id, options.signal));
+        const problem = registrationProblem(terms, manifest, datasetRoot(manifest));
+        if (!problem) return new DatasetReader(id, manifest, clients, options);
+        problems.push(`${client.url}: ${problem.message}`);
       } catch (error) {
         if (options.signal?.aborted) throw error;
         problems.push((error as Error).message);
       }
     }
     await Promise.allSettled([...clients.values()].map((c) => c.close()));
-    throw new DownloadError('manifest_unavailable', `no node returned a manifest for ${toHex(rootBytes)}`, { details: problems.join('; ') });
+    throw new DownloadError('manifest_unavailable', `no node returned a manifest for ${toHex(id)}`, { details: problems.join('; ') });
   }
 
   get size(): number {
@@ -174,7 +169,7 @@ export class DatasetReader {
           if (this.health.get(node) === undefined) this.health.set(node, 'slow');
           launch();
         }, this.options.hedgeAfterMs ?? 2000);
-        client.getShard(this.root, s, i, signal).then(
+        client.getShard(this.id, s, i, signal).then(
           (blob) => {
             const expected = this.manifest.shards[shardPosition(this.manifest, s, i)]!.hash;
             if (blob.length !== BYTES_PER_BLOB || !equalBytes(sha256(blob), expected)) {
@@ -215,10 +210,18 @@ export class DatasetReader {
   }
 }
 
+/** The registration of `id` on chain, as the terms its manifest must match. */
+async function registeredTerms(registry: ReaderRegistryView | undefined, id: Uint8Array): Promise<RegisteredTerms> {
+  if (!registry) throw new InvalidArgumentError('reading a dataset needs the registry it is registered in, or its registration');
+  const registration = await registry.dataset(id);
+  if (!registration.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
+  return { ...registration, nodeKeys: await registry.nodeSetKeys(registration.nodeSet) };
+}
+
 /** The SDK's download: a byte stream of the dataset (or a range of it). */
-export function download(root: string | Uint8Array, options: DownloadOptions): Readable {
+export function download(id: Uint8Array, options: DownloadOptions): Readable {
   return Readable.from((async function* () {
-    const reader = await DatasetReader.open(root, options);
+    const reader = await DatasetReader.open(id, options);
     try {
       yield* reader.read(options.start ?? 0, options.end ?? reader.size);
     } finally {

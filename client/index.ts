@@ -11,6 +11,6 @@ export type { NodeEndpoint, UploadProgress, DownloadProgress } from './types.ts'
 export { certificateProblem, verifyCertificate, certificateToJson, certificateFromJson, type Certificate } from '../protocol/certificate.ts';
 export { connectChain, uploadChainFor, nodesFromChain, datasetNodesFromChain, type ChainContext } from './chain-context.ts';
 export type { UploadChain } from './upload.ts';
-export {
-  Registry, ChainError, type DatasetState, type ChainNode, type ChallengeInfo, type NodeEarnings, type DatasetTerms,
-} from '../chain/registry.ts';
+export { Registry, ChainError, type DatasetRegistration, type ChainNode, type ChallengeInfo, type NodeEarnings } from '../chain/registry.ts';
+export { datasetId } from '../protocol/messages.ts';
+export type { RegisteredTerms } from '../protocol/registration.ts';

@@ -67,18 +67,18 @@ export class NodeClient {
     return JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), uploader, signature: toHex(signature) });
   }
 
-  announce(root: Uint8Array, body: string, signal?: AbortSignal): Promise<AnnounceResponse> {
-    return this.json('announce', routePath('announce', { root: toHex(root) }), {
+  announce(id: Uint8Array, body: string, signal?: AbortSignal): Promise<AnnounceResponse> {
+    return this.json('announce', routePath('announce', { dataset: toHex(id) }), {
       method: 'POST', body, headers: { 'content-type': 'application/json' }, signal,
     });
   }
 
-  datasetStatus(root: Uint8Array, signal?: AbortSignal): Promise<DatasetStatusResponse> {
-    return this.json('datasetStatus', routePath('datasetStatus', { root: toHex(root) }), { signal });
+  datasetStatus(id: Uint8Array, signal?: AbortSignal): Promise<DatasetStatusResponse> {
+    return this.json('datasetStatus', routePath('datasetStatus', { dataset: toHex(id) }), { signal });
   }
 
-  putShard(root: Uint8Array, segment: number, index: number, blob: Uint8Array, proof: Uint8Array[], signal?: AbortSignal): Promise<PutShardResponse> {
-    return this.json('putShard', routePath('putShard', { root: toHex(root), segment, index }), {
+  putShard(id: Uint8Array, segment: number, index: number, blob: Uint8Array, proof: Uint8Array[], signal?: AbortSignal): Promise<PutShardResponse> {
+    return this.json('putShard', routePath('putShard', { dataset: toHex(id), segment, index }), {
       method: 'PUT',
       body: blob,
       headers: { 'content-type': SHARD_CONTENT_TYPE, [PROOF_HEADER]: toHex(encodeMerkleProof(proof)) },
@@ -86,28 +86,28 @@ export class NodeClient {
     });
   }
 
-  getShard(root: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.bytes(routePath('getShard', { root: toHex(root), segment, index }), signal);
+  getShard(id: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.bytes(routePath('getShard', { dataset: toHex(id), segment, index }), signal);
   }
 
-  getManifest(root: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.bytes(routePath('manifest', { root: toHex(root) }), signal);
+  getManifest(id: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.bytes(routePath('manifest', { dataset: toHex(id) }), signal);
   }
 
   /** One sample: the shard opened at z (the answer is checked for shape only; see client/sample.ts). */
-  sample(root: Uint8Array, segment: number, index: number, z: Uint8Array, signal?: AbortSignal): Promise<SampleAnswer> {
-    return this.json('sample', `${routePath('sample', { root: toHex(root), segment, index })}?z=${toHex(z)}`, { signal });
+  sample(id: Uint8Array, segment: number, index: number, z: Uint8Array, signal?: AbortSignal): Promise<SampleAnswer> {
+    return this.json('sample', `${routePath('sample', { dataset: toHex(id), segment, index })}?z=${toHex(z)}`, { signal });
   }
 
   /** Up to MAX_SAMPLES_PER_REQUEST samples in one request. */
-  samples(root: Uint8Array, samples: SampleRequest[], signal?: AbortSignal): Promise<SamplesResponse> {
-    return this.json('samples', routePath('samples', { root: toHex(root) }), {
+  samples(id: Uint8Array, samples: SampleRequest[], signal?: AbortSignal): Promise<SamplesResponse> {
+    return this.json('samples', routePath('samples', { dataset: toHex(id) }), {
       method: 'POST', body: JSON.stringify({ samples }), headers: { 'content-type': 'application/json' }, signal,
     });
   }
 
-  attestation(root: Uint8Array, signal?: AbortSignal): Promise<AttestationResponse> {
-    return this.json('attestation', routePath('attestation', { root: toHex(root) }), { signal });
+  attestation(id: Uint8Array, signal?: AbortSignal): Promise<AttestationResponse> {
+    return this.json('attestation', routePath('attestation', { dataset: toHex(id) }), { signal });
   }
 
   async metrics(signal?: AbortSignal): Promise<string> {

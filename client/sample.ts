@@ -3,7 +3,8 @@ import { fromHex, toHex } from '../proofs/bytes.ts';
 import { assertInteger, InvalidArgumentError } from '../proofs/errors.ts';
 import { loadCKzg, type Kzg } from '../proofs/kzg.ts';
 import { decodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
-import { drawDistinct, randomFieldElement, samplesPerSegment, undetectedProbability } from '../proofs/sampling.ts';
+import { randomFieldElement } from '../proofs/field.ts';
+import { drawDistinct, samplesPerSegment, undetectedProbability } from '../proofs/sampling.ts';
 import { segmentCount, shardPosition } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
 import { MAX_SAMPLES_PER_REQUEST, type SampleAnswer, type SampleFailure } from '../protocol/routes.ts';
@@ -15,8 +16,8 @@ import type { NodeEndpoint } from './types.ts';
 export const DEFAULT_SAMPLE_CONFIDENCE = 0.99;
 
 export interface SampleOptions {
-  /** The registry the dataset is registered in: its root, size and code come from there. */
-  registry: Registry;
+  /** The registry the dataset is registered in: its content root, size and code come from there. */
+  registry: Pick<Registry, 'dataset' | 'node' | 'nodeSetMembers'>;
   /** The dataset's node set, in placement order; read from the registry when omitted. */
   nodes?: NodeEndpoint[];
   /** Wanted probability of catching a lost segment (default 0.99); sets the samples per segment. */
@@ -47,7 +48,8 @@ export interface NodeSampleReport {
 }
 
 export interface SampleReport {
-  datasetRoot: string;
+  datasetId: Uint8Array;
+  contentRoot: Uint8Array;
   certified: boolean;
   size: number;
   k: number;
@@ -78,17 +80,18 @@ interface Planned {
 
 /**
  * Checks that a dataset can still be recovered, by random samples (the confidence formula is
- * in proofs/sampling.ts and docs/architecture.md). Every answer is checked against the root
- * registered on chain alone: the leaf of the returned commitment and SHA-256 must sit at the
+ * in proofs/sampling.ts and docs/architecture.md). Every answer is checked against the content
+ * root registered on chain alone: the leaf of the returned commitment and SHA-256 must sit at the
  * shard's position under the root, and the KZG proof must open that commitment to y at z. No
  * manifest is fetched. A segment where any sample fails is then sampled in full, so its
  * verdict is exact rather than probable.
  */
-export async function sampleDataset(root: Uint8Array, options: SampleOptions): Promise<SampleReport> {
+export async function sampleDataset(id: Uint8Array, options: SampleOptions): Promise<SampleReport> {
   const started = performance.now();
   const { registry, signal } = options;
-  const dataset = await registry.dataset(root);
-  if (!dataset.registered) throw new SampleError('dataset_not_registered', `dataset ${toHex(root)} is not registered on chain`);
+  const dataset = await registry.dataset(id);
+  if (!dataset.registered) throw new SampleError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
+  const root = dataset.contentRoot;
   const nodes = options.nodes ?? await nodeSetFromChain(registry, dataset.nodeSet);
   const { k, m, size } = dataset;
   const n = k + m;
@@ -127,7 +130,7 @@ export async function sampleDataset(root: Uint8Array, options: SampleOptions): P
       for (let start = 0; start < all.length; start += MAX_SAMPLES_PER_REQUEST) {
         throwIfAborted(signal);
         const list = all.slice(start, start + MAX_SAMPLES_PER_REQUEST);
-        record(node, list, await askNode(clients[node]!, root, list, signal));
+        record(node, list, await askNode(clients[node]!, id, list, signal));
       }
     }));
   };
@@ -166,7 +169,7 @@ export async function sampleDataset(root: Uint8Array, options: SampleOptions): P
     // The segment with the fewest samples bounds it (a loop: spreading 10^5 segments into Math.min overflows the stack).
     const confidence = perSegment.reduce((least, t) => Math.min(least, 1 - undetectedProbability(k, n, t)), 1);
     return {
-      datasetRoot: toHex(root), certified: dataset.certified, size, k, m, segments, perSegment: firstRoundPerSegment,
+      datasetId: id, contentRoot: root, certified: dataset.certified, size, k, m, segments, perSegment: firstRoundPerSegment,
       samples: checked, failed: failures.length, followUpSamples: checked - firstRound, confidence, recoverable: lostSegments.length === 0,
       lostSegments, nodes: nodeReports, failures, seconds: (performance.now() - started) / 1000,
     };
@@ -176,9 +179,9 @@ export async function sampleDataset(root: Uint8Array, options: SampleOptions): P
 }
 
 /** The node's answers in request order; a failed request fails each of its samples with the node's error. */
-async function askNode(client: NodeClient, root: Uint8Array, list: Planned[], signal?: AbortSignal): Promise<Array<SampleAnswer | SampleFailure>> {
+async function askNode(client: NodeClient, id: Uint8Array, list: Planned[], signal?: AbortSignal): Promise<Array<SampleAnswer | SampleFailure>> {
   try {
-    const { answers } = await client.samples(root, list.map((p) => ({ segment: p.segment, index: p.index, z: toHex(p.z) })), signal);
+    const { answers } = await client.samples(id, list.map((p) => ({ segment: p.segment, index: p.index, z: toHex(p.z) })), signal);
     if (answers.length !== list.length) {
       return list.map((p) => ({ segment: p.segment, index: p.index, error: 'bad_response', message: `asked for ${list.length} samples, got ${answers.length} answers` }));
     }
@@ -203,7 +206,7 @@ function checkAnswer(
   if (!proof || !verifyMerkleProof(root, merkleLeaf(commitment, fromHex(answer.shardHash, 32)), position, proof, leafCount)) {
     return fail('bad_inclusion_proof', 'the commitment and hash returned are not the shard\'s leaf under the dataset root');
   }
-  if (!kzg.verifyProof(commitment, asked.z, fromHex(answer.y, 32), fromHex(answer.proof, 48))) {
+  if (!kzg.verifyProof(commitment, asked.z, fromHex(answer.y, 32), fromHex(answer.kzgProof, 48))) {
     return fail('bad_opening', 'the KZG proof does not open the shard\'s commitment to y at z');
   }
   return undefined;

@@ -1,23 +1,24 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { accountAddress, signDigest } from '../proofs/account.ts';
-import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import type { Signer } from 'ethers';
 import type { Registry } from '../chain/registry.ts';
+import { accountAddress, signDigest } from '../proofs/account.ts';
+import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregatePublicKeys, blsAggregateSignatures, blsVerify, blsVerifyPossession } from '../proofs/bls.ts';
-import { fromHex, toHex } from '../proofs/bytes.ts';
+import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { assertInteger, InvalidArgumentError } from '../proofs/errors.ts';
+import type { MerkleTree } from '../proofs/merkle.ts';
 import { bitmapFromIndices, quorumFor, type Certificate } from '../protocol/certificate.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
-  checkCodeParameters, encodeManifest, hasNodeList, manifestTree, sameSizeAndCode, segmentCount, segmentPayloadBytes,
-  type Manifest, type ShardRecord,
+  checkCodeParameters, encodeManifest, manifestTree, segmentCount, segmentPayloadBytes, type Manifest, type ShardRecord,
 } from '../protocol/manifest.ts';
-import { announceDigest, attestationMessage } from '../protocol/messages.ts';
+import { announceDigest, attestationMessage, datasetId } from '../protocol/messages.ts';
 import { checkPlacement, defaultCodeParameters, nodeForShard } from '../protocol/placement.ts';
+import { registrationProblem } from '../protocol/registration.ts';
 import { ByteBudget, mapOrdered, sleep } from './concurrency.ts';
 import { EncoderPool } from './encoder.ts';
 import { RemoteError, throwIfAborted, UploadError } from './errors.ts';
@@ -41,14 +42,15 @@ export interface UploadOptions {
   chain?: UploadChain;
   /** Epochs of storage to pay for at registration (default DEFAULT_STORAGE_EPOCHS). */
   epochs?: number;
-  /** secp256k1 key that signs the announcement; identifies the uploader. */
+  /** secp256k1 key that signs the announcement; its address owns the dataset (and is part of its id). */
   uploaderKey: Uint8Array;
   k?: number;
   m?: number;
   /** Signers required; defaults to quorumFor(N, k, m). */
   quorum?: number;
+  /** Off chain only: the chain id and registry address the nodes sign for (default: none). */
   chainId?: bigint;
-  registry?: string;
+  registryAddress?: string;
   /** Encoder threads (default: all cores). Ignored when `encoder` is given. */
   workers?: number;
   encoder?: EncoderPool;
@@ -69,13 +71,18 @@ export interface FailedNode {
 }
 
 export interface UploadResult {
-  datasetRoot: string;
+  /** The dataset's identity: keccak256(domain ‖ owner ‖ contentRoot) (protocol/messages.ts). */
+  datasetId: Uint8Array;
+  /** The Merkle root over the shard leaves. */
+  contentRoot: Uint8Array;
+  owner: string;
   size: number;
   k: number;
   m: number;
   segments: number;
   shards: number;
-  nodes: number;
+  /** How many nodes the dataset was placed on. */
+  nodeCount: number;
   signers: number[];
   quorum: number;
   failedNodes: FailedNode[];
@@ -85,17 +92,75 @@ export interface UploadResult {
   chain?: { registerTx: string | null; certifiedTx: string; certifyGas: number };
 }
 
+/** What every phase shares: the nodes and their clients, who has failed, progress, the code. */
+interface UploadContext {
+  nodes: NodeEndpoint[];
+  keys: Uint8Array[];
+  clients: NodeClient[];
+  failed: Map<number, FailedNode>;
+  encoder: EncoderPool;
+  k: number;
+  m: number;
+  quorum: number;
+  attempts: number;
+  signal: AbortSignal | undefined;
+  emit: (event: UploadProgress) => void;
+}
+
+/** The coded dataset once pass 1 is done: its manifest, tree, identity and a source to read again. */
+interface CommittedDataset {
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  tree: MerkleTree;
+  id: Uint8Array;
+  owner: string;
+  reread: UploadSource;
+}
+
 /**
  * Uploads a dataset in two passes over the input, so memory stays bounded whatever its size:
- *  1. code every segment and commit to every shard (worker pool), keeping only 80 bytes per
- *     shard; streams that cannot be re-read are spooled to a temp file meanwhile;
- *  2. announce the signed manifest to every node, code the segments again (no KZG this
- *     time) and send each node its shards with inclusion proofs, in parallel, with a bound
- *     on bytes in flight; then gather, check and aggregate the nodes' attestations.
- * A node that keeps failing is routed around; the upload fails only below quorum.
+ * commit (code every segment and commit to every shard, keeping 80 bytes per shard), register
+ * (on chain, paying the fee), announce (the signed manifest to every node), disperse (code
+ * again, send each node its shards with inclusion proofs) and certify (gather, check and
+ * aggregate the attestations; submit the certificate). A node that keeps failing is routed
+ * around; the upload fails only below quorum.
  */
 export async function upload(source: UploadSource, options: UploadOptions): Promise<UploadResult> {
-  const { nodes, signal } = options;
+  const context = prepare(options);
+  let spoolDir: string | undefined;
+  try {
+    if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
+      spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
+    }
+    const dataset = await commitPhase(context, source, options.uploaderKey, spoolDir);
+    const registerTx = options.chain ? await registerPhase(options.chain, dataset, options.epochs ?? DEFAULT_STORAGE_EPOCHS) : null;
+    await announcePhase(context, dataset, options.uploaderKey);
+    await dispersePhase(context, dataset, options.maxBytesInFlight ?? 32 * 1024 * 1024);
+    const chainId = options.chain?.chainId ?? options.chainId ?? OFFCHAIN_CHAIN_ID;
+    const registryAddress = options.chain?.registry.address ?? options.registryAddress ?? OFFCHAIN_REGISTRY;
+    const { certificate, signers } = await certifyPhase(context, dataset, chainId, registryAddress);
+    let chainResult: UploadResult['chain'];
+    if (options.chain) {
+      const receipt = await options.chain.registry.certify(dataset.id, certificate.signers, certificate.signature);
+      chainResult = { registerTx, certifiedTx: receipt.hash, certifyGas: Number(receipt.gasUsed) };
+    }
+    const { manifest } = dataset;
+    return {
+      datasetId: dataset.id, contentRoot: dataset.tree.root, owner: dataset.owner, size: manifest.size, k: manifest.k, m: manifest.m,
+      segments: segmentCount(manifest.size, manifest.k), shards: manifest.shards.length, nodeCount: context.nodes.length, signers,
+      quorum: context.quorum, failedNodes: [...context.failed.values()].sort((a, b) => a.index - b.index), manifest, certificate,
+      ...(chainResult ? { chain: chainResult } : {}),
+    };
+  } finally {
+    await Promise.allSettled(context.clients.map((c) => c.close()));
+    if (!options.encoder) await context.encoder.close();
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+/** Checks the options and sets up what every phase shares. */
+function prepare(options: UploadOptions): UploadContext {
+  const { nodes } = options;
   if (!Array.isArray(nodes) || nodes.length < 2) throw new InvalidArgumentError('upload needs at least 2 storage nodes');
   const defaults = defaultCodeParameters(nodes.length);
   const k = options.k ?? defaults.k;
@@ -109,37 +174,41 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     if (!options.chain && !(node.proofOfPossession && blsVerifyPossession(publicKey, fromHex(node.proofOfPossession, 96)))) {
       throw new InvalidArgumentError(`node ${i} (${node.url}) has no valid proof of possession for its BLS key`);
     }
-    return { publicKey };
+    return publicKey;
   });
-  const quorum = options.quorum ?? quorumFor(nodes.length, k, m);
-  const chainId = options.chain?.chainId ?? options.chainId ?? OFFCHAIN_CHAIN_ID;
-  const registry = options.chain?.registry.address ?? options.registry ?? OFFCHAIN_REGISTRY;
-  const emit = options.onProgress ?? (() => undefined);
-  const attempts = options.attempts ?? 4;
-  const segmentBytes = segmentPayloadBytes(k);
-
-  const encoder = options.encoder ?? new EncoderPool(options.workers);
-  // Enough connections per node that its verifier sees full batches (it checks up to 64 shards per commitment).
-  const clients = nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: options.timeoutMs ?? 60_000 }));
-  const failed = new Map<number, FailedNode>();
-  const markFailed = (index: number, error: unknown) => {
-    if (!failed.has(index)) failed.set(index, { index, url: nodes[index]!.url, error: (error as Error).message ?? String(error) });
+  return {
+    nodes, keys, k, m,
+    // Enough connections per node that its verifier sees full batches (it checks up to 64 shards per commitment).
+    clients: nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: options.timeoutMs ?? 60_000 })),
+    failed: new Map(),
+    encoder: options.encoder ?? new EncoderPool(options.workers),
+    quorum: options.quorum ?? quorumFor(nodes.length, k, m),
+    attempts: options.attempts ?? 4,
+    signal: options.signal,
+    emit: options.onProgress ?? (() => undefined),
   };
-  let spoolDir: string | undefined;
-  let spool: ReturnType<typeof createWriteStream> | undefined;
+}
 
+function markFailed(context: UploadContext, index: number, error: unknown): void {
+  if (!context.failed.has(index)) {
+    context.failed.set(index, { index, url: context.nodes[index]!.url, error: (error as Error).message ?? String(error) });
+  }
+}
+
+/**
+ * Pass 1: codes every segment and commits to every shard in the worker pool, keeping only
+ * 80 bytes per shard; a stream that cannot be read twice is spooled to `spoolDir` meanwhile.
+ */
+async function commitPhase(context: UploadContext, source: UploadSource, uploaderKey: Uint8Array, spoolDir?: string): Promise<CommittedDataset> {
+  const { k, m, encoder, signal } = context;
+  const segmentBytes = segmentPayloadBytes(k);
+  const totalBytes = await sourceSize(source);
+  const reread = spoolDir ? join(spoolDir, 'input') : source;
+  const spool = spoolDir ? createWriteStream(reread as string) : undefined;
+  const records: ShardRecord[] = [];
+  let size = 0;
+  let segments = 0;
   try {
-    // Pass 1: code and commit.
-    const totalBytes = await sourceSize(source);
-    let reread: UploadSource = source;
-    if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
-      spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
-      reread = join(spoolDir, 'input');
-      spool = createWriteStream(reread);
-    }
-    const records: ShardRecord[] = [];
-    let size = 0;
-    let segments = 0;
     const commits = mapOrdered(fixedChunks(sourceStream(source), segmentBytes), encoder.threads + 1, async (chunk) => {
       size += chunk.length;
       // Copy for the spool: the chunk's buffer is transferred to the worker below.
@@ -152,160 +221,144 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
         records.push({ commitment: commitments.subarray(i * 48, i * 48 + 48), hash: hashes.subarray(i * 32, i * 32 + 32) });
       }
       segments++;
-      emit({ phase: 'encode', bytes: Math.min(size, segments * segmentBytes), totalBytes, segments });
+      context.emit({ phase: 'encode', bytes: Math.min(size, segments * segmentBytes), totalBytes, segments });
     }
     if (spool) {
       spool.end();
       await once(spool, 'close');
     }
-    if (size === 0) throw new UploadError('empty_dataset', 'the dataset is empty; there is nothing to store');
-    if (segments !== segmentCount(size, k)) throw new UploadError('internal', 'segment count does not match the size');
-
-    const manifest: Manifest = { size, k, m, nodes: keys.map((key) => key.publicKey), shards: records };
-    const manifestBytes = encodeManifest(manifest);
-    const tree = manifestTree(manifest);
-    const root = tree.root;
-    const uploader = accountAddress(options.uploaderKey);
-    const announcement = signDigest(options.uploaderKey, announceDigest(root, manifestBytes));
-    const registerTx = options.chain ? await registerOnChain(options.chain.registry, uploader, root, manifest, options.epochs ?? DEFAULT_STORAGE_EPOCHS) : null;
-
-    // Announce to every node, with one shared body.
-    const announceBody = NodeClient.announceBody(manifestBytes, uploader, announcement);
-    await Promise.all(clients.map(async (client, i) => {
-      try {
-        await withRetries(() => client.announce(root, announceBody, signal), attempts, signal);
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        markFailed(i, error);
-      }
-    }));
-    emit({ phase: 'announce', nodes: nodes.length, failed: failed.size });
-    if (nodes.length - failed.size < quorum) {
-      throw belowQuorum(nodes.length - failed.size, quorum, failed);
-    }
-
-    // Pass 2: code again and disperse.
-    const budget = new ByteBudget(options.maxBytesInFlight ?? 32 * 1024 * 1024);
-    const shardsTotal = segments * (k + m);
-    let shardsSent = 0;
-    const inFlight = new Set<Promise<void>>();
-    const blobsBySegment = mapOrdered(fixedChunks(sourceStream(reread), segmentBytes), encoder.threads + 1,
-      (chunk) => encoder.shard(chunk, k, m, signal), signal);
-    let segment = 0;
-    for await (const blobs of blobsBySegment) {
-      for (let i = 0; i < k + m; i++) {
-        const nodeIndex = nodeForShard(segment, i, nodes.length);
-        if (failed.has(nodeIndex)) continue;
-        throwIfAborted(signal);
-        await budget.acquire(BYTES_PER_BLOB);
-        const s = segment;
-        const blob = blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB);
-        const proof = tree.proof(s * (k + m) + i);
-        const put = (async () => {
-          try {
-            if (failed.has(nodeIndex)) return;
-            await withRetries(() => clients[nodeIndex]!.putShard(root, s, i, blob, proof, signal), attempts, signal);
-            shardsSent++;
-            emit({ phase: 'disperse', shardsSent, shardsTotal, bytesSent: shardsSent * BYTES_PER_BLOB });
-          } catch (error) {
-            if (signal?.aborted) return;
-            markFailed(nodeIndex, error);
-          } finally {
-            budget.release(BYTES_PER_BLOB);
-          }
-        })();
-        inFlight.add(put);
-        void put.finally(() => inFlight.delete(put));
-      }
-      segment++;
-    }
-    await Promise.all(inFlight);
-    throwIfAborted(signal);
-
-    // Gather attestations, check each, aggregate.
-    const message = attestationMessage(chainId, registry, root);
-    const signatures = new Map<number, Uint8Array>();
-    await Promise.all(clients.map(async (client, i) => {
-      if (failed.has(i)) return;
-      try {
-        const answer = await withRetries(() => client.attestation(root, signal), attempts, signal);
-        const signature = fromHex(answer.signature, 96);
-        if (answer.publicKey !== toHex(keys[i]!.publicKey) || !blsVerify(keys[i]!.publicKey, message, signature)) {
-          throw new UploadError('bad_attestation', `node ${i} returned an attestation that does not verify`);
-        }
-        signatures.set(i, signature);
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        markFailed(i, error);
-      }
-    }));
-    const signers = [...signatures.keys()].sort((a, b) => a - b);
-    emit({ phase: 'certify', signers: signers.length, quorum });
-    if (signers.length < quorum) throw belowQuorum(signers.length, quorum, failed);
-    const certificate: Certificate = {
-      datasetRoot: root,
-      size,
-      k,
-      m,
-      chainId,
-      registry,
-      nodeCount: nodes.length,
-      signers: bitmapFromIndices(signers, nodes.length),
-      signature: blsAggregateSignatures(signers.map((i) => signatures.get(i)!)),
-    };
-    // Every signature was checked on its own above, so this aggregate check needs no proofs of possession.
-    if (!blsVerify(blsAggregatePublicKeys(signers.map((i) => keys[i]!.publicKey)), message, certificate.signature)) {
-      throw new UploadError('bad_certificate', 'the aggregate signature does not verify');
-    }
-    let chainResult: UploadResult['chain'];
-    if (options.chain) {
-      const receipt = await options.chain.registry.certify(root, certificate.signers, certificate.signature);
-      chainResult = { registerTx, certifiedTx: receipt.hash, certifyGas: Number(receipt.gasUsed) };
-    }
-    return {
-      datasetRoot: toHex(root),
-      size,
-      k,
-      m,
-      segments,
-      shards: shardsTotal,
-      nodes: nodes.length,
-      signers,
-      quorum,
-      failedNodes: [...failed.values()].sort((a, b) => a.index - b.index),
-      manifest,
-      certificate,
-      ...(chainResult ? { chain: chainResult } : {}),
-    };
   } finally {
-    await Promise.allSettled(clients.map((c) => c.close()));
-    if (!options.encoder) await encoder.close();
     spool?.destroy();
-    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   }
+  if (size === 0) throw new UploadError('empty_dataset', 'the dataset is empty; there is nothing to store');
+  if (segments !== segmentCount(size, k)) throw new UploadError('internal', 'segment count does not match the size');
+  const manifest: Manifest = { size, k, m, nodes: context.keys, shards: records };
+  const tree = manifestTree(manifest);
+  const owner = accountAddress(uploaderKey);
+  return { manifest, manifestBytes: encodeManifest(manifest), tree, id: datasetId(owner, tree.root), owner, reread };
 }
 
 /**
  * Registers the dataset (paying its fee) unless this uploader already did, then checks that
- * the node set the chain fixed for it is the one the manifest was placed on.
+ * the chain's registration is this manifest: content, size, code, and the node set it was placed on.
  */
-async function registerOnChain(registry: Registry, uploader: string, root: Uint8Array, manifest: Manifest, epochs: number): Promise<string | null> {
+async function registerPhase(chain: UploadChain, dataset: CommittedDataset, epochs: number): Promise<string | null> {
+  const { registry } = chain;
+  const { manifest, tree, id } = dataset;
   const signer = registry.contract.runner as Signer | null;
   const wallet = signer && 'getAddress' in signer ? (await signer.getAddress()).toLowerCase() : undefined;
-  if (wallet !== uploader) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${uploader}`);
+  if (wallet !== dataset.owner) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${dataset.owner}`);
   let registerTx: string | null = null;
-  let registered = await registry.dataset(root);
-  if (!registered.registered) {
+  let registration = await registry.dataset(id);
+  if (!registration.registered) {
     const fee = await registry.storageFee(manifest.size, epochs);
-    registerTx = (await registry.registerDataset(root, manifest.size, manifest.k, manifest.m, epochs, fee)).hash;
-    registered = await registry.dataset(root); // the node set the contract fixed for it
-  } else if (registered.owner.toLowerCase() !== uploader || !sameSizeAndCode(registered, manifest)) {
-    throw new UploadError('root_taken', `dataset ${toHex(root)} is already registered by ${registered.owner} with other parameters`);
+    const registered = await registry.registerDataset(tree.root, manifest.size, manifest.k, manifest.m, epochs, fee);
+    if (!equalBytes(registered.datasetId, id)) throw new UploadError('internal', `the registry gave dataset id ${toHex(registered.datasetId)}, not ${toHex(id)}`);
+    registerTx = registered.receipt.hash;
+    registration = await registry.dataset(id); // the node set the contract fixed for it
   }
-  if (!hasNodeList(manifest, await registry.nodeSetKeys(registered.nodeSet))) {
+  const problem = registrationProblem({ ...registration, nodeKeys: await registry.nodeSetKeys(registration.nodeSet) }, manifest, tree.root);
+  if (problem?.code === 'node_set') {
     throw new UploadError('node_set_changed', 'the active node set changed between reading it and registering the dataset; upload again');
   }
+  if (problem) throw new UploadError('registration_mismatch', `dataset ${toHex(id)} is already registered with other parameters: ${problem.message}`);
   return registerTx;
+}
+
+/** Sends the signed manifest to every node, with one shared body; fails below quorum. */
+async function announcePhase(context: UploadContext, dataset: CommittedDataset, uploaderKey: Uint8Array): Promise<void> {
+  const signature = signDigest(uploaderKey, announceDigest(dataset.id, dataset.manifestBytes));
+  const body = NodeClient.announceBody(dataset.manifestBytes, dataset.owner, signature);
+  await Promise.all(context.clients.map(async (client, i) => {
+    try {
+      await withRetries(() => client.announce(dataset.id, body, context.signal), context.attempts, context.signal);
+    } catch (error) {
+      if (context.signal?.aborted) throw error;
+      markFailed(context, i, error);
+    }
+  }));
+  context.emit({ phase: 'announce', nodes: context.nodes.length, failed: context.failed.size });
+  const able = context.nodes.length - context.failed.size;
+  if (able < context.quorum) throw belowQuorum(able, context.quorum, context.failed);
+}
+
+/**
+ * Pass 2: codes the segments again (no KZG this time) and sends each node exactly its shards
+ * with their inclusion proofs, every node at once, bounded by `maxBytesInFlight`.
+ */
+async function dispersePhase(context: UploadContext, dataset: CommittedDataset, maxBytesInFlight: number): Promise<void> {
+  const { k, m, encoder, signal, nodes, failed } = context;
+  const budget = new ByteBudget(maxBytesInFlight);
+  const shardsTotal = dataset.manifest.shards.length;
+  let shardsSent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = async (nodeIndex: number, segment: number, index: number, blob: Uint8Array) => {
+    try {
+      if (failed.has(nodeIndex)) return;
+      const proof = dataset.tree.proof(segment * (k + m) + index);
+      await withRetries(() => context.clients[nodeIndex]!.putShard(dataset.id, segment, index, blob, proof, signal), context.attempts, signal);
+      shardsSent++;
+      context.emit({ phase: 'disperse', shardsSent, shardsTotal, bytesSent: shardsSent * BYTES_PER_BLOB });
+    } catch (error) {
+      if (!signal?.aborted) markFailed(context, nodeIndex, error);
+    } finally {
+      budget.release(BYTES_PER_BLOB);
+    }
+  };
+  const segments = mapOrdered(fixedChunks(sourceStream(dataset.reread), segmentPayloadBytes(k)), encoder.threads + 1,
+    (chunk) => encoder.shard(chunk, k, m, signal), signal);
+  let segment = 0;
+  for await (const blobs of segments) {
+    for (let i = 0; i < k + m; i++) {
+      const nodeIndex = nodeForShard(segment, i, nodes.length);
+      if (failed.has(nodeIndex)) continue;
+      throwIfAborted(signal);
+      await budget.acquire(BYTES_PER_BLOB);
+      const put = send(nodeIndex, segment, i, blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
+      inFlight.add(put);
+      void put.finally(() => inFlight.delete(put));
+    }
+    segment++;
+  }
+  await Promise.all(inFlight);
+  throwIfAborted(signal);
+}
+
+/** Gathers the nodes' attestations, checks each against its node's key, and aggregates them into the certificate. */
+async function certifyPhase(
+  context: UploadContext, dataset: CommittedDataset, chainId: bigint, registryAddress: string,
+): Promise<{ certificate: Certificate; signers: number[] }> {
+  const { keys, signal } = context;
+  const message = attestationMessage(chainId, registryAddress, dataset.id);
+  const signatures = new Map<number, Uint8Array>();
+  await Promise.all(context.clients.map(async (client, i) => {
+    if (context.failed.has(i)) return;
+    try {
+      const answer = await withRetries(() => client.attestation(dataset.id, signal), context.attempts, signal);
+      const signature = fromHex(answer.signature, 96);
+      if (answer.publicKey !== toHex(keys[i]!) || !blsVerify(keys[i]!, message, signature)) {
+        throw new UploadError('bad_attestation', `node ${i} returned an attestation that does not verify`);
+      }
+      signatures.set(i, signature);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      markFailed(context, i, error);
+    }
+  }));
+  const signers = [...signatures.keys()].sort((a, b) => a - b);
+  context.emit({ phase: 'certify', signers: signers.length, quorum: context.quorum });
+  if (signers.length < context.quorum) throw belowQuorum(signers.length, context.quorum, context.failed);
+  const { manifest } = dataset;
+  const certificate: Certificate = {
+    datasetId: dataset.id, owner: dataset.owner, contentRoot: dataset.tree.root, size: manifest.size, k: manifest.k, m: manifest.m,
+    chainId, registryAddress, nodeCount: context.nodes.length, signers: bitmapFromIndices(signers, context.nodes.length),
+    signature: blsAggregateSignatures(signers.map((i) => signatures.get(i)!)),
+  };
+  // Every signature was checked on its own above, so this aggregate check needs no proofs of possession.
+  if (!blsVerify(blsAggregatePublicKeys(signers.map((i) => keys[i]!)), message, certificate.signature)) {
+    throw new UploadError('bad_certificate', 'the aggregate signature does not verify');
+  }
+  return { certificate, signers };
 }
 
 function belowQuorum(have: number, quorum: number, failed: Map<number, FailedNode>): UploadError {

@@ -2,12 +2,14 @@ import { keccak256 } from './hash.ts';
 import { assertBytes, assertInteger, InvalidArgumentError } from './errors.ts';
 
 /**
- * Binary keccak256 Merkle tree, shaped so Solidity can check inclusion cheaply:
+ * Binary keccak256 Merkle tree, shaped so Solidity can check inclusion cheaply
+ * (chain/contracts/Merkle.sol; docs/protocol.md is the spec):
  *   leaf = keccak256(0x00 ‖ commitment(48) ‖ sha256(32))
  *   node = keccak256(0x01 ‖ left(32) ‖ right(32))
- * The prefixes separate leaves from inner nodes (no second-preimage tricks). The leaf count
- * is padded to a power of two with zero hashes; a leaf's position is its index bits, so a
- * proof is just the sibling list from the bottom up.
+ * The prefixes separate leaves from inner nodes (no second-preimage tricks). A level with an
+ * odd number of nodes pairs its last node with the zero hash (32 zero bytes), at every level;
+ * nothing is padded with hashes of empty subtrees. The depth is ⌈log2(leaves)⌉, a leaf's
+ * position is its index bits, and a proof is the sibling list from the bottom up.
  */
 export const HASH_BYTES = 32;
 const ZERO_HASH = new Uint8Array(HASH_BYTES);
@@ -50,8 +52,8 @@ export class MerkleTree {
     this.levels = [level];
     for (let d = 0; d < depth; d++) {
       const next: Uint8Array[] = [];
+      // The last node of an odd level is paired with the zero hash, not with the hash of an empty subtree.
       for (let i = 0; i < level.length; i += 2) next.push(merkleNode(level[i]!, level[i + 1] ?? ZERO_HASH));
-      // Odd levels are padded with zero hashes; a padded subtree of zeros hashes as a real one would.
       level = next;
       this.levels.push(level);
     }

@@ -1,10 +1,9 @@
 import * as mcl from 'mcl-wasm';
 import { randomBytes } from 'node:crypto';
 import { BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_BLOB } from './blob.ts';
+import { BLS_MODULUS } from './field.ts';
 import type { Kzg } from './kzg.ts';
 
-/** The BLS12-381 scalar field modulus. */
-export const BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
 
 let mclReady: Promise<void> | undefined;
 let mclLoaded = false;

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { sha256 } from './hash.ts';
+import { randomBytes } from 'node:crypto';
 import { assertBytes, assertInteger, InvalidArgumentError } from './errors.ts';
 
 /**
@@ -14,26 +14,6 @@ import { assertBytes, assertInteger, InvalidArgumentError } from './errors.ts';
  * number of segments: each lost segment is caught on its own samples. Segments where a
  * sample fails are then sampled in full, so their verdict is exact.
  */
-export const BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
-
-/** Whether 32 big-endian bytes are a canonical scalar (below the BLS12-381 field order). */
-export function isFieldElement(bytes: Uint8Array): boolean {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== 32) return false;
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return value < BLS_MODULUS;
-}
-
-/** A uniform random scalar: 64 random bytes reduced mod r, so the bias is below 2^-250. */
-export function randomFieldElement(): Uint8Array {
-  let value = 0n;
-  for (const b of randomBytes(64)) value = (value << 8n) | BigInt(b);
-  value %= BLS_MODULUS;
-  const out = new Uint8Array(32);
-  for (let i = 31; i >= 0; i--, value >>= 8n) out[i] = Number(value & 0xffn);
-  return out;
-}
-
 /** EIP-4844's versioned hash of a commitment: 0x01 ‖ sha256(commitment)[1:]. */
 export function versionedHash(commitment: Uint8Array): Uint8Array {
   assertBytes('commitment', commitment, 48);

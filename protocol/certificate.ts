@@ -1,21 +1,24 @@
-import { fromHex, toHex } from '../proofs/bytes.ts';
+import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { BLS_SIGNATURE_BYTES, blsVerifyAggregate, type PossessedKey } from '../proofs/bls.ts';
 import { ProtocolError } from './errors.ts';
 import { checkCodeParameters } from './manifest.ts';
-import { attestationMessage } from './messages.ts';
+import { attestationMessage, datasetId } from './messages.ts';
 
 /**
  * A certificate: enough nodes signed that they hold their shards of the dataset. Its size is
- * constant in the data: root, size, code, a signer bitmap over the node set (bit i of byte
- * i >> 3, little-endian within the byte) and one aggregate BLS signature.
+ * constant in the data: the dataset id with the owner and content root it derives from, size,
+ * code, a signer bitmap over the node set (bit i of byte i >> 3, least significant bit first)
+ * and one aggregate BLS signature.
  */
 export interface Certificate {
-  datasetRoot: Uint8Array;
+  datasetId: Uint8Array;
+  owner: string;
+  contentRoot: Uint8Array;
   size: number;
   k: number;
   m: number;
   chainId: bigint;
-  registry: string;
+  registryAddress: string;
   nodeCount: number;
   signers: Uint8Array;
   signature: Uint8Array;
@@ -23,12 +26,14 @@ export interface Certificate {
 
 export interface CertificateJson {
   version: 1;
-  datasetRoot: string;
+  datasetId: string;
+  owner: string;
+  contentRoot: string;
   size: number;
   k: number;
   m: number;
   chainId: string;
-  registry: string;
+  registryAddress: string;
   nodeCount: number;
   signers: string;
   signature: string;
@@ -61,12 +66,15 @@ export function quorumFor(nodeCount: number, k: number, m: number): number {
 
 /** Why the certificate does not hold, or undefined when it does. */
 export function certificateProblem(certificate: Certificate, nodes: PossessedKey[], quorum?: number): string | undefined {
+  if (!equalBytes(datasetId(certificate.owner, certificate.contentRoot), certificate.datasetId)) {
+    return 'the dataset id is not the one its owner and content root give';
+  }
   if (nodes.length !== certificate.nodeCount) return `certificate is over ${certificate.nodeCount} nodes, the node set has ${nodes.length}`;
   if (certificate.signers.length !== Math.ceil(nodes.length / 8)) return 'signer bitmap has the wrong length';
   const signerIndices = indicesFromBitmap(certificate.signers, nodes.length);
   const needed = quorum ?? quorumFor(nodes.length, certificate.k, certificate.m);
   if (signerIndices.length < needed) return `below quorum: ${signerIndices.length} signers, ${needed} needed`;
-  const message = attestationMessage(certificate.chainId, certificate.registry, certificate.datasetRoot);
+  const message = attestationMessage(certificate.chainId, certificate.registryAddress, certificate.datasetId);
   if (!blsVerifyAggregate(signerIndices.map((i) => nodes[i]!), message, certificate.signature)) {
     return 'aggregate signature does not verify for the signers in the bitmap';
   }
@@ -84,12 +92,14 @@ export function verifyCertificate(certificate: Certificate, nodes: PossessedKey[
 export function certificateToJson(c: Certificate): CertificateJson {
   return {
     version: 1,
-    datasetRoot: toHex(c.datasetRoot),
+    datasetId: toHex(c.datasetId),
+    owner: c.owner,
+    contentRoot: toHex(c.contentRoot),
     size: c.size,
     k: c.k,
     m: c.m,
     chainId: c.chainId.toString(),
-    registry: c.registry,
+    registryAddress: c.registryAddress,
     nodeCount: c.nodeCount,
     signers: toHex(c.signers),
     signature: toHex(c.signature),
@@ -103,12 +113,14 @@ export function certificateFromJson(json: unknown): Certificate {
     if (typeof j.size !== 'number' || typeof j.nodeCount !== 'number' || typeof j.chainId !== 'string') throw new Error('missing fields');
     checkCodeParameters(j.k as number, j.m as number);
     return {
-      datasetRoot: fromHex(String(j.datasetRoot), 32),
+      datasetId: fromHex(String(j.datasetId), 32),
+      owner: toHex(fromHex(String(j.owner), 20)),
+      contentRoot: fromHex(String(j.contentRoot), 32),
       size: j.size,
       k: j.k as number,
       m: j.m as number,
       chainId: BigInt(j.chainId),
-      registry: toHex(fromHex(String(j.registry), 20)),
+      registryAddress: toHex(fromHex(String(j.registryAddress), 20)),
       nodeCount: j.nodeCount,
       signers: fromHex(String(j.signers), Math.ceil(j.nodeCount / 8)),
       signature: fromHex(String(j.signature), BLS_SIGNATURE_BYTES),

@@ -1,6 +1,7 @@
 /** Versioned domain tags: every signed message starts with one, so no signature can be replayed as another kind. */
 export const ATTESTATION_DOMAIN = 'SHERD_ATTESTATION_V1';
 export const ANNOUNCE_DOMAIN = 'SHERD_ANNOUNCE_V1';
+export const DATASET_DOMAIN = 'SHERD_DATASET_V1';
 export const PROTOCOL_VERSION = 1;
 /** Chain id and registry used before a chain is attached (issue: on-chain verification channel). */
 export const OFFCHAIN_CHAIN_ID = 0n;

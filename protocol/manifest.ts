@@ -1,5 +1,4 @@
 import { PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
-import { toHex } from '../proofs/bytes.ts';
 import { BLS_PUBLIC_KEY_BYTES } from '../proofs/bls.ts';
 import { MAX_TOTAL_SHARDS } from '../proofs/codec.ts';
 import { MerkleTree, merkleLeaf } from '../proofs/merkle.ts';
@@ -55,16 +54,6 @@ export function manifestSegments(manifest: Manifest): number {
 /** Position of shard (segment, index) in the manifest and in the Merkle tree. */
 export function shardPosition(manifest: Pick<Manifest, 'k' | 'm'>, segment: number, index: number): number {
   return segment * shardsPerSegment(manifest) + index;
-}
-
-/** Whether two descriptions of a dataset (say a manifest and its registration on chain) agree on size and code. */
-export function sameSizeAndCode(a: Pick<Manifest, 'size' | 'k' | 'm'>, b: Pick<Manifest, 'size' | 'k' | 'm'>): boolean {
-  return a.size === b.size && a.k === b.k && a.m === b.m;
-}
-
-/** Whether `keys` (0x hex, e.g. a node set read from chain) are exactly the manifest's nodes, in order. */
-export function hasNodeList(manifest: Pick<Manifest, 'nodes'>, keys: readonly string[]): boolean {
-  return keys.length === manifest.nodes.length && keys.every((key, i) => key === toHex(manifest.nodes[i]!));
 }
 
 export function checkCodeParameters(k: number, m: number): void {

@@ -1,7 +1,7 @@
 import { concatBytes, fromHex, utf8 } from '../proofs/bytes.ts';
 import { keccak256 } from '../proofs/hash.ts';
 import { assertBytes, InvalidArgumentError } from '../proofs/errors.ts';
-import { ANNOUNCE_DOMAIN, ATTESTATION_DOMAIN } from './constants.ts';
+import { ANNOUNCE_DOMAIN, ATTESTATION_DOMAIN, DATASET_DOMAIN } from './constants.ts';
 
 function uint256(value: bigint): Uint8Array {
   if (value < 0n || value >= 1n << 256n) throw new InvalidArgumentError('chain id out of range');
@@ -9,17 +9,28 @@ function uint256(value: bigint): Uint8Array {
 }
 
 /**
- * What every node signs for a dataset: keccak256(domain ‖ chainId (uint256) ‖ registry
- * (address) ‖ root). Binding chain id and registry means a signature cannot be replayed on
- * another chain or deployment. Same packing as Solidity's abi.encodePacked.
+ * A dataset's identity: keccak256("SHERD_DATASET_V1" ‖ owner (address) ‖ contentRoot). The
+ * registry derives it from the registrant's address, so whoever sees a content root early can
+ * only register it under an id of its own, never take the owner's. Nodes, readers, samples and
+ * challenges all name a dataset by this id; the content root checks its shards.
  */
-export function attestationMessage(chainId: bigint, registry: string, root: Uint8Array): Uint8Array {
-  assertBytes('dataset root', root, 32);
-  return keccak256(concatBytes(utf8(ATTESTATION_DOMAIN), uint256(chainId), fromHex(registry, 20), root));
+export function datasetId(owner: string, contentRoot: Uint8Array): Uint8Array {
+  assertBytes('content root', contentRoot, 32);
+  return keccak256(concatBytes(utf8(DATASET_DOMAIN), fromHex(owner, 20), contentRoot));
 }
 
-/** What an uploader signs to announce a dataset to nodes. */
-export function announceDigest(root: Uint8Array, manifestBytes: Uint8Array): Uint8Array {
-  assertBytes('dataset root', root, 32);
-  return keccak256(concatBytes(utf8(ANNOUNCE_DOMAIN), root, keccak256(manifestBytes)));
+/**
+ * What every node signs for a dataset: keccak256(domain ‖ chainId (uint256) ‖ registry
+ * (address) ‖ datasetId). Binding chain id and registry means a signature cannot be replayed
+ * on another chain or deployment. Same packing as Solidity's abi.encodePacked.
+ */
+export function attestationMessage(chainId: bigint, registryAddress: string, id: Uint8Array): Uint8Array {
+  assertBytes('dataset id', id, 32);
+  return keccak256(concatBytes(utf8(ATTESTATION_DOMAIN), uint256(chainId), fromHex(registryAddress, 20), id));
+}
+
+/** What an uploader signs to announce a dataset to nodes: keccak256(domain ‖ datasetId ‖ keccak256(manifest)). */
+export function announceDigest(id: Uint8Array, manifestBytes: Uint8Array): Uint8Array {
+  assertBytes('dataset id', id, 32);
+  return keccak256(concatBytes(utf8(ANNOUNCE_DOMAIN), id, keccak256(manifestBytes)));
 }

@@ -7,11 +7,12 @@ export const SHARD_CONTENT_TYPE = 'application/octet-stream';
 export const PROOF_HEADER = 'x-sherd-proof';
 
 const hex = (bytes: number) => ({ type: 'string', pattern: `^0x[0-9a-f]{${bytes * 2}}$` }) as const;
-const rootParam = { type: 'object', required: ['root'], properties: { root: hex(32) } } as const;
+/** Datasets are named by their id (protocol/messages.ts datasetId), never by their content root alone. */
+const datasetParam = { type: 'object', required: ['dataset'], properties: { dataset: hex(32) } } as const;
 const shardParams = {
   type: 'object',
-  required: ['root', 'segment', 'index'],
-  properties: { root: hex(32), segment: { type: 'integer', minimum: 0, maximum: 0xffffffff }, index: { type: 'integer', minimum: 0, maximum: 255 } },
+  required: ['dataset', 'segment', 'index'],
+  properties: { dataset: hex(32), segment: { type: 'integer', minimum: 0, maximum: 0xffffffff }, index: { type: 'integer', minimum: 0, maximum: 255 } },
 } as const;
 
 /** Samples one request may ask for: each costs the node one KZG opening (~65 ms of a core). */
@@ -20,9 +21,9 @@ export const MAX_SAMPLES_PER_REQUEST = 64;
 const hexBytes = { type: 'string', pattern: '^0x([0-9a-f]{64})*$' } as const;
 const sampleAnswer = {
   type: 'object',
-  required: ['segment', 'index', 'z', 'y', 'proof', 'commitment', 'shardHash', 'inclusionProof'],
+  required: ['segment', 'index', 'z', 'y', 'kzgProof', 'commitment', 'shardHash', 'inclusionProof'],
   properties: {
-    segment: { type: 'integer' }, index: { type: 'integer' }, z: hex(32), y: hex(32), proof: hex(48), commitment: hex(48),
+    segment: { type: 'integer' }, index: { type: 'integer' }, z: hex(32), y: hex(32), kzgProof: hex(48), commitment: hex(48),
     shardHash: hex(32), inclusionProof: hexBytes,
   },
 } as const;
@@ -61,10 +62,10 @@ export const routes = {
   },
   announce: {
     method: 'POST',
-    url: '/v1/datasets/:root',
+    url: '/v1/datasets/:dataset',
     bodyLimit: 256 * 1024 * 1024,
     schema: {
-      params: rootParam,
+      params: datasetParam,
       // `signature` is not required here: the node checks it itself so that a missing one
       // gets its own error code (missing_signature) rather than a schema error.
       body: {
@@ -75,38 +76,40 @@ export const routes = {
       },
       response: {
         type: 'object',
-        required: ['root', 'uploader', 'assignedShards', 'created'],
-        properties: { root: hex(32), uploader: hex(20), assignedShards: { type: 'integer' }, created: { type: 'boolean' } },
+        required: ['datasetId', 'contentRoot', 'uploader', 'assignedShards', 'created'],
+        properties: {
+          datasetId: hex(32), contentRoot: hex(32), uploader: hex(20), assignedShards: { type: 'integer' }, created: { type: 'boolean' },
+        },
       },
     },
   },
   datasetStatus: {
     method: 'GET',
-    url: '/v1/datasets/:root',
+    url: '/v1/datasets/:dataset',
     schema: {
-      params: rootParam,
+      params: datasetParam,
       response: {
         type: 'object',
-        required: ['root', 'assignedShards', 'storedShards', 'complete'],
-        properties: { root: hex(32), assignedShards: { type: 'integer' }, storedShards: { type: 'integer' }, complete: { type: 'boolean' } },
+        required: ['datasetId', 'assignedShards', 'storedShards', 'complete'],
+        properties: { datasetId: hex(32), assignedShards: { type: 'integer' }, storedShards: { type: 'integer' }, complete: { type: 'boolean' } },
       },
     },
   },
-  manifest: { method: 'GET', url: '/v1/datasets/:root/manifest', schema: { params: rootParam } },
+  manifest: { method: 'GET', url: '/v1/datasets/:dataset/manifest', schema: { params: datasetParam } },
   putShard: {
     method: 'PUT',
-    url: '/v1/datasets/:root/shards/:segment/:index',
+    url: '/v1/datasets/:dataset/shards/:segment/:index',
     bodyLimit: 131_072,
     schema: {
       params: shardParams,
       response: { type: 'object', required: ['stored'], properties: { stored: { type: 'boolean' } } },
     },
   },
-  getShard: { method: 'GET', url: '/v1/datasets/:root/shards/:segment/:index', schema: { params: shardParams } },
-  /** One sample: the shard opened at z, with what it takes to check it against the root alone. */
+  getShard: { method: 'GET', url: '/v1/datasets/:dataset/shards/:segment/:index', schema: { params: shardParams } },
+  /** One sample: the shard opened at z, with what it takes to check it against the content root alone. */
   sample: {
     method: 'GET',
-    url: '/v1/datasets/:root/shards/:segment/:index/sample',
+    url: '/v1/datasets/:dataset/shards/:segment/:index/sample',
     schema: {
       params: shardParams,
       querystring: { type: 'object', required: ['z'], properties: { z: hex(32) } },
@@ -119,10 +122,10 @@ export const routes = {
    */
   samples: {
     method: 'POST',
-    url: '/v1/datasets/:root/samples',
+    url: '/v1/datasets/:dataset/samples',
     bodyLimit: 64 * 1024,
     schema: {
-      params: rootParam,
+      params: datasetParam,
       body: {
         type: 'object',
         required: ['samples'],
@@ -146,13 +149,13 @@ export const routes = {
   },
   attestation: {
     method: 'GET',
-    url: '/v1/datasets/:root/attestation',
+    url: '/v1/datasets/:dataset/attestation',
     schema: {
-      params: rootParam,
+      params: datasetParam,
       response: {
         type: 'object',
-        required: ['root', 'publicKey', 'signature', 'chainId', 'registry'],
-        properties: { root: hex(32), publicKey: hex(48), signature: hex(96), chainId: { type: 'string' }, registry: hex(20) },
+        required: ['datasetId', 'publicKey', 'signature', 'chainId', 'registryAddress'],
+        properties: { datasetId: hex(32), publicKey: hex(48), signature: hex(96), chainId: { type: 'string' }, registryAddress: hex(20) },
       },
     },
   },
@@ -170,14 +173,14 @@ export function routePath(id: RouteId, params: Record<string, string | number> =
 }
 
 export interface InfoResponse { publicKey: string; proofOfPossession: string; protocol: number; version: string }
-export interface AnnounceResponse { root: string; uploader: string; assignedShards: number; created: boolean }
-export interface DatasetStatusResponse { root: string; assignedShards: number; storedShards: number; complete: boolean }
+export interface AnnounceResponse { datasetId: string; contentRoot: string; uploader: string; assignedShards: number; created: boolean }
+export interface DatasetStatusResponse { datasetId: string; assignedShards: number; storedShards: number; complete: boolean }
 export interface PutShardResponse { stored: boolean }
-export interface AttestationResponse { root: string; publicKey: string; signature: string; chainId: string; registry: string }
+export interface AttestationResponse { datasetId: string; publicKey: string; signature: string; chainId: string; registryAddress: string }
 export interface HealthResponse { status: string; datasets?: number }
 export interface SampleRequest { segment: number; index: number; z: string }
 export interface SampleAnswer {
-  segment: number; index: number; z: string; y: string; proof: string; commitment: string; shardHash: string;
+  segment: number; index: number; z: string; y: string; kzgProof: string; commitment: string; shardHash: string;
   /** The Merkle siblings, bottom up, concatenated. */
   inclusionProof: string;
 }

@@ -1,5 +1,5 @@
-import { epochAt, epochWindow, type ChallengeAnswer, type ChallengeInfo, type DatasetTerms, type EpochParameters, type NodeEarnings } from '../chain/registry.ts';
-import { fromHex, toHex } from '../proofs/bytes.ts';
+import { epochAt, epochWindow, type ChallengeInfo, type EpochParameters, type Registry } from '../chain/registry.ts';
+import { toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 import type { DatasetCatalog, DatasetState } from './datasets.ts';
 import type { Metrics } from './metrics.ts';
@@ -7,22 +7,18 @@ import { openShard } from './proving.ts';
 import type { ShardStore } from './store.ts';
 import type { ShardOpener } from './verifier.ts';
 
-/** The slice of the registry the responder reads and writes (chain/registry.ts implements it). */
-export interface ChallengeChain {
-  blockNumber(): Promise<number>;
-  epochParameters(): Promise<EpochParameters>;
-  datasetTerms(root: Uint8Array): Promise<DatasetTerms>;
-  challenge(root: Uint8Array, epoch: number, member: number): Promise<ChallengeInfo>;
-  answerChallenge(answer: ChallengeAnswer): Promise<unknown>;
-  reportMissed(root: Uint8Array, epoch: number, member: number): Promise<unknown>;
-  nodeIdByKey(publicKey: Uint8Array): Promise<number | undefined>;
-  nodeEarnings(id: number): Promise<NodeEarnings>;
-}
+/** What the responder reads on chain. */
+export type ChallengeRegistryView = Pick<Registry, 'epochParameters' | 'dataset' | 'challenge' | 'nodeIdByKey' | 'nodeEarnings'>;
+/** What it sends: the registry connected to the operator's wallet. */
+export type ChallengeRegistryWriter = Pick<Registry, 'answerChallenge' | 'reportMissed'>;
 
 export interface ChallengeResponderDeps {
-  chain: ChallengeChain;
-  catalog: DatasetCatalog;
-  store: ShardStore;
+  registry: ChallengeRegistryView;
+  writer: ChallengeRegistryWriter;
+  /** The latest block number, asked of the chain every time. */
+  blockNumber: () => Promise<number>;
+  catalog: Pick<DatasetCatalog, 'list' | 'get'>;
+  store: Pick<ShardStore, 'getShard'>;
   opener: ShardOpener;
   publicKey: Uint8Array;
   metrics: Metrics;
@@ -39,7 +35,7 @@ const EARNINGS_REFRESH_MS = 30_000;
 
 /** Per dataset: epochs are handled in order, so the state is about epoch `next` only. */
 interface Track {
-  terms?: DatasetTerms;
+  terms?: { epochs: number; startEpoch: number };
   /** The first epoch not yet fully handled. */
   next?: number;
   /** Epoch `next`'s own challenge is settled (answered, missed, or none): no need to ask again. */
@@ -84,29 +80,28 @@ export class ChallengeResponder {
 
   /** One pass over every stored dataset; exposed for tests. */
   async tick(): Promise<void> {
-    const { chain } = this.deps;
-    const params = await chain.epochParameters();
-    const block = await chain.blockNumber();
+    const params = await this.deps.registry.epochParameters();
+    const block = await this.deps.blockNumber();
     const epoch = epochAt(params, block);
-    for (const rootHex of await this.deps.catalog.list()) {
+    for (const id of await this.deps.catalog.list()) {
       if (this.stopped) return;
-      await this.handleDataset(rootHex, epoch, block, params);
+      await this.handleDataset(id, epoch, block, params);
     }
     if (this.earningsChanged || Date.now() - this.earningsReadAt > EARNINGS_REFRESH_MS) await this.refreshEarnings();
   }
 
-  private async handleDataset(rootHex: string, epoch: number, block: number, params: EpochParameters): Promise<void> {
-    let track = this.tracks.get(rootHex);
+  private async handleDataset(id: Uint8Array, epoch: number, block: number, params: EpochParameters): Promise<void> {
+    const key = toHex(id);
+    let track = this.tracks.get(key);
     if (!track) {
       track = { ownSettled: false, unanswerable: false };
-      this.tracks.set(rootHex, track);
+      this.tracks.set(key, track);
     }
-    const root = fromHex(rootHex, 32);
     // Terms are fixed once the dataset is certified (startEpoch > 0); until then, ask again.
-    if (!track.terms || track.terms.startEpoch === 0) track.terms = await this.deps.chain.datasetTerms(root);
+    if (!track.terms || track.terms.startEpoch === 0) track.terms = await this.deps.registry.dataset(id);
     const { startEpoch, epochs } = track.terms;
     if (startEpoch === 0) return;
-    const state = await this.deps.catalog.get(rootHex);
+    const state = await this.deps.catalog.get(id);
     if (state.nodeIndex < 0) return;
     track.next ??= Math.max(startEpoch, epoch - LOOKBACK_EPOCHS);
     const last = Math.min(epoch, startEpoch + epochs - 1);
@@ -126,7 +121,7 @@ export class ChallengeResponder {
     const { opensAfter, closesAt } = epochWindow(params, epoch);
     if (block <= opensAfter) return false;
     if (!track.ownSettled) {
-      const own = await this.deps.chain.challenge(state.root, epoch, state.nodeIndex);
+      const own = await this.deps.registry.challenge(state.id, epoch, state.nodeIndex);
       if (own.status === 'open') {
         // A transaction sent now lands in the next block; past closesAt it would only revert.
         if (block + 1 <= closesAt && !track.unanswerable) track.ownSettled = await this.answer(state, track, epoch, own);
@@ -134,7 +129,7 @@ export class ChallengeResponder {
         track.ownSettled = true;
         this.earningsChanged = true;
         this.deps.metrics.inc('sherd_challenges_missed_total');
-        this.deps.log?.('warn', `missed the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${own.segment}/${own.index})`);
+        this.deps.log?.('warn', `missed the challenge of epoch ${epoch} for ${toHex(state.id)} (shard ${own.segment}/${own.index})`);
       } else {
         track.ownSettled = own.status !== 'pending';
       }
@@ -157,13 +152,13 @@ export class ChallengeResponder {
       return false;
     }
     try {
-      await this.deps.chain.answerChallenge({
-        root: state.root, epoch, member: state.nodeIndex, commitment: opening.commitment, shardHash: opening.shardHash,
-        inclusionProof: opening.inclusionProof, z, y: opening.y, kzgProof: opening.proof,
+      await this.deps.writer.answerChallenge({
+        datasetId: state.id, epoch, member: state.nodeIndex, commitment: opening.commitment, shardHash: opening.shardHash,
+        inclusionProof: opening.inclusionProof, z, y: opening.y, kzgProof: opening.kzgProof,
       });
       this.deps.metrics.inc('sherd_challenges_answered_total');
       this.earningsChanged = true;
-      this.deps.log?.('info', `answered the challenge of epoch ${epoch} for ${toHex(state.root)} (shard ${segment}/${index}), earning ${challenge.reward} wei`);
+      this.deps.log?.('info', `answered the challenge of epoch ${epoch} for ${toHex(state.id)} (shard ${segment}/${index}), earning ${challenge.reward} wei`);
       return true;
     } catch (error) {
       // Chain trouble is worth another try on the next poll, while the window lasts.
@@ -176,12 +171,12 @@ export class ChallengeResponder {
   private async reportPeers(state: DatasetState, epoch: number): Promise<void> {
     for (let member = 0; member < state.manifest.nodes.length; member++) {
       if (member === state.nodeIndex || this.stopped) continue;
-      const peer = await this.deps.chain.challenge(state.root, epoch, member);
+      const peer = await this.deps.registry.challenge(state.id, epoch, member);
       if (peer.status !== 'expired') continue;
       try {
-        await this.deps.chain.reportMissed(state.root, epoch, member);
+        await this.deps.writer.reportMissed(state.id, epoch, member);
         this.deps.metrics.inc('sherd_challenges_reported_total');
-        this.deps.log?.('info', `reported node ${peer.nodeId}'s missed challenge of epoch ${epoch} for ${toHex(state.root)}`);
+        this.deps.log?.('info', `reported node ${peer.nodeId}'s missed challenge of epoch ${epoch} for ${toHex(state.id)}`);
       } catch (error) {
         // Another node may have reported it first.
         if (!(error instanceof SherdError && error.code === 'ChallengeAlreadySettled')) this.failed(`reporting member ${member}`, error);
@@ -190,9 +185,9 @@ export class ChallengeResponder {
   }
 
   private async refreshEarnings(): Promise<void> {
-    this.nodeId ??= await this.deps.chain.nodeIdByKey(this.deps.publicKey);
+    this.nodeId ??= await this.deps.registry.nodeIdByKey(this.deps.publicKey);
     if (this.nodeId === undefined) return;
-    const earnings = await this.deps.chain.nodeEarnings(this.nodeId);
+    const earnings = await this.deps.registry.nodeEarnings(this.nodeId);
     this.earningsChanged = false;
     this.earningsReadAt = Date.now();
     this.deps.metrics.set('sherd_rewards_earned_wei', Number(earnings.earned));

@@ -79,8 +79,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       blsSecretKey,
       metrics,
       chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
-      registry: chain ? chain.registry.address : OFFCHAIN_REGISTRY,
-      chain: chain?.registry,
+      registryAddress: chain ? chain.registry.address : OFFCHAIN_REGISTRY,
+      registry: chain?.registry,
       logLevel: options.logLevel ?? 'warn',
     });
     app = server;
@@ -88,18 +88,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await server.listen({ port: options.port, host });
     if (chain && accountKey) {
       const { provider, registry } = chain;
-      const writer = registry.connect(new NonceManager(new Wallet(accountKey, provider)));
       const responder = new ChallengeResponder({
-        chain: {
-          blockNumber: () => latestBlock(provider),
-          epochParameters: () => registry.epochParameters(),
-          datasetTerms: (root) => registry.datasetTerms(root),
-          challenge: (root, epoch, member) => registry.challenge(root, epoch, member),
-          answerChallenge: (answer) => writer.answerChallenge(answer),
-          reportMissed: (root, epoch, member) => writer.reportMissed(root, epoch, member),
-          nodeIdByKey: (key) => registry.nodeIdByKey(key),
-          nodeEarnings: (id) => registry.nodeEarnings(id),
-        },
+        registry,
+        writer: registry.connect(new NonceManager(new Wallet(accountKey, provider))),
+        blockNumber: () => latestBlock(provider),
         catalog,
         store,
         opener: verifier,

@@ -1,15 +1,16 @@
 import { toHex } from '../proofs/bytes.ts';
 import { encodeMerkleProof } from '../proofs/merkle.ts';
-import { isFieldElement } from '../proofs/sampling.ts';
-import { ApiError } from '../protocol/errors.ts';
+import { isFieldElement } from '../proofs/field.ts';
+import { ApiError, type ApiErrorCode } from '../protocol/errors.ts';
 import { manifestSegments, shardPosition, shardsPerSegment } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
+import type { SampleAnswer } from '../protocol/routes.ts';
 import type { DatasetState } from './datasets.ts';
 import type { ShardStore } from './store.ts';
 import type { ShardOpener } from './verifier.ts';
 
 /**
- * Everything a verifier needs to check a shard's opening at z against the dataset root alone:
+ * Everything a verifier needs to check a shard's opening at z against the content root alone:
  * the shard's commitment and SHA-256 (its Merkle leaf), the leaf's inclusion proof, and
  * y = p(z) with the KZG proof. Samples and on-chain challenges are answered with the same.
  */
@@ -18,22 +19,29 @@ export interface ShardOpening {
   index: number;
   z: Uint8Array;
   y: Uint8Array;
-  proof: Uint8Array;
+  kzgProof: Uint8Array;
   commitment: Uint8Array;
   shardHash: Uint8Array;
   inclusionProof: Uint8Array[];
 }
 
-/** Throws the ApiError a requester gets for a shard this node was never meant to hold. */
-export function checkShardAddress(state: DatasetState, segment: number, index: number): void {
+/** Why a requester cannot ask this node for shard segment/index, or undefined when it can. */
+export function shardAddressProblem(state: DatasetState, segment: number, index: number): { code: ApiErrorCode; message: string } | undefined {
   const { manifest } = state;
   if (segment >= manifestSegments(manifest) || index >= shardsPerSegment(manifest)) {
-    throw new ApiError('unknown_shard', `dataset has no shard ${segment}/${index}`);
+    return { code: 'unknown_shard', message: `dataset has no shard ${segment}/${index}` };
   }
   const holder = nodeForShard(segment, index, manifest.nodes.length);
   if (holder !== state.nodeIndex) {
-    throw new ApiError('shard_not_assigned', `shard ${segment}/${index} is placed on node ${holder}, this is node ${state.nodeIndex}`);
+    return { code: 'shard_not_assigned', message: `shard ${segment}/${index} is placed on node ${holder}, this is node ${state.nodeIndex}` };
   }
+  return undefined;
+}
+
+/** Throws the ApiError a requester gets for a shard this node was never meant to hold. */
+export function checkShardAddress(state: DatasetState, segment: number, index: number): void {
+  const problem = shardAddressProblem(state, segment, index);
+  if (problem) throw new ApiError(problem.code, problem.message);
 }
 
 export function checkPoint(z: Uint8Array): void {
@@ -42,21 +50,20 @@ export function checkPoint(z: Uint8Array): void {
 
 /** Opens one stored shard at z. ApiError shard_missing when the node should hold it and does not. */
 export async function openShard(
-  deps: { store: ShardStore; opener: ShardOpener }, state: DatasetState, segment: number, index: number, z: Uint8Array,
+  deps: { store: Pick<ShardStore, 'getShard'>; opener: ShardOpener }, state: DatasetState, segment: number, index: number, z: Uint8Array,
 ): Promise<ShardOpening> {
-  const rootHex = toHex(state.root);
-  const blob = await deps.store.getShard(rootHex, segment, index);
+  const blob = await deps.store.getShard(state.id, segment, index);
   if (!blob) throw new ApiError('shard_missing', `this node should hold shard ${segment}/${index} but does not`);
   const position = shardPosition(state.manifest, segment, index);
   const record = state.manifest.shards[position]!;
   const { y, proof } = await deps.opener.open(blob, z);
-  return { segment, index, z, y, proof, commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position) };
+  return { segment, index, z, y, kzgProof: proof, commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position) };
 }
 
 /** The wire form (protocol/routes.ts SampleAnswer). */
-export function openingToJson(o: ShardOpening) {
+export function openingToJson(o: ShardOpening): SampleAnswer {
   return {
-    segment: o.segment, index: o.index, z: toHex(o.z), y: toHex(o.y), proof: toHex(o.proof), commitment: toHex(o.commitment),
+    segment: o.segment, index: o.index, z: toHex(o.z), y: toHex(o.y), kzgProof: toHex(o.kzgProof), commitment: toHex(o.commitment),
     shardHash: toHex(o.shardHash), inclusionProof: toHex(encodeMerkleProof(o.inclusionProof)),
   };
 }

@@ -1,11 +1,13 @@
 import { Level } from 'level';
+import { fromHex, toHex } from '../proofs/bytes.ts';
 
 /**
- * Typed repository in front of LevelDB. Keys are strings namespaced by kind and dataset:
- *   d:<root>:manifest   encoded manifest
- *   d:<root>:meta       JSON {uploader, announcedAt}
- *   s:<root>:<segment, 10 digits>:<index, 3 digits>   the verified blob
- *   a:<root>            this node's BLS attestation
+ * Typed repository in front of LevelDB, the one place dataset ids become hex. Keys are
+ * strings namespaced by kind and dataset id:
+ *   d:<id>:manifest   encoded manifest
+ *   d:<id>:meta       JSON {uploader, announcedAt}
+ *   s:<id>:<segment, 10 digits>:<index, 3 digits>   the verified blob
+ *   a:<id>            this node's BLS attestation
  * Only verified shards are written, each in one atomic put; so "present" means "verified".
  */
 export interface DatasetMeta {
@@ -13,8 +15,10 @@ export interface DatasetMeta {
   announcedAt: string;
 }
 
-const shardKey = (root: string, segment: number, index: number) =>
-  `s:${root}:${String(segment).padStart(10, '0')}:${String(index).padStart(3, '0')}`;
+const datasetKey = (id: Uint8Array) => `d:${toHex(id)}`;
+const shardPrefix = (id: Uint8Array) => `s:${toHex(id)}:`;
+const shardKey = (id: Uint8Array, segment: number, index: number) =>
+  `${shardPrefix(id)}${String(segment).padStart(10, '0')}:${String(index).padStart(3, '0')}`;
 
 export class ShardStore {
   private constructor(private readonly db: Level<string, Uint8Array>) {}
@@ -29,58 +33,60 @@ export class ShardStore {
     await this.db.close();
   }
 
-  async putDataset(root: string, manifest: Uint8Array, meta: DatasetMeta): Promise<void> {
+  async putDataset(id: Uint8Array, manifest: Uint8Array, meta: DatasetMeta): Promise<void> {
     await this.db.batch([
-      { type: 'put', key: `d:${root}:manifest`, value: manifest },
-      { type: 'put', key: `d:${root}:meta`, value: new TextEncoder().encode(JSON.stringify(meta)) },
+      { type: 'put', key: `${datasetKey(id)}:manifest`, value: manifest },
+      { type: 'put', key: `${datasetKey(id)}:meta`, value: new TextEncoder().encode(JSON.stringify(meta)) },
     ]);
   }
 
-  async getManifest(root: string): Promise<Uint8Array | undefined> {
-    return this.db.get(`d:${root}:manifest`);
+  async getManifest(id: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(`${datasetKey(id)}:manifest`);
   }
 
-  async getMeta(root: string): Promise<DatasetMeta | undefined> {
-    const raw = await this.db.get(`d:${root}:meta`);
+  async getMeta(id: Uint8Array): Promise<DatasetMeta | undefined> {
+    const raw = await this.db.get(`${datasetKey(id)}:meta`);
     return raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as DatasetMeta);
   }
 
-  async listDatasets(): Promise<string[]> {
-    const roots: string[] = [];
+  /** The ids of every announced dataset. */
+  async listDatasets(): Promise<Uint8Array[]> {
+    const ids: Uint8Array[] = [];
     for await (const key of this.db.keys({ gte: 'd:', lt: 'd;' })) {
-      if (key.endsWith(':manifest')) roots.push(key.slice(2, -':manifest'.length));
+      if (key.endsWith(':manifest')) ids.push(fromHex(key.slice(2, -':manifest'.length), 32));
     }
-    return roots;
+    return ids;
   }
 
-  async putShard(root: string, segment: number, index: number, blob: Uint8Array): Promise<void> {
-    await this.db.put(shardKey(root, segment, index), blob);
+  async putShard(id: Uint8Array, segment: number, index: number, blob: Uint8Array): Promise<void> {
+    await this.db.put(shardKey(id, segment, index), blob);
   }
 
-  async getShard(root: string, segment: number, index: number): Promise<Uint8Array | undefined> {
-    return this.db.get(shardKey(root, segment, index));
+  async getShard(id: Uint8Array, segment: number, index: number): Promise<Uint8Array | undefined> {
+    return this.db.get(shardKey(id, segment, index));
   }
 
-  async hasShard(root: string, segment: number, index: number): Promise<boolean> {
-    return (await this.db.has(shardKey(root, segment, index))) === true;
+  async hasShard(id: Uint8Array, segment: number, index: number): Promise<boolean> {
+    return (await this.db.has(shardKey(id, segment, index))) === true;
   }
 
-  async countShards(root: string): Promise<number> {
+  async countShards(id: Uint8Array): Promise<number> {
     let count = 0;
-    for await (const _ of this.db.keys({ gte: `s:${root}:`, lt: `s:${root};` })) count++;
+    const prefix = shardPrefix(id);
+    for await (const _ of this.db.keys({ gte: prefix, lt: `${prefix.slice(0, -1)};` })) count++;
     return count;
   }
 
   /** Removes one stored shard (operator tooling and fault-injection tests). */
-  async deleteShard(root: string, segment: number, index: number): Promise<void> {
-    await this.db.del(shardKey(root, segment, index));
+  async deleteShard(id: Uint8Array, segment: number, index: number): Promise<void> {
+    await this.db.del(shardKey(id, segment, index));
   }
 
-  async getAttestation(root: string): Promise<Uint8Array | undefined> {
-    return this.db.get(`a:${root}`);
+  async getAttestation(id: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(`a:${toHex(id)}`);
   }
 
-  async putAttestation(root: string, signature: Uint8Array): Promise<void> {
-    await this.db.put(`a:${root}`, signature);
+  async putAttestation(id: Uint8Array, signature: Uint8Array): Promise<void> {
+    await this.db.put(`a:${toHex(id)}`, signature);
   }
 }

@@ -2,28 +2,34 @@
 pragma solidity ^0.8.28;
 
 import {BLS} from "./BLS.sol";
+import {Merkle} from "./Merkle.sol";
 
 /// @title Sherd's verification channel
 /// @notice Who the storage nodes are (stake, BLS key proven by possession, endpoint), which
-/// datasets exist (root, size, code, fee, node set fixed at registration), and which are
-/// certified: an aggregate BLS signature of a quorum of the dataset's nodes over
-///   keccak256("SHERD_ATTESTATION_V1" ‖ chainid ‖ address(this) ‖ root),
+/// datasets exist (content root, size, code, fee, node set fixed at registration), and which
+/// are certified: an aggregate BLS signature of a quorum of the dataset's nodes over
+///   keccak256("SHERD_ATTESTATION_V1" ‖ chainid ‖ address(this) ‖ datasetId),
 /// checked here with the EIP-2537 precompiles. Binding chain id and this address means a
 /// certificate cannot be replayed on another chain or deployment.
 ///
 /// Storage is then proven every epoch (epochBlocks blocks): each member of a certified
 /// dataset's node set gets one challenge, a (shard, z) drawn from the hash of the epoch's
 /// first block over the shards placed on it. It answers within challengeWindow blocks with
-/// the shard's commitment, its inclusion proof under the root, and y = p(z) with a KZG
+/// the shard's commitment, its inclusion proof under the content root, and y = p(z) with a KZG
 /// opening proof, checked by the EIP-4844 point-evaluation precompile (0x0a). An answer
 /// earns the member its share of the epoch's part of the storage fee; a challenge left
 /// unanswered can be reported by anyone after the window, which slashes the node's stake,
 /// pays the reporter a share of the slash and refunds the member's reward to the owner.
 /// docs/economics.md gives the numbers and the reasoning.
+///
+/// A dataset is known by its id, keccak256("SHERD_DATASET_V1" ‖ owner ‖ contentRoot), which the
+/// contract derives from msg.sender: whoever sees a content root first can register it only
+/// under its own id, never block the owner's (docs/protocol.md, "Dataset id").
 contract SherdRegistry {
     string private constant SIGNATURE_DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     string private constant POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     bytes private constant ATTESTATION_DOMAIN = "SHERD_ATTESTATION_V1";
+    bytes private constant DATASET_DOMAIN = "SHERD_DATASET_V1";
     /// @dev The BLS12-381 scalar field order: z and y are field elements below it.
     uint256 private constant BLS_MODULUS = 52435875175126190479447740508185965837690552500527637822603658699938581184513;
     uint256 private constant FIELD_ELEMENTS_PER_BLOB = 4096;
@@ -47,6 +53,8 @@ contract SherdRegistry {
     }
 
     struct Dataset {
+        /// @dev The Merkle root over the shard leaves (docs/protocol.md).
+        bytes32 contentRoot;
         address owner;
         uint64 size;
         uint16 k;
@@ -67,6 +75,34 @@ contract SherdRegistry {
         uint128 slashed;
         uint32 answered;
         uint32 missed;
+    }
+
+    /// @dev What `getDataset` returns: the registration, its certification and its storage term.
+    struct DatasetInfo {
+        bool registered;
+        bool certified;
+        uint16 signers;
+        uint64 size;
+        uint16 k;
+        uint16 m;
+        uint32 nodeSet;
+        address owner;
+        uint256 fee;
+        bytes32 contentRoot;
+        /// @dev Epochs paid for; the first challenged one (0 until certified); segments of the dataset.
+        uint32 epochs;
+        uint32 startEpoch;
+        uint256 segments;
+    }
+
+    /// @dev What `getNode` returns; the key in EIP-2537 encoding (128 bytes).
+    struct NodeInfo {
+        bytes publicKey;
+        address operator;
+        uint256 stake;
+        uint64 exitAt;
+        bool active;
+        string endpoint;
     }
 
     enum ChallengeStatus {
@@ -93,7 +129,7 @@ contract SherdRegistry {
     /// @dev One answer: the challenged shard's commitment and SHA-256, the inclusion proof of
     /// their leaf under the root (siblings from the bottom), z, y = p(z), and the KZG proof.
     struct Answer {
-        bytes32 root;
+        bytes32 datasetId;
         uint32 epoch;
         uint32 member;
         bytes commitment;
@@ -119,8 +155,8 @@ contract SherdRegistry {
     mapping(uint32 id => uint256 indexPlusOne) private activeIndex;
     NodeSet[] private nodeSets;
     bool private nodeSetStale = true;
-    mapping(bytes32 root => Dataset) private datasets;
-    /// @dev keccak256(root, epoch, member) => Answered or Missed, once settled.
+    mapping(bytes32 datasetId => Dataset) private datasets;
+    /// @dev keccak256(datasetId, epoch, member) => Answered or Missed, once settled.
     mapping(bytes32 challengeKey => ChallengeStatus) private settled;
     mapping(uint32 nodeId => Earnings) private earnings;
     /// @dev Pull payments: owners' refunds of missed rewards and reporters' shares of slashes.
@@ -132,10 +168,15 @@ contract SherdRegistry {
     event NodeExitRequested(uint32 indexed id, uint64 exitAt);
     event StakeWithdrawn(uint32 indexed id, address indexed operator, uint256 amount);
     event NodeSetCreated(uint32 indexed id, uint32[] members);
-    event DatasetRegistered(bytes32 indexed root, address indexed owner, uint64 size, uint16 k, uint16 m, uint32 nodeSet, uint256 fee, uint32 epochs);
-    event DatasetCertified(bytes32 indexed root, uint32 nodeSet, uint16 signers, bytes signerBitmap, uint32 startEpoch);
-    event ChallengeAnswered(bytes32 indexed root, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 reward);
-    event ChallengeMissed(bytes32 indexed root, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 slashed, address reporter);
+    event DatasetRegistered(
+        bytes32 indexed datasetId, bytes32 indexed contentRoot, address indexed owner, uint64 size, uint16 k, uint16 m, uint32 nodeSet,
+        uint256 fee, uint32 epochs
+    );
+    event DatasetCertified(bytes32 indexed datasetId, uint32 nodeSet, uint16 signers, bytes signerBitmap, uint32 startEpoch);
+    event ChallengeAnswered(bytes32 indexed datasetId, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 reward);
+    event ChallengeMissed(
+        bytes32 indexed datasetId, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 slashed, address reporter
+    );
     event RewardsClaimed(uint32 indexed id, address indexed operator, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
@@ -151,16 +192,16 @@ contract SherdRegistry {
     error InvalidCodeParameters(uint16 k, uint16 m);
     error TooFewNodes(uint256 needed, uint256 active);
     error InsufficientFee(uint256 sent, uint256 required);
-    error DatasetAlreadyRegistered(bytes32 root);
-    error UnknownDataset(bytes32 root);
-    error AlreadyCertified(bytes32 root);
+    error DatasetAlreadyRegistered(bytes32 datasetId);
+    error UnknownDataset(bytes32 datasetId);
+    error AlreadyCertified(bytes32 datasetId);
     error BadBitmapLength(uint256 length, uint256 expected);
     error BitmapOutOfRange();
     error BelowQuorum(uint256 signers, uint256 quorum);
     error InvalidSignature();
     error InvalidEpochParameters();
     error NoEpochs();
-    error NoChallenge(bytes32 root, uint32 epoch, uint32 member);
+    error NoChallenge(bytes32 datasetId, uint32 epoch, uint32 member);
     error ChallengeNotOpen(uint256 opensAfter);
     error ChallengeClosed(uint256 closedAt);
     error ChallengeStillOpen(uint256 closesAt);
@@ -250,12 +291,13 @@ contract SherdRegistry {
         return nodes.length;
     }
 
-    function getNode(uint32 id) external view returns (
-        bytes memory publicKey, address operator, uint256 stake, uint64 exitAt, bool active, string memory endpoint
-    ) {
+    function getNode(uint32 id) external view returns (NodeInfo memory) {
         Node storage node = _node(id);
         BLS.G1Point memory key = node.key;
-        return (abi.encode(key.xHi, key.xLo, key.yHi, key.yLo), node.operator, node.stake, node.exitAt, node.active, node.endpoint);
+        return NodeInfo({
+            publicKey: abi.encode(key.xHi, key.xLo, key.yHi, key.yLo), operator: node.operator, stake: node.stake, exitAt: node.exitAt,
+            active: node.active, endpoint: node.endpoint
+        });
     }
 
     function nodeSetMembers(uint32 id) external view returns (uint32[] memory) {
@@ -264,32 +306,40 @@ contract SherdRegistry {
 
     // ------------------------------------------------------------- datasets
 
-    /// @notice Registers a dataset and pays its storage fee, size × epochs × feePerByteEpoch.
-    /// The current active nodes, in their current order, become the dataset's node set:
-    /// placement, certification and challenges use it.
-    function registerDataset(bytes32 root, uint64 size, uint16 k, uint16 m, uint32 epochs) external payable returns (uint32 nodeSetId) {
-        if (datasets[root].owner != address(0)) revert DatasetAlreadyRegistered(root);
+    /// @notice The id of the dataset `owner` registers with this content root.
+    function datasetId(address owner, bytes32 contentRoot) public pure returns (bytes32) {
+        return keccak256(abi.encodePacked(DATASET_DOMAIN, owner, contentRoot));
+    }
+
+    /// @notice Registers a dataset under datasetId(msg.sender, contentRoot) and pays its storage
+    /// fee, size × epochs × feePerByteEpoch. The current active nodes, in their current order,
+    /// become the dataset's node set: placement, certification and challenges use it.
+    function registerDataset(bytes32 contentRoot, uint64 size, uint16 k, uint16 m, uint32 epochs)
+        external payable returns (bytes32 id)
+    {
+        id = datasetId(msg.sender, contentRoot);
+        if (datasets[id].owner != address(0)) revert DatasetAlreadyRegistered(id);
         if (size == 0) revert EmptyDataset();
         if (epochs == 0) revert NoEpochs();
         if (k == 0 || m == 0 || uint256(k) + m > 256) revert InvalidCodeParameters(k, m);
         if (activeIds.length < uint256(k) + m) revert TooFewNodes(uint256(k) + m, activeIds.length);
         uint256 fee = uint256(size) * epochs * feePerByteEpoch;
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
-        nodeSetId = _currentNodeSet();
-        datasets[root] = Dataset({
-            owner: msg.sender, size: size, k: k, m: m, nodeSet: nodeSetId, signers: 0, certified: false, fee: uint128(msg.value),
-            epochs: epochs, startEpoch: 0
+        uint32 nodeSetId = _currentNodeSet();
+        datasets[id] = Dataset({
+            contentRoot: contentRoot, owner: msg.sender, size: size, k: k, m: m, nodeSet: nodeSetId, signers: 0, certified: false,
+            fee: uint128(msg.value), epochs: epochs, startEpoch: 0
         });
-        emit DatasetRegistered(root, msg.sender, size, k, m, nodeSetId, msg.value, epochs);
+        emit DatasetRegistered(id, contentRoot, msg.sender, size, k, m, nodeSetId, msg.value, epochs);
     }
 
-    /// @notice Records the dataset as certified if a quorum of its node set signed its root.
+    /// @notice Records the dataset as certified if a quorum of its node set signed its id.
     /// @param signers bitmap over the node set: bit i (byte i / 8, bit i % 8) = member i signed
     /// @param signature the aggregate BLS signature, G2 in EIP-2537 encoding (256 bytes)
-    function certify(bytes32 root, bytes calldata signers, bytes calldata signature) external {
-        Dataset storage dataset = datasets[root];
-        if (dataset.owner == address(0)) revert UnknownDataset(root);
-        if (dataset.certified) revert AlreadyCertified(root);
+    function certify(bytes32 id, bytes calldata signers, bytes calldata signature) external {
+        Dataset storage dataset = datasets[id];
+        if (dataset.owner == address(0)) revert UnknownDataset(id);
+        if (dataset.certified) revert AlreadyCertified(id);
         NodeSet storage set = nodeSets[dataset.nodeSet];
         uint256 count = set.members.length;
         if (signers.length != (count + 7) / 8) revert BadBitmapLength(signers.length, (count + 7) / 8);
@@ -298,27 +348,24 @@ contract SherdRegistry {
         if (signerCount < needed) revert BelowQuorum(signerCount, needed);
 
         BLS.G1Point memory aggregateKey = _aggregateKey(set, signers, signerCount);
-        bytes32 message = attestationMessage(root);
+        bytes32 message = attestationMessage(id);
         if (!BLS.verify(aggregateKey, abi.encodePacked(message), SIGNATURE_DST, signature)) revert InvalidSignature();
 
         dataset.certified = true;
         dataset.signers = uint16(signerCount);
         // Challenges start with the next epoch, whose seed block is not mined yet.
         dataset.startEpoch = uint32(currentEpoch() + 1);
-        emit DatasetCertified(root, dataset.nodeSet, uint16(signerCount), signers, dataset.startEpoch);
+        emit DatasetCertified(id, dataset.nodeSet, uint16(signerCount), signers, dataset.startEpoch);
     }
 
-    function getDataset(bytes32 root) external view returns (
-        bool registered, bool certified, uint16 signers, uint64 size, uint16 k, uint16 m, uint32 nodeSet, address owner, uint256 fee
-    ) {
-        Dataset storage d = datasets[root];
-        return (d.owner != address(0), d.certified, d.signers, d.size, d.k, d.m, d.nodeSet, d.owner, d.fee);
-    }
-
-    /// @notice The storage term: epochs paid for, the first challenged epoch (0 until certified), and the segment count.
-    function datasetTerms(bytes32 root) external view returns (uint32 epochs, uint32 startEpoch, uint256 segments) {
-        Dataset storage d = datasets[root];
-        return (d.epochs, d.startEpoch, d.owner == address(0) ? 0 : _segments(d));
+    /// @notice A dataset's registration, certification and storage term; all zero if unknown.
+    function getDataset(bytes32 id) external view returns (DatasetInfo memory info) {
+        Dataset storage d = datasets[id];
+        if (d.owner == address(0)) return info;
+        return DatasetInfo({
+            registered: true, certified: d.certified, signers: d.signers, size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet,
+            owner: d.owner, fee: d.fee, contentRoot: d.contentRoot, epochs: d.epochs, startEpoch: d.startEpoch, segments: _segments(d)
+        });
     }
 
     // ----------------------------------------------------------- challenges
@@ -332,30 +379,30 @@ contract SherdRegistry {
         return genesisBlock + epoch * epochBlocks;
     }
 
-    /// @notice The challenge of node-set member `member` for `root` in `epoch`, and where it stands.
-    function challenge(bytes32 root, uint32 epoch, uint32 member) external view returns (Challenge memory c) {
-        Dataset storage d = datasets[root];
+    /// @notice The challenge of node-set member `member` for dataset `id` in `epoch`, and where it stands.
+    function challenge(bytes32 id, uint32 epoch, uint32 member) external view returns (Challenge memory c) {
+        Dataset storage d = datasets[id];
         if (!_challenged(d, epoch, member)) return c;
         uint256 opensAfter = epochStart(epoch);
         c.nodeId = nodeSets[d.nodeSet].members[member];
         c.opensAfter = uint64(opensAfter);
         c.closesAt = uint64(opensAfter + challengeWindow);
         c.reward = _reward(d, member);
-        ChallengeStatus done = settled[_challengeKey(root, epoch, member)];
+        ChallengeStatus done = settled[_challengeKey(id, epoch, member)];
         if (done != ChallengeStatus.None) c.status = done;
         else if (block.number <= opensAfter) c.status = ChallengeStatus.Pending;
         else if (block.number > opensAfter + challengeWindow) c.status = ChallengeStatus.Expired;
         else c.status = ChallengeStatus.Open;
         if (block.number > opensAfter && block.number <= opensAfter + 256) {
-            (uint256 segment, uint256 index, bytes32 z) = _draw(root, d, epoch, member);
+            (uint256 segment, uint256 index, bytes32 z) = _draw(id, d, epoch, member);
             (c.segment, c.index, c.z) = (uint64(segment), uint16(index), z);
         }
     }
 
     /// @notice Answers a challenge; pays the member's node its reward for the epoch.
     function answerChallenge(Answer calldata a) external {
-        Dataset storage d = datasets[a.root];
-        bytes32 key = _openChallenge(d, a.root, a.epoch, a.member);
+        Dataset storage d = datasets[a.datasetId];
+        bytes32 key = _openChallenge(d, a.datasetId, a.epoch, a.member);
         uint256 opensAfter = epochStart(a.epoch);
         if (block.number <= opensAfter) revert ChallengeNotOpen(opensAfter);
         if (block.number > opensAfter + challengeWindow) revert ChallengeClosed(opensAfter + challengeWindow);
@@ -367,14 +414,14 @@ contract SherdRegistry {
         e.unclaimed += uint128(reward);
         e.earned += uint128(reward);
         e.answered += 1;
-        emit ChallengeAnswered(a.root, a.epoch, a.member, nodeId, reward);
+        emit ChallengeAnswered(a.datasetId, a.epoch, a.member, nodeId, reward);
     }
 
     /// @notice Reports a challenge left unanswered after its window: slashes the node, pays
     /// the reporter reporterShareBps of the slash, refunds the member's reward to the owner.
-    function reportMissed(bytes32 root, uint32 epoch, uint32 member) external {
-        Dataset storage d = datasets[root];
-        bytes32 key = _openChallenge(d, root, epoch, member);
+    function reportMissed(bytes32 id, uint32 epoch, uint32 member) external {
+        Dataset storage d = datasets[id];
+        bytes32 key = _openChallenge(d, id, epoch, member);
         uint256 closesAt = epochStart(epoch) + challengeWindow;
         if (block.number <= closesAt) revert ChallengeStillOpen(closesAt);
         settled[key] = ChallengeStatus.Missed;
@@ -391,15 +438,12 @@ contract SherdRegistry {
         e.missed += 1;
         // A node whose stake falls below the minimum is no longer placed on new datasets.
         if (node.active && node.stake < minStake) _deactivate(nodeId, node);
-        emit ChallengeMissed(root, epoch, member, nodeId, slash, msg.sender);
+        emit ChallengeMissed(id, epoch, member, nodeId, slash, msg.sender);
     }
 
-    function nodeEarnings(uint32 id) external view returns (
-        uint256 unclaimed, uint256 earned, uint256 slashed, uint32 answered, uint32 missed
-    ) {
+    function nodeEarnings(uint32 id) external view returns (Earnings memory) {
         _node(id);
-        Earnings storage e = earnings[id];
-        return (e.unclaimed, e.earned, e.slashed, e.answered, e.missed);
+        return earnings[id];
     }
 
     /// @notice Pays a node's unclaimed rewards to its operator.
@@ -449,9 +493,9 @@ contract SherdRegistry {
         }
     }
 
-    /// @notice What every node signs for `root` on this chain and deployment.
-    function attestationMessage(bytes32 root) public view returns (bytes32) {
-        return keccak256(abi.encodePacked(ATTESTATION_DOMAIN, block.chainid, address(this), root));
+    /// @notice What every node signs for dataset `id` on this chain and deployment.
+    function attestationMessage(bytes32 id) public view returns (bytes32) {
+        return keccak256(abi.encodePacked(ATTESTATION_DOMAIN, block.chainid, address(this), id));
     }
 
     /// @notice Signers needed over N nodes with n = k + m: max(k + (N − n), ⌈2N/3⌉), at most N.
@@ -489,8 +533,8 @@ contract SherdRegistry {
         return segments == 0 ? 1 : segments;
     }
 
-    function _challengeKey(bytes32 root, uint32 epoch, uint32 member) private pure returns (bytes32) {
-        return keccak256(abi.encode(root, epoch, member));
+    function _challengeKey(bytes32 id, uint32 epoch, uint32 member) private pure returns (bytes32) {
+        return keccak256(abi.encode(id, epoch, member));
     }
 
     /// @dev Whether `member` has a challenge for the dataset in `epoch`.
@@ -502,10 +546,10 @@ contract SherdRegistry {
     }
 
     /// @dev Reverts unless the challenge exists and is not settled; returns its key.
-    function _openChallenge(Dataset storage d, bytes32 root, uint32 epoch, uint32 member) private view returns (bytes32 key) {
-        if (d.owner == address(0)) revert UnknownDataset(root);
-        if (!_challenged(d, epoch, member)) revert NoChallenge(root, epoch, member);
-        key = _challengeKey(root, epoch, member);
+    function _openChallenge(Dataset storage d, bytes32 id, uint32 epoch, uint32 member) private view returns (bytes32 key) {
+        if (d.owner == address(0)) revert UnknownDataset(id);
+        if (!_challenged(d, epoch, member)) revert NoChallenge(id, epoch, member);
+        key = _challengeKey(id, epoch, member);
         if (settled[key] != ChallengeStatus.None) revert ChallengeAlreadySettled(settled[key]);
     }
 
@@ -520,10 +564,10 @@ contract SherdRegistry {
     /// @dev (segment, index, z) of a challenge, from the hash of the epoch's first block. A
     /// uniform segment, moved forward to the next segment with a shard on the member (there
     /// is one within nodeCount segments), and z uniform in the scalar field.
-    function _draw(bytes32 root, Dataset storage d, uint32 epoch, uint32 member)
+    function _draw(bytes32 id, Dataset storage d, uint32 epoch, uint32 member)
         private view returns (uint256 segment, uint256 index, bytes32 z)
     {
-        bytes32 seed = keccak256(abi.encode(blockhash(epochStart(epoch)), address(this), root, epoch, member));
+        bytes32 seed = keccak256(abi.encode(blockhash(epochStart(epoch)), address(this), id, epoch, member));
         uint256 segments = _segments(d);
         uint256 n = uint256(d.k) + d.m;
         uint256 count = nodeSets[d.nodeSet].members.length;
@@ -537,30 +581,13 @@ contract SherdRegistry {
     }
 
     function _checkAnswer(Dataset storage d, Answer calldata a) private view {
-        (uint256 segment, uint256 index, bytes32 z) = _draw(a.root, d, a.epoch, a.member);
+        (uint256 segment, uint256 index, bytes32 z) = _draw(a.datasetId, d, a.epoch, a.member);
         if (a.z != z) revert WrongPoint(z);
         if (a.commitment.length != 48) revert BadCommitmentLength(a.commitment.length);
         uint256 n = uint256(d.k) + d.m;
-        bytes32 leaf = keccak256(abi.encodePacked(bytes1(0x00), a.commitment, a.shardHash));
-        if (!_included(a.root, leaf, segment * n + index, _segments(d) * n, a.inclusionProof)) revert BadInclusionProof();
+        bytes32 leaf = Merkle.leaf(a.commitment, a.shardHash);
+        if (!Merkle.included(d.contentRoot, leaf, segment * n + index, _segments(d) * n, a.inclusionProof)) revert BadInclusionProof();
         if (!_pointEvaluation(a.commitment, a.z, a.y, a.kzgProof)) revert InvalidOpeningProof();
-    }
-
-    /// @dev The tree of proofs/merkle.ts: leaves padded to a power of two, inner nodes
-    /// keccak256(0x01 ‖ left ‖ right); a proof has exactly the tree's depth.
-    function _included(bytes32 root, bytes32 leaf, uint256 position, uint256 leafCount, bytes32[] calldata proof)
-        private pure returns (bool)
-    {
-        uint256 depth = 0;
-        while ((uint256(1) << depth) < leafCount) depth++;
-        if (proof.length != depth) return false;
-        bytes32 node = leaf;
-        for (uint256 d = 0; d < depth; d++) {
-            node = (position >> d) & 1 == 0
-                ? keccak256(abi.encodePacked(bytes1(0x01), node, proof[d]))
-                : keccak256(abi.encodePacked(bytes1(0x01), proof[d], node));
-        }
-        return node == root;
     }
 
     /// @dev EIP-4844 point evaluation: the commitment's versioned hash, z, y, commitment, proof.

@@ -11,7 +11,7 @@ import { blsVerify } from '../../proofs/bls.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { sha256 } from '../../proofs/hash.ts';
 import { decodeMerkleProof, encodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../../proofs/merkle.ts';
-import { BLS_MODULUS, randomFieldElement } from '../../proofs/sampling.ts';
+import { BLS_MODULUS, randomFieldElement } from '../../proofs/field.ts';
 import { announceDigest, attestationMessage } from '../../protocol/messages.ts';
 import { Devnet } from '../../cli/devnet.ts';
 import { buildDataset, type BuiltDataset } from '../helpers/dataset.ts';

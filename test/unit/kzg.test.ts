@@ -6,7 +6,8 @@ import { fromHex } from '../../proofs/bytes.ts';
 import { KzgError } from '../../proofs/errors.ts';
 import { KZG_BACKENDS, loadCKzg, loadKzg, TRUSTED_SETUP_PATH, TRUSTED_SETUP_SHA256, type Kzg } from '../../proofs/kzg.ts';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { BLS_MODULUS, combineBlobs, loadBatchBackend, verifyCommitmentsBatch } from '../../proofs/rlc.ts';
+import { BLS_MODULUS } from '../../proofs/field.ts';
+import { combineBlobs, loadBatchBackend, verifyCommitmentsBatch } from '../../proofs/rlc.ts';
 
 const blobs = Array.from({ length: 3 }, () => packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB))));
 const reference = loadCKzg();

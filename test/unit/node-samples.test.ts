@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { generateBlsKeyPair } from '../../proofs/bls.ts';
 import { toHex } from '../../proofs/bytes.ts';
 import type { PointOpening } from '../../proofs/kzg.ts';
-import { randomFieldElement } from '../../proofs/sampling.ts';
+import { randomFieldElement } from '../../proofs/field.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../../protocol/constants.ts';
 import { createNodeServer } from '../../storage-node/server.ts';
 import { ShardStore } from '../../storage-node/store.ts';

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../proofs/hash.ts';
-import {
-  BLS_MODULUS, drawDistinct, isFieldElement, randomFieldElement, samplesPerSegment, undetectedProbability, versionedHash,
-} from '../../proofs/sampling.ts';
+import { BLS_MODULUS, isFieldElement, randomFieldElement } from '../../proofs/field.ts';
+import { drawDistinct, samplesPerSegment, undetectedProbability, versionedHash } from '../../proofs/sampling.ts';
 
 const bigint = (bytes: Uint8Array) => BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
 

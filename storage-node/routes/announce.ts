@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from '../../chain/registry.ts';
+import { recoverAddress } from '../../proofs/account.ts';
+import { equalBytes, fromHex, toHex } from '../../proofs/bytes.ts';
+import { ApiError, ProtocolError } from '../../protocol/errors.ts';
+import { decodeManifest, type Manifest } from '../../protocol/manifest.ts';
+import { announceDigest, datasetId } from '../../protocol/messages.ts';
+import { registrationProblem } from '../../protocol/registration.ts';
+import { routes, type AnnounceResponse } from '../../protocol/routes.ts';
+import { contentRoot, type DatasetCatalog, type DatasetState } from '../datasets.ts';
+import type { Metrics } from '../metrics.ts';
+import type { ShardStore } from '../store.ts';
+import { fastifyRoute } from './route.ts';
+
+/** What a node reads on chain before accepting an announcement. */
+export type NodeRegistryView = Pick<Registry, 'dataset' | 'nodeSetKeys'>;
+
+export interface AnnounceRouteDeps {
+  store: Pick<ShardStore, 'getMeta' | 'putDataset'>;
+  catalog: Pick<DatasetCatalog, 'describe' | 'remember'>;
+  metrics: Metrics;
+  /** When set, only datasets registered there are accepted, with the node set fixed there. */
+  registry?: NodeRegistryView;
+}
+
+interface AnnounceBody {
+  manifest: string;
+  uploader: string;
+  signature?: string;
+}
+
+/**
+ * POST /v1/datasets/:dataset: an uploader announces a dataset with its manifest. The node
+ * checks that the manifest's content root and the uploader give the dataset id in the URL,
+ * that the uploader signed it, and (with a chain) that it is registered with this manifest's
+ * size, code and node set; then it keeps the manifest so shards can be admitted.
+ */
+export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): void {
+  app.route<{ Params: { dataset: string }; Body: AnnounceBody }>({
+    ...fastifyRoute(routes.announce),
+    handler: async (request, reply): Promise<AnnounceResponse> => {
+      const id = fromHex(request.params.dataset, 32);
+      const { uploader, signature } = request.body;
+      if (signature === undefined) throw new ApiError('missing_signature', 'announcements must be signed by the uploader (field "signature")');
+      const manifestBytes = new Uint8Array(Buffer.from(request.body.manifest, 'base64'));
+      const state = deps.catalog.describe(id, uploader, parseManifest(manifestBytes));
+      const derived = datasetId(uploader, contentRoot(state));
+      if (!equalBytes(derived, id)) {
+        throw new ApiError('root_mismatch', `the manifest's content root and uploader ${uploader} give dataset ${toHex(derived)}, not ${toHex(id)}`);
+      }
+      if (recoverAddress(announceDigest(id, manifestBytes), fromHex(signature)) !== uploader) {
+        throw new ApiError('bad_signature', `the announcement is not signed by its uploader ${uploader}`);
+      }
+      if (deps.registry) await checkRegistration(deps.registry, state);
+      if (state.nodeIndex < 0) throw new ApiError('not_in_node_set', "this node is not in the dataset's node set");
+      const existing = await deps.store.getMeta(id);
+      if (!existing) {
+        await deps.store.putDataset(id, manifestBytes, { uploader, announcedAt: new Date().toISOString() });
+        deps.metrics.inc('sherd_datasets_announced_total');
+      }
+      deps.catalog.remember(state);
+      void reply.status(existing ? 200 : 201);
+      return { datasetId: toHex(id), contentRoot: toHex(contentRoot(state)), uploader, assignedShards: state.assignedShards, created: !existing };
+    },
+  });
+}
+
+function parseManifest(bytes: Uint8Array): Manifest {
+  try {
+    return decodeManifest(bytes);
+  } catch (cause) {
+    if (cause instanceof ProtocolError) throw new ApiError('bad_manifest', cause.message, { cause });
+    throw cause;
+  }
+}
+
+/** The chain is the source of truth: the dataset must be registered there with this content, size, code and node set. */
+async function checkRegistration(registry: NodeRegistryView, state: DatasetState): Promise<void> {
+  const registered = await registry.dataset(state.id).catch((cause: unknown) => {
+    throw new ApiError('unavailable', 'cannot read the dataset registry on chain', { cause });
+  });
+  if (!registered.registered) throw new ApiError('dataset_not_registered', `dataset ${toHex(state.id)} is not registered on chain`);
+  const nodeKeys = await registry.nodeSetKeys(registered.nodeSet).catch((cause: unknown) => {
+    throw new ApiError('unavailable', 'cannot read the node set on chain', { cause });
+  });
+  const problem = registrationProblem({ ...registered, nodeKeys }, state.manifest, contentRoot(state));
+  if (problem) throw new ApiError('manifest_mismatch', `${problem.message} (node set ${registered.nodeSet})`);
+}

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import { fromHex, toHex } from '../../proofs/bytes.ts';
+import { ApiError } from '../../protocol/errors.ts';
+import { PROOF_HEADER, routes, SHARD_CONTENT_TYPE, type DatasetStatusResponse, type PutShardResponse } from '../../protocol/routes.ts';
+import { admitShard } from '../admission.ts';
+import type { DatasetCatalog } from '../datasets.ts';
+import type { Metrics } from '../metrics.ts';
+import { checkShardAddress } from '../proving.ts';
+import type { ShardStore } from '../store.ts';
+import type { ShardVerifier } from '../verifier.ts';
+import { fastifyRoute } from './route.ts';
+
+export interface ShardRouteDeps {
+  store: Pick<ShardStore, 'getManifest' | 'countShards' | 'hasShard' | 'putShard' | 'getShard'>;
+  catalog: Pick<DatasetCatalog, 'get'>;
+  verifier: ShardVerifier;
+  metrics: Metrics;
+}
+
+type ShardParams = { dataset: string; segment: number; index: number };
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** A dataset's manifest and status, and its shards in (PUT, checked by admitShard) and out (GET). */
+export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
+  const { store, catalog, metrics } = deps;
+
+  app.route<{ Params: { dataset: string } }>({
+    ...fastifyRoute(routes.datasetStatus),
+    handler: async (request): Promise<DatasetStatusResponse> => {
+      const state = await catalog.get(fromHex(request.params.dataset, 32));
+      const storedShards = await store.countShards(state.id);
+      return { datasetId: toHex(state.id), assignedShards: state.assignedShards, storedShards, complete: storedShards >= state.assignedShards };
+    },
+  });
+
+  app.route<{ Params: { dataset: string } }>({
+    ...fastifyRoute(routes.manifest),
+    handler: async (request, reply) => {
+      const bytes = await store.getManifest(fromHex(request.params.dataset, 32));
+      if (!bytes) throw new ApiError('unknown_dataset', `dataset ${request.params.dataset} is not known to this node`);
+      return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(bytes));
+    },
+  });
+
+  const admissionDeps = {
+    hasShard: (id: Uint8Array, segment: number, index: number) => store.hasShard(id, segment, index),
+    putShard: (id: Uint8Array, segment: number, index: number, blob: Uint8Array) => store.putShard(id, segment, index, blob),
+    verifyCommitment: (blob: Uint8Array, commitment: Uint8Array) => deps.verifier.verify(blob, commitment),
+  };
+  app.route<{ Params: ShardParams; Body: Buffer }>({
+    ...fastifyRoute(routes.putShard),
+    handler: async (request): Promise<PutShardResponse> => {
+      const { dataset, segment, index } = request.params;
+      const state = await catalog.get(fromHex(dataset, 32)).catch((error: unknown) => {
+        if (error instanceof ApiError) metrics.inc('sherd_shards_rejected_total', 1, { code: error.code });
+        throw error;
+      });
+      const admission = await admitShard(state, { segment, index, body: request.body, proofHeader: request.headers[PROOF_HEADER] }, admissionDeps);
+      if (admission.status === 'rejected') {
+        metrics.inc('sherd_shards_rejected_total', 1, { code: admission.code });
+        throw new ApiError(admission.code, admission.message);
+      }
+      if (admission.status === 'duplicate') {
+        metrics.inc('sherd_shards_duplicate_total');
+        return { stored: false };
+      }
+      metrics.inc('sherd_shards_stored_total');
+      metrics.inc('sherd_bytes_received_total', request.body.length);
+      return { stored: true };
+    },
+  });
+
+  app.route<{ Params: ShardParams }>({
+    ...fastifyRoute(routes.getShard),
+    handler: async (request, reply) => {
+      const { dataset, segment, index } = request.params;
+      const state = await catalog.get(fromHex(dataset, 32));
+      checkShardAddress(state, segment, index);
+      const blob = await store.getShard(state.id, segment, index);
+      if (!blob) throw new ApiError('unknown_shard', `this node does not hold shard ${segment}/${index}`);
+      metrics.inc('sherd_shards_served_total');
+      metrics.inc('sherd_bytes_served_total', blob.length);
+      return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(blob));
+    },
+  });
+}
