@@ -11,11 +11,13 @@ import { randomFieldElement } from '../../proofs/field.ts';
 import { versionedHash } from '../../proofs/sampling.ts';
 import { bitmapFromIndices } from '../../protocol/certificate.ts';
 import { attestationMessage } from '../../protocol/messages.ts';
-import { assignedShardCount, shardsOnNode } from '../../protocol/placement.ts';
+import { assignedShardCount, nodeForShard, shardsOnNode } from '../../protocol/placement.ts';
 import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
+import { deployRegistry } from '../../chain/deploy.ts';
 import {
-  ChainError, DEFAULT_REGISTRY_PARAMETERS, Registry, type ChallengeAnswer, type ChallengeInfo, type RegistryParameters,
+  ChainError, DEFAULT_REGISTRY_PARAMETERS, type ChallengeAnswer, type ChallengeInfo, type Registry, type RegistryParameters,
 } from '../../chain/registry.ts';
+import { shardPosition } from '../../protocol/manifest.ts';
 
 /**
  * Challenges, rewards and slashing on a real local chain, with real KZG openings checked by
@@ -41,7 +43,9 @@ const blobs = Array.from({ length: SEGMENTS * N }, () => packBlob(new Uint8Array
 const commitments = blobs.map((blob) => kzg.blobToCommitment(blob));
 const hashes = blobs.map((blob) => sha256(blob));
 const tree = new MerkleTree(blobs.map((_, i) => merkleLeaf(commitments[i]!, hashes[i]!)));
-const root = tree.root;
+const contentRoot = tree.root;
+const CODE = { k: 2, m: 2 };
+let datasetId: Uint8Array;
 let startEpoch: number;
 
 async function rejection(promise: Promise<unknown>): Promise<ChainError> {
@@ -55,10 +59,10 @@ const mineTo = (target: number) => chain.mineTo(target);
 
 /** What an honest node sends for a drawn challenge. */
 function honestAnswer(epoch: number, member: number, c: ChallengeInfo): ChallengeAnswer {
-  const position = c.segment * N + c.index;
+  const position = shardPosition(CODE, c.segment, c.index);
   const { proof, y } = kzg.computeProof(blobs[position]!, c.z);
   return {
-    root, epoch, member, commitment: commitments[position]!, shardHash: hashes[position]!,
+    datasetId, epoch, member, commitment: commitments[position]!, shardHash: hashes[position]!,
     inclusionProof: tree.proof(position), z: c.z, y, kzgProof: proof,
   };
 }
@@ -68,11 +72,11 @@ function honestAnswer(epoch: number, member: number, c: ChallengeInfo): Challeng
  * transactions land in the next: the draw shows once the epoch's first block is not the latest.
  */
 async function openEpoch(epoch: number, member: number): Promise<ChallengeInfo> {
-  const first = await registry.challenge(root, epoch, member);
+  const first = await registry.challenge(datasetId, epoch, member);
   await mineTo(first.opensAfter);
-  expect((await registry.challenge(root, epoch, member)).status).toBe('pending');
+  expect((await registry.challenge(datasetId, epoch, member)).status).toBe('pending');
   await mineTo(first.opensAfter + 1);
-  const c = await registry.challenge(root, epoch, member);
+  const c = await registry.challenge(datasetId, epoch, member);
   expect(c.status).toBe('open');
   return c;
 }
@@ -80,14 +84,14 @@ async function openEpoch(epoch: number, member: number): Promise<ChallengeInfo> 
 beforeAll(async () => {
   chain = await startLocalChain();
   funder = await chain.funder();
-  registry = await Registry.deploy(funder, PARAMETERS);
+  registry = await deployRegistry(funder, PARAMETERS);
   for (const [i, key] of nodeKeys.entries()) {
     await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${9100 + i}`, PARAMETERS.minStake);
   }
-  await registry.registerDataset(root, SIZE, K, M, EPOCHS, await registry.storageFee(SIZE, EPOCHS));
-  const message = attestationMessage(chain.chainId, registry.address, root);
-  await registry.certify(root, bitmapFromIndices([0, 1, 2, 3], N), blsAggregateSignatures(nodeKeys.map((k) => blsSign(k.secretKey, message))));
-  ({ startEpoch } = await registry.datasetTerms(root));
+  ({ datasetId } = await registry.registerDataset(contentRoot, SIZE, K, M, EPOCHS, await registry.storageFee(SIZE, EPOCHS)));
+  const message = attestationMessage(chain.chainId, registry.address, datasetId);
+  await registry.certify(datasetId, bitmapFromIndices([0, 1, 2, 3], N), blsAggregateSignatures(nodeKeys.map((k) => blsSign(k.secretKey, message))));
+  ({ startEpoch } = await registry.dataset(datasetId));
 }, 60_000);
 
 afterAll(async () => {
@@ -128,26 +132,26 @@ describe('KZG openings: off chain and on chain agree', () => {
 describe('challenges', () => {
   it('starts with the epoch after certification and draws a shard placed on the member', async () => {
     expect(startEpoch).toBe((await registry.currentEpoch()) + 1);
-    const pending = await registry.challenge(root, startEpoch, 1);
+    const pending = await registry.challenge(datasetId, startEpoch, 1);
     expect(pending.status).toBe('pending');
-    expect((await registry.challenge(root, startEpoch - 1, 1)).status).toBe('none');
-    expect((await registry.challenge(root, startEpoch + EPOCHS, 1)).status).toBe('none');
-    expect((await registry.challenge(root, startEpoch, N)).status).toBe('none');
+    expect((await registry.challenge(datasetId, startEpoch - 1, 1)).status).toBe('none');
+    expect((await registry.challenge(datasetId, startEpoch + EPOCHS, 1)).status).toBe('none');
+    expect((await registry.challenge(datasetId, startEpoch, N)).status).toBe('none');
     const early = await rejection(registry.answerChallenge(honestAnswer(startEpoch, 1, { ...pending, segment: 0, index: 1 })));
     expect(early.code).toBe('ChallengeNotOpen');
     const c = await openEpoch(startEpoch, 1);
-    expect((c.index + c.segment) % N).toBe(1);
+    expect(nodeForShard(c.segment, c.index, N)).toBe(1);
     expect(c.segment).toBeLessThan(SEGMENTS);
   });
 
   it('pays an honest answer its share of the epoch, once', async () => {
-    const c = await registry.challenge(root, startEpoch, 1);
+    const c = await registry.challenge(datasetId, startEpoch, 1);
     // Equal shares here: every node holds one shard of each of the 3 segments.
     const fee = await registry.storageFee(SIZE, EPOCHS);
     expect(c.reward).toBe(fee * 3n / (BigInt(EPOCHS) * 3n * 4n));
     const receipt = await registry.answerChallenge(honestAnswer(startEpoch, 1, c));
     expect(receipt.status).toBe(1);
-    expect((await registry.challenge(root, startEpoch, 1)).status).toBe('answered');
+    expect((await registry.challenge(datasetId, startEpoch, 1)).status).toBe('answered');
     expect(await registry.nodeEarnings(c.nodeId)).toEqual({ unclaimed: c.reward, earned: c.reward, slashed: 0n, answered: 1, missed: 0 });
     const twice = await rejection(registry.answerChallenge(honestAnswer(startEpoch, 1, c)));
     expect(twice.code).toBe('ChallengeAlreadySettled');
@@ -155,12 +159,12 @@ describe('challenges', () => {
   });
 
   it('rejects a proof for another z, a wrong y, another shard and a forged commitment', async () => {
-    const c = await registry.challenge(root, startEpoch, 2);
+    const c = await registry.challenge(datasetId, startEpoch, 2);
     expect(c.status).toBe('open');
     const honest = honestAnswer(startEpoch, 2, c);
 
     const otherZ = randomFieldElement();
-    const atOtherZ = kzg.computeProof(blobs[c.segment * N + c.index]!, otherZ);
+    const atOtherZ = kzg.computeProof(blobs[shardPosition(CODE, c.segment, c.index)]!, otherZ);
     expect((await rejection(registry.answerChallenge({ ...honest, z: otherZ, y: atOtherZ.y, kzgProof: atOtherZ.proof }))).code).toBe('WrongPoint');
     expect((await rejection(registry.answerChallenge({ ...honest, y: atOtherZ.y, kzgProof: atOtherZ.proof }))).code).toBe('InvalidOpeningProof');
     const badY = honest.y.slice();
@@ -168,8 +172,8 @@ describe('challenges', () => {
     expect((await rejection(registry.answerChallenge({ ...honest, y: badY }))).code).toBe('InvalidOpeningProof');
 
     // Another shard of the same node, with its own valid inclusion proof and opening.
-    const otherSegment = (c.segment + 1) % SEGMENTS;
-    const otherPosition = otherSegment * N + ((2 - otherSegment + N) % N);
+    const [otherSegment, otherIndex] = [...shardsOnNode(2, SEGMENTS, K + M, N)].find(([segment]) => segment !== c.segment)!;
+    const otherPosition = shardPosition(CODE, otherSegment, otherIndex);
     const other = kzg.computeProof(blobs[otherPosition]!, c.z);
     const anotherShard = {
       ...honest, commitment: commitments[otherPosition]!, shardHash: hashes[otherPosition]!, inclusionProof: tree.proof(otherPosition),
@@ -186,15 +190,15 @@ describe('challenges', () => {
       .toBe('BadInclusionProof');
     expect((await rejection(registry.answerChallenge({ ...honest, inclusionProof: honest.inclusionProof.slice(1) }))).code).toBe('BadInclusionProof');
 
-    expect((await registry.challenge(root, startEpoch, 2)).status).toBe('open');
+    expect((await registry.challenge(datasetId, startEpoch, 2)).status).toBe('open');
     expect((await registry.answerChallenge(honest)).status).toBe(1);
   });
 
   it('rejects a late answer; a report slashes the node, pays the reporter and refunds the owner', async () => {
-    const c = await registry.challenge(root, startEpoch, 3);
+    const c = await registry.challenge(datasetId, startEpoch, 3);
     expect(c.status).toBe('open');
     const answer = honestAnswer(startEpoch, 3, c);
-    const stillOpen = await rejection(registry.reportMissed(root, startEpoch, 3));
+    const stillOpen = await rejection(registry.reportMissed(datasetId, startEpoch, 3));
     expect(stillOpen.code).toBe('ChallengeStillOpen');
     // With block closesAt the latest, an answer sent now lands one block too late.
     await mineTo(c.closesAt);
@@ -202,28 +206,28 @@ describe('challenges', () => {
     expect(late.code).toBe('ChallengeClosed');
     expect(late.args).toEqual([BigInt(c.closesAt)]);
     await mineTo(c.closesAt + 1);
-    expect((await registry.challenge(root, startEpoch, 3)).status).toBe('expired');
+    expect((await registry.challenge(datasetId, startEpoch, 3)).status).toBe('expired');
 
     const reporter = await chain.provider.getSigner(1);
     const owner = await funder.getAddress();
     const before = { stake: (await registry.node(c.nodeId)).stake, owner: await registry.balanceOf(owner), burned: await registry.contract.getFunction('burned')() as bigint };
-    await registry.connect(reporter).reportMissed(root, startEpoch, 3);
+    await registry.connect(reporter).reportMissed(datasetId, startEpoch, 3);
     const slash = PARAMETERS.slashAmount;
     expect((await registry.node(c.nodeId)).stake).toBe(before.stake - slash);
     expect(await registry.balanceOf(await reporter.getAddress())).toBe(slash / 10n);
     expect(await registry.balanceOf(owner)).toBe(before.owner + c.reward);
     expect(await registry.contract.getFunction('burned')()).toBe(before.burned + slash - slash / 10n);
     expect(await registry.nodeEarnings(c.nodeId)).toMatchObject({ slashed: slash, missed: 1, answered: 0 });
-    expect((await registry.challenge(root, startEpoch, 3)).status).toBe('missed');
-    expect((await rejection(registry.reportMissed(root, startEpoch, 3))).code).toBe('ChallengeAlreadySettled');
+    expect((await registry.challenge(datasetId, startEpoch, 3)).status).toBe('missed');
+    expect((await rejection(registry.reportMissed(datasetId, startEpoch, 3))).code).toBe('ChallengeAlreadySettled');
     // An answered challenge cannot be reported either.
-    expect((await rejection(registry.reportMissed(root, startEpoch, 1))).code).toBe('ChallengeAlreadySettled');
+    expect((await rejection(registry.reportMissed(datasetId, startEpoch, 1))).code).toBe('ChallengeAlreadySettled');
     // A slash takes the node below the minimum stake: it is no longer placed on new datasets.
     expect(await registry.activeNodeIds()).not.toContain(c.nodeId);
   });
 
   it('pays claimed rewards to the operator, and balances to their holders', async () => {
-    const id = (await registry.challenge(root, startEpoch, 1)).nodeId;
+    const id = (await registry.challenge(datasetId, startEpoch, 1)).nodeId;
     const { unclaimed } = await registry.nodeEarnings(id);
     expect(unclaimed).toBeGreaterThan(0n);
     const operator = await funder.getAddress();

@@ -7,11 +7,12 @@ import {
 } from '../../proofs/bls.ts';
 import { toHex } from '../../proofs/bytes.ts';
 import { bitmapFromIndices, quorumFor } from '../../protocol/certificate.ts';
-import { attestationMessage } from '../../protocol/messages.ts';
+import { attestationMessage, datasetId } from '../../protocol/messages.ts';
 import { loadArtifacts } from '../../chain/compile.ts';
 import { g1ToEip2537, g2ToEip2537 } from '../../chain/encoding.ts';
 import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
-import { ChainError, decodeChainError, DEFAULT_REGISTRY_PARAMETERS, Registry } from '../../chain/registry.ts';
+import { deployRegistry } from '../../chain/deploy.ts';
+import { ChainError, decodeChainError, DEFAULT_REGISTRY_PARAMETERS, type Registry } from '../../chain/registry.ts';
 
 const STAKE = 10n ** 18n;
 let chain: LocalChain;
@@ -33,16 +34,16 @@ async function rejection(promise: Promise<unknown>): Promise<ChainError> {
   return error as ChainError;
 }
 
+/** Registers random content and returns the dataset's id. */
 async function registeredDataset(target = registry): Promise<Uint8Array> {
-  const root = new Uint8Array(randomBytes(32));
-  await target.registerDataset(root, 1000, 4, 4, 1, 1000n * 1000n);
-  return root;
+  const { datasetId: id } = await target.registerDataset(new Uint8Array(randomBytes(32)), 1000, 4, 4, 1, 1000n * 1000n);
+  return id;
 }
 
 beforeAll(async () => {
   chain = await startLocalChain();
   funder = await chain.funder();
-  registry = await Registry.deploy(funder);
+  registry = await deployRegistry(funder);
   for (const [i, node] of nodes.entries()) await registry.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
 });
 
@@ -175,11 +176,12 @@ describe('certification', () => {
   });
 
   it('refuses a certificate replayed against another deployment', async () => {
-    const other = await Registry.deploy(funder);
+    const other = await deployRegistry(funder);
     for (const [i, node] of nodes.entries()) await other.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
-    const root = new Uint8Array(randomBytes(32));
-    await registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
-    await other.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
+    const contentRoot = new Uint8Array(randomBytes(32));
+    const { datasetId: root } = await registry.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);
+    const { datasetId: otherId } = await other.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);
+    expect(toHex(otherId)).toBe(toHex(root)); // same owner, same content: the same id in every deployment
     const signature = sign([0, 1, 2, 3, 4, 5], root, registry.address);
     await registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), signature);
     const err = await rejection(other.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), signature));
@@ -195,6 +197,19 @@ describe('certification', () => {
     expect((await registry.dataset(root)).signers).toBe(8);
   });
 
+  it('keys datasets by owner and content root: a second account registering the same root gets its own id', async () => {
+    const contentRoot = new Uint8Array(randomBytes(32));
+    const squatter = registry.connect(await chain.provider.getSigner(3));
+    const squatted = await squatter.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);
+    const owned = await registry.registerDataset(contentRoot, 2000, 4, 4, 1, 10n ** 7n);
+    const owner = (await funder.getAddress()).toLowerCase();
+    expect(toHex(owned.datasetId)).toBe(toHex(datasetId(owner, contentRoot)));
+    expect(toHex(owned.datasetId)).toBe(toHex(await registry.datasetId(owner, contentRoot)));
+    expect(toHex(squatted.datasetId)).not.toBe(toHex(owned.datasetId));
+    expect(await registry.dataset(owned.datasetId)).toMatchObject({ registered: true, owner, size: 2000, contentRoot });
+    expect(await registry.dataset(squatted.datasetId)).toMatchObject({ registered: true, size: 1000, contentRoot });
+  });
+
   it('refuses to certify an unregistered dataset, and to register one twice or without its fee', async () => {
     const root = new Uint8Array(randomBytes(32));
     expect((await rejection(registry.certifyRaw(root, new Uint8Array(1), new Uint8Array(256)))).code).toBe('UnknownDataset');
@@ -204,9 +219,10 @@ describe('certification', () => {
     expect(fee.code).toBe('InsufficientFee');
     expect(fee.args).toEqual([needed - 1n, needed]);
     expect((await rejection(registry.registerDataset(root, 1000, 4, 4, 0, needed))).code).toBe('NoEpochs');
-    await registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
+    const { datasetId: id } = await registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n);
     const twice = await rejection(registry.registerDataset(root, 1000, 4, 4, 1, 10n ** 6n));
     expect(twice.code).toBe('DatasetAlreadyRegistered');
+    expect(twice.args).toEqual([toHex(id)]);
     expect((await rejection(registry.registerDataset(new Uint8Array(32).fill(1), 1000, 8, 8, 1, 10n ** 6n))).code).toBe('TooFewNodes');
   });
 });

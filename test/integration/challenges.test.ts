@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { loadCKzg } from '../../proofs/kzg.ts';
 import { BLS_MODULUS, randomFieldElement } from '../../proofs/field.ts';
 import { versionedHash } from '../../proofs/sampling.ts';
 import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
+import { shardsOnNode } from '../../protocol/placement.ts';
 import { datasetNodesFromChain } from '../../client/chain-context.ts';
 import { Devnet } from '../../cli/devnet.ts';
 import { NodeClient } from '../../client/node-client.ts';
@@ -28,7 +29,8 @@ const PRECOMPILE_OK = `0x${(4096).toString(16).padStart(64, '0')}${BLS_MODULUS.t
 let dir: string;
 let devnet: Devnet;
 let uploaded: UploadResult;
-let root: Uint8Array;
+let id: Uint8Array;
+let idHex: string;
 let deleted: Set<string>;
 
 const metricsOf = async (node: number) => {
@@ -47,7 +49,8 @@ beforeAll(async () => {
   uploaded = await upload(new Uint8Array(randomBytes(2 * 1024 * 1024)), {
     nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, epochs: 20,
   });
-  root = fromHex(uploaded.datasetRoot, 32);
+  id = uploaded.datasetId;
+  idHex = toHex(id);
 }, 120_000);
 
 afterAll(async () => {
@@ -56,8 +59,8 @@ afterAll(async () => {
 });
 
 describe('availability of a dataset on honest nodes', () => {
-  it('answers every sample, each proven against the root on chain', async () => {
-    const report = await sampleDataset(root, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, root) });
+  it('answers every sample, each proven against the content root on chain', async () => {
+    const report = await sampleDataset(id, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, id) });
     expect(uploaded.segments).toBe(9);
     expect(report).toMatchObject({ segments: 9, k: 2, m: 2, perSegment: 2, samples: 18, failed: 0, followUpSamples: 0, recoverable: true, confidence: 1 });
     expect(report.nodes.reduce((sum, n) => sum + n.samples, 0)).toBe(18);
@@ -68,11 +71,13 @@ describe('availability of a dataset on honest nodes', () => {
     for (let node = 0; node < 4; node++) {
       const client = new NodeClient(devnet.endpoints[node]!.url);
       try {
-        const samples = [0, 5].map((segment) => ({ segment, index: (((node - segment) % 4) + 4) % 4, z: toHex(randomFieldElement()) }));
-        const { answers } = await client.samples(root, samples);
+        const held = [...shardsOnNode(node, uploaded.segments, 4, 4)].filter(([segment]) => segment === 0 || segment === 5);
+        const samples = held.map(([segment, index]) => ({ segment, index, z: toHex(randomFieldElement()) }));
+        expect(samples).toHaveLength(2);
+        const { answers } = await client.samples(id, samples);
         for (const answer of answers) {
           if ('error' in answer) throw new Error(`node ${node} failed a sample: ${answer.message}`);
-          const [commitment, z, y, proof] = [fromHex(answer.commitment, 48), fromHex(answer.z, 32), fromHex(answer.y, 32), fromHex(answer.proof, 48)];
+          const [commitment, z, y, proof] = [fromHex(answer.commitment, 48), fromHex(answer.z, 32), fromHex(answer.y, 32), fromHex(answer.kzgProof, 48)];
           expect(kzg.verifyProof(commitment, z, y, proof)).toBe(true);
           const input = toHex(new Uint8Array([...versionedHash(commitment), ...z, ...y, ...commitment, ...proof]));
           expect(await devnet.chain.provider.call({ to: POINT_EVALUATION, data: input })).toBe(PRECOMPILE_OK);
@@ -84,7 +89,7 @@ describe('availability of a dataset on honest nodes', () => {
   });
 
   it('answers a whole challenge epoch on chain without help, and every node earns', async () => {
-    const epoch = await devnet.runChallengeEpoch(root);
+    const epoch = await devnet.runChallengeEpoch(id);
     expect(epoch).toMatchObject({ challenges: 4, answered: [0, 1, 2, 3], missed: [] });
     // Each node holds a quarter of the shards: together they are paid one epoch's fee.
     expect(epoch.rewardsPaidWei).toBe(BigInt(uploaded.size) * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
@@ -94,11 +99,12 @@ describe('availability of a dataset on honest nodes', () => {
       expect(earnings.earned).toBe(epoch.rewardsPaidWei / 4n);
     }
     // The nodes' own metrics say so too (gauges refresh on the next poll).
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const metrics = await metricsOf(0);
-    expect(metric(metrics, 'sherd_challenges_answered_total')).toBe(1);
-    expect(metric(metrics, 'sherd_challenges_missed_total')).toBe(0);
-    expect(BigInt(metric(metrics, 'sherd_rewards_earned_wei'))).toBe(epoch.rewardsPaidWei / 4n);
+    await vi.waitFor(async () => {
+      const metrics = await metricsOf(0);
+      expect(metric(metrics, 'sherd_challenges_answered_total')).toBe(1);
+      expect(metric(metrics, 'sherd_challenges_missed_total')).toBe(0);
+      expect(BigInt(metric(metrics, 'sherd_rewards_earned_wei'))).toBe(epoch.rewardsPaidWei / 4n);
+    }, { timeout: 10_000, interval: 200 });
   });
 
   it('pays a node operator its rewards with `sherd node rewards --claim`', async () => {
@@ -122,15 +128,14 @@ describe('a node that deleted some of its shards', () => {
     await devnet.stopNode(LAZY);
     const store = await ShardStore.open(devnet.file.nodes[LAZY]!.dataDir);
     deleted = new Set();
-    for (let segment = 0; segment < 7; segment++) {
-      const index = (((LAZY - segment) % 4) + 4) % 4;
-      await store.deleteShard(uploaded.datasetRoot, segment, index);
+    for (const [segment, index] of [...shardsOnNode(LAZY, uploaded.segments, 4, 4)].slice(0, 7)) {
+      await store.deleteShard(id, segment, index);
       deleted.add(`${segment}/${index}`);
     }
     await store.close();
     await devnet.startNode(LAZY);
     // Sample every shard of the dataset: the failures must be exactly the deleted shards.
-    sampled = await sampleDataset(root, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, root), samples: 36 });
+    sampled = await sampleDataset(id, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, id), samples: 36 });
   }, 60_000);
 
   it('fails samples on exactly those shards, and the dataset stays recoverable', () => {
@@ -147,7 +152,7 @@ describe('a node that deleted some of its shards', () => {
     let missedEpochs = 0;
     // Each epoch draws one of its 9 shards; 7 are gone. Run epochs until it has missed one (7/9 a time).
     for (let attempt = 0; attempt < 8 && missedEpochs === 0; attempt++) {
-      const epoch = await devnet.runChallengeEpoch(root, { answerTimeoutMs: 10_000 });
+      const epoch = await devnet.runChallengeEpoch(id, { answerTimeoutMs: 10_000 });
       const drawn = epoch.challenged[LAZY]!;
       const gone = deleted.has(`${drawn.segment}/${drawn.index}`);
       // Answered exactly when the drawn shard is still there.
@@ -162,8 +167,7 @@ describe('a node that deleted some of its shards', () => {
     // Below the minimum stake now: no longer placed on new datasets.
     expect(node.active).toBe(false);
     // The lazy node counted its miss; a peer reported it and was paid for it.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(metric(await metricsOf(LAZY), 'sherd_challenges_missed_total')).toBe(1);
+    await vi.waitFor(async () => expect(metric(await metricsOf(LAZY), 'sherd_challenges_missed_total')).toBe(1), { timeout: 10_000, interval: 200 });
     const reports = await Promise.all([0, 2, 3].map(async (peer) => metric(await metricsOf(peer), 'sherd_challenges_reported_total')));
     expect(reports.reduce((a, b) => a + b, 0)).toBe(1);
     const reporter = [0, 2, 3][reports.indexOf(1)]!;
@@ -173,7 +177,7 @@ describe('a node that deleted some of its shards', () => {
 
   it('is reported by `sherd sample`, which fails once the dataset cannot be recovered', async () => {
     // Every shard sampled: at the default 2 per segment, all 7 damaged segments would be missed 1 time in 128.
-    const partial = await sherd(['sample', uploaded.datasetRoot, '--devnet', devnet.path, '--samples', '36', '--json']);
+    const partial = await sherd(['sample', idHex, '--devnet', devnet.path, '--samples', '36', '--json']);
     expect(partial.code).toBe(0);
     const report = JSON.parse(partial.stdout) as SampleReport;
     expect(report.recoverable).toBe(true);
@@ -184,16 +188,16 @@ describe('a node that deleted some of its shards', () => {
     // Two more nodes down: the segments whose shard the lazy node deleted keep one shard of four.
     await devnet.stopNode(2, { kill: true });
     await devnet.stopNode(3, { kill: true });
-    const lost = await sherd(['sample', uploaded.datasetRoot, '--devnet', devnet.path]);
+    const lost = await sherd(['sample', idHex, '--devnet', devnet.path]);
     expect(lost.code).toBe(1);
     expect(lost.stdout).toContain('NOT RECOVERABLE: segments 0, 1, 2, 3, 4, 5, 6 have fewer than k = 2 shards answering');
     expect(lost.stdout).toMatch(/node {3}2 {2}http:\/\/127\.0\.0\.1:\d+ {2}0\/\d+ ok {2}\(unreachable ×\d+\)/);
   }, 120_000);
 
   it('refuses bad sample arguments with one line and exit status 2', async () => {
-    const bad = await sherd(['sample', uploaded.datasetRoot, '--devnet', devnet.path, '--confidence', '1.5']);
+    const bad = await sherd(['sample', idHex, '--devnet', devnet.path, '--confidence', '1.5']);
     expect([bad.code, bad.stderr]).toEqual([2, 'sherd: --confidence must be a number between 0 and 1 (exclusive), got 1.5\n']);
-    const both = await sherd(['sample', uploaded.datasetRoot, '--devnet', devnet.path, '--confidence', '0.9', '--samples', '3']);
+    const both = await sherd(['sample', idHex, '--devnet', devnet.path, '--confidence', '0.9', '--samples', '3']);
     expect([both.code, both.stderr]).toEqual([2, 'sherd: --confidence and --samples exclude each other\n']);
     const unregistered = await sherd(['sample', toHex(new Uint8Array(32)), '--devnet', devnet.path]);
     expect(unregistered.code).toBe(1);

@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
+import { fromHex, toHex } from '../../proofs/bytes.ts';
+import { datasetId } from '../../protocol/messages.ts';
 import { Devnet } from '../../cli/devnet.ts';
 import { sherd } from '../helpers/sherd.ts';
 
@@ -32,24 +34,27 @@ describe('sherd CLI', () => {
     expect(result).toMatchObject({ bytes: 900_000, k: 2, m: 2, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
     expect(result.certifiedTx).toMatch(/^0x[0-9a-f]{64}$/);
     expect(result.certifyGas).toBeGreaterThan(100_000);
-    const status = await sherd(['status', result.datasetRoot as string, '--devnet', devnet.path, '--json']);
+    expect(result.datasetId).toBe(toHex(datasetId(devnet.file.uploader, fromHex(result.contentRoot as string, 32))));
+    const status = await sherd(['status', result.datasetId as string, '--devnet', devnet.path, '--json']);
     expect(status.code).toBe(0);
     const onChain = JSON.parse(status.stdout) as Record<string, unknown>;
-    expect(onChain).toMatchObject({ registered: true, certified: true, signers: 4, size: 900_000, k: 2, m: 2, epochs: 7 });
+    expect(onChain).toMatchObject({
+      registered: true, certified: true, signers: 4, size: 900_000, k: 2, m: 2, epochs: 7, contentRoot: result.contentRoot, owner: devnet.file.uploader,
+    });
     // Paid for 7 epochs at the devnet's price, challenged from the epoch after certification.
     expect(BigInt(onChain.feeWei as string)).toBe(900_000n * 7n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
     expect(onChain.firstEpoch).toBeGreaterThanOrEqual(1);
     const saved = JSON.parse(await readFile(result.certificateFile as string, 'utf8')) as Record<string, unknown>;
-    expect(saved.datasetRoot).toBe(result.datasetRoot);
+    expect(saved).toMatchObject({ datasetId: result.datasetId, contentRoot: result.contentRoot, owner: devnet.file.uploader });
 
     const output = join(dir, 'output.bin');
-    const down = await sherd(['download', result.datasetRoot as string, output, '--devnet', devnet.path, '--json']);
+    const down = await sherd(['download', result.datasetId as string, output, '--devnet', devnet.path, '--json']);
     expect(down.stderr).toBe('');
     expect(down.code).toBe(0);
     expect(JSON.parse(down.stdout)).toMatchObject({ bytes: 900_000, out: output });
     expect(createHash('sha256').update(await readFile(output)).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
 
-    const ranged = await sherd(['download', result.datasetRoot as string, '-', '--devnet', devnet.path, '--range', '1000-1010']);
+    const ranged = await sherd(['download', result.datasetId as string, '-', '--devnet', devnet.path, '--range', '1000-1010']);
     expect(ranged.stderr).toBe('');
     expect(ranged.code).toBe(0);
     expect(Buffer.compare(ranged.stdoutBytes, bytes.subarray(1000, 1010))).toBe(0);
@@ -58,11 +63,11 @@ describe('sherd CLI', () => {
   it('answers bad usage with one line and exit status 2', async () => {
     const bad = await sherd(['download', '0x1234', 'out.bin']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('sherd: ROOT must be 0x followed by 64 hex digits, got 0x1234\n');
+    expect(bad.stderr).toBe('sherd: DATASET must be a dataset id, 0x followed by 64 hex digits, got 0x1234\n');
     const size = await sherd(['demo', '--size', 'lots']);
     expect(size.code).toBe(2);
     expect(size.stderr).toBe('sherd: --size: not a size: lots (try 64MiB)\n');
-    const stake = await sherd(['node', 'register', '--rpc', devnet.file.rpc, '--registry', devnet.file.registry, '--key', 'k.json',
+    const stake = await sherd(['node', 'register', '--rpc', devnet.file.rpc, '--registry', devnet.file.registryAddress, '--key', 'k.json',
       '--account-key', 'a.key', '--endpoint', 'http://127.0.0.1:1', '--stake', 'abc']);
     expect(stake.code).toBe(2);
     expect(stake.stderr).toBe('sherd: --stake must be a whole number, got abc\n');
@@ -80,7 +85,7 @@ describe('sherd CLI', () => {
     const badKey = await sherd(['upload', join(dir, 'input.bin'), '--devnet', devnet.path, '--account-key', noKey]);
     expect(badKey.code).toBe(1);
     expect(badKey.stderr).toBe(`sherd: cannot read account key file ${noKey}\n`);
-    const noChain = await sherd(['status', `0x${'00'.repeat(32)}`, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registry]);
+    const noChain = await sherd(['status', `0x${'00'.repeat(32)}`, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registryAddress]);
     expect(noChain.code).toBe(1);
     expect(noChain.stderr).toMatch(/^sherd: cannot reach the chain at http:\/\/127\.0\.0\.1:1: .*\n$/);
     const unknownRoot = await sherd(['download', `0x${'00'.repeat(32)}`, join(dir, 'x.bin'), '--devnet', devnet.path]);
@@ -97,7 +102,7 @@ describe('sherd CLI', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({ bytes: 1_048_576, k: 2, m: 2, nodes: 4, signers: 4, nodesStopped: 2, readBackEqual: true, certifiedOnChain: true });
-    for (const key of ['datasetRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds']) expect(report).toHaveProperty(key);
+    for (const key of ['datasetId', 'contentRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds']) expect(report).toHaveProperty(key);
     expect(report.inputSha256).toBe(report.outputSha256);
     // Sampling at the default confidence: k = 2 of n = 4 needs 2 distinct samples per segment.
     expect(report).toMatchObject({ samples: 2 * (report.segments as number), sampleFailures: 0, sampleConfidence: 1, challengesAnswered: 4, challengesMissed: 0 });

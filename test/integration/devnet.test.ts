@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { NonceManager, Wallet } from 'ethers';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fromHex } from '../../proofs/bytes.ts';
+import { accountAddress, generateAccountKey } from '../../proofs/account.ts';
+import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { sha256 } from '../../proofs/hash.ts';
 import { certificateProblem } from '../../protocol/certificate.ts';
+import { shardPosition } from '../../protocol/manifest.ts';
+import { datasetId } from '../../protocol/messages.ts';
 import { shardsOnNode } from '../../protocol/placement.ts';
 import { Devnet } from '../../cli/devnet.ts';
 import { DatasetReader, download } from '../../client/download.ts';
@@ -27,6 +31,16 @@ async function readAll(stream: Readable): Promise<Uint8Array> {
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return new Uint8Array(Buffer.concat(chunks));
 }
+
+/** Uploads `bytes` as the devnet's uploader, or as `uploaderKey` with its own wallet. */
+function uploadAs(bytes: Uint8Array, uploaderKey = devnet.uploaderKey, extra: { attempts?: number } = {}): Promise<UploadResult> {
+  const chain = uploaderKey === devnet.uploaderKey ? devnet.uploadChain()
+    : { registry: devnet.registry.connect(new NonceManager(new Wallet(toHex(uploaderKey), devnet.chain.provider))), chainId: devnet.chain.chainId };
+  return upload(bytes, { nodes: devnet.endpoints, chain, uploaderKey, encoder, ...extra });
+}
+
+const readBack = (id: Uint8Array, range: { start?: number; end?: number } = {}) =>
+  readAll(download(id, { nodes: devnet.endpoints, registry: devnet.registry, ...range }));
 
 const keysOf = (d: Devnet) => d.file.nodes.map((n) => ({ publicKey: fromHex(n.publicKey, 48), proofOfPossession: fromHex(n.proofOfPossession, 96) }));
 
@@ -50,9 +64,12 @@ afterAll(async () => {
 
 describe('a devnet of real storage-node processes', () => {
   it('stores a streamed dataset and certifies it on chain with every node signing', async () => {
-    expect(uploaded).toMatchObject({ size: data.length, k: 3, m: 3, nodes: 6, quorum: 4, failedNodes: [] });
+    expect(uploaded).toMatchObject({ size: data.length, k: 3, m: 3, nodeCount: 6, quorum: 4, failedNodes: [], owner: devnet.file.uploader });
     expect(uploaded.chain!.certifyGas).toBeGreaterThan(100_000);
-    expect(await devnet.registry.dataset(fromHex(uploaded.datasetRoot, 32))).toMatchObject({ registered: true, certified: true, signers: 6, size: data.length, k: 3, m: 3 });
+    expect(toHex(uploaded.datasetId)).toBe(toHex(datasetId(devnet.file.uploader, uploaded.contentRoot)));
+    expect(await devnet.registry.dataset(uploaded.datasetId)).toMatchObject({
+      registered: true, certified: true, signers: 6, size: data.length, k: 3, m: 3, contentRoot: uploaded.contentRoot,
+    });
     expect(uploaded.segments).toBe(Math.ceil(data.length / (3 * 126_976)));
     expect(uploaded.shards).toBe(uploaded.segments * 6);
     expect(uploaded.signers).toEqual([0, 1, 2, 3, 4, 5]);
@@ -60,11 +77,11 @@ describe('a devnet of real storage-node processes', () => {
   });
 
   it('reads back the same bytes, whole and by byte range', async () => {
-    const whole = await readAll(download(uploaded.datasetRoot, { nodes: devnet.endpoints }));
+    const whole = await readBack(uploaded.datasetId);
     expect(Buffer.compare(whole, data)).toBe(0);
     const start = 380_000;
     const end = 1_500_001;
-    const range = await readAll(download(uploaded.datasetRoot, { nodes: devnet.endpoints, start, end }));
+    const range = await readBack(uploaded.datasetId, { start, end });
     expect(Buffer.compare(range, data.subarray(start, end))).toBe(0);
   });
 
@@ -72,7 +89,7 @@ describe('a devnet of real storage-node processes', () => {
     await devnet.stopNode(1, { kill: true });
     await devnet.stopNode(4, { kill: true });
     try {
-      const reader = await DatasetReader.open(uploaded.datasetRoot, { nodes: devnet.endpoints });
+      const reader = await DatasetReader.open(uploaded.datasetId, { nodes: devnet.endpoints, registry: devnet.registry });
       const chunks: Uint8Array[] = [];
       for await (const chunk of reader.read()) chunks.push(chunk);
       await reader.close();
@@ -86,15 +103,17 @@ describe('a devnet of real storage-node processes', () => {
   });
 
   it('detects a node that serves corrupted bytes and routes around it', async () => {
+    // A dataset of its own, so the corruption stays out of every other test.
+    const bytes = new Uint8Array(randomBytes(1_500_000));
     const victim = 2;
+    const corrupted = await uploadAs(bytes);
     await devnet.stopNode(victim);
     const store = await ShardStore.open(devnet.file.nodes[victim]!.dataDir);
-    const root = uploaded.datasetRoot;
-    const held = [...shardsOnNode(victim, uploaded.segments, 6, 6)];
+    const held = [...shardsOnNode(victim, corrupted.segments, 6, 6)];
     for (const [s, i] of held) {
-      const blob = (await store.getShard(root, s, i))!.slice();
+      const blob = (await store.getShard(corrupted.datasetId, s, i))!.slice();
       blob[1000]! ^= 0xff; // bit rot on disk
-      await store.putShard(root, s, i, blob);
+      await store.putShard(corrupted.datasetId, s, i, blob);
     }
     await store.close();
     await devnet.startNode(victim);
@@ -102,42 +121,55 @@ describe('a devnet of real storage-node processes', () => {
     // The node really does serve bad bytes now.
     const client = new NodeClient(devnet.endpoints[victim]!.url);
     const [s0, i0] = held[0]!;
-    const served = await client.getShard(fromHex(root, 32), s0, i0);
+    const served = await client.getShard(corrupted.datasetId, s0, i0);
     await client.close();
-    expect(Buffer.compare(sha256(served), uploaded.manifest.shards[s0 * 6 + i0]!.hash)).not.toBe(0);
+    expect(Buffer.compare(sha256(served), corrupted.manifest.shards[shardPosition(corrupted.manifest, s0, i0)]!.hash)).not.toBe(0);
 
-    const reader = await DatasetReader.open(root, { nodes: devnet.endpoints });
+    const reader = await DatasetReader.open(corrupted.datasetId, { nodes: devnet.endpoints, registry: devnet.registry });
     const chunks: Uint8Array[] = [];
     for await (const chunk of reader.read()) chunks.push(chunk);
     await reader.close();
-    expect(Buffer.compare(Buffer.concat(chunks), data)).toBe(0);
-    expect(reader.reconstructedSegments).toBeGreaterThan(0);
+    expect(Buffer.compare(Buffer.concat(chunks), bytes)).toBe(0);
+    expect(reader.reconstructedSegments).toBe(held.filter(([, i]) => i < corrupted.k).length);
+  });
+
+  it('lets nobody take a content root: a squatter registering it first gets a dataset of its own, and the owner still stores and certifies', async () => {
+    const bytes = new Uint8Array(randomBytes(800_000));
+    const squatterKey = generateAccountKey();
+    await (await (await devnet.chain.funder()).sendTransaction({ to: accountAddress(squatterKey), value: 10n ** 20n })).wait();
+    // The squatter saw the content early (say, a public dataset) and uploads it first, under its own account.
+    const squatted = await uploadAs(bytes, squatterKey);
+    const owned = await uploadAs(bytes);
+    expect(toHex(owned.contentRoot)).toBe(toHex(squatted.contentRoot));
+    expect(toHex(owned.datasetId)).not.toBe(toHex(squatted.datasetId));
+    for (const [result, owner] of [[squatted, accountAddress(squatterKey)], [owned, devnet.file.uploader]] as const) {
+      expect(await devnet.registry.dataset(result.datasetId)).toMatchObject({ registered: true, certified: true, owner, contentRoot: owned.contentRoot });
+      expect(Buffer.compare(await readBack(result.datasetId), bytes)).toBe(0);
+    }
   });
 
   it('keeps every shard across a restart of every node', async () => {
     for (let i = 0; i < 6; i++) await devnet.restartNode(i);
     for (let i = 0; i < 6; i++) {
       const client = new NodeClient(devnet.endpoints[i]!.url);
-      const status = await client.datasetStatus(fromHex(uploaded.datasetRoot, 32));
+      const status = await client.datasetStatus(uploaded.datasetId);
       await client.close();
       expect(status.storedShards).toBe(status.assignedShards);
       expect(status.assignedShards).toBe(uploaded.segments);
     }
-    const whole = await readAll(download(uploaded.datasetRoot, { nodes: devnet.endpoints }));
-    expect(Buffer.compare(whole, data)).toBe(0);
+    expect(Buffer.compare(await readBack(uploaded.datasetId), data)).toBe(0);
   });
 
   it('uploads around a dead node and still reaches quorum', async () => {
     await devnet.stopNode(5, { kill: true });
     try {
       const small = new Uint8Array(randomBytes(700_000));
-      const result = await upload(small, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, encoder, attempts: 2 });
+      const result = await uploadAs(small, devnet.uploaderKey, { attempts: 2 });
       expect(result.failedNodes.map((f) => f.index)).toEqual([5]);
       expect(result.signers).toEqual([0, 1, 2, 3, 4]);
       expect(certificateProblem(result.certificate, keysOf(devnet))).toBeUndefined();
-      expect((await devnet.registry.dataset(fromHex(result.datasetRoot, 32))).signers).toBe(5);
-      const back = await readAll(download(result.datasetRoot, { nodes: devnet.endpoints }));
-      expect(Buffer.compare(back, small)).toBe(0);
+      expect((await devnet.registry.dataset(result.datasetId)).signers).toBe(5);
+      expect(Buffer.compare(await readBack(result.datasetId), small)).toBe(0);
     } finally {
       await devnet.startNode(5);
     }
@@ -152,9 +184,7 @@ describe('a devnet of real storage-node processes', () => {
     await Promise.all([3, 4, 5].map((i) => devnet.stopNode(i, { kill: true })));
     try {
       const small = new Uint8Array(randomBytes(10_000));
-      const err = await upload(small, {
-        nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, encoder, attempts: 1,
-      }).catch((e: unknown) => e);
+      const err = await uploadAs(small, devnet.uploaderKey, { attempts: 1 }).catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'UploadError', code: 'below_quorum', message: 'only 3 nodes can sign, the certificate needs 4' });
       expect((err as { details: string }).details).toContain(devnet.endpoints[3]!.url);
     } finally {

@@ -7,8 +7,10 @@ import {
 } from '../../protocol/certificate.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { datasetRoot, decodeManifest, encodeManifest, segmentCount, type Manifest } from '../../protocol/manifest.ts';
-import { attestationMessage } from '../../protocol/messages.ts';
+import { attestationMessage, datasetId } from '../../protocol/messages.ts';
 import { defaultCodeParameters, nodeForShard, shardsOnNode } from '../../protocol/placement.ts';
+import { registrationProblem, type RegisteredTerms } from '../../protocol/registration.ts';
+import { toHex } from '../../proofs/bytes.ts';
 
 function manifestOf(size: number, k: number, m: number, nodeCount: number): Manifest {
   const shards = Array.from({ length: segmentCount(size, k) * (k + m) }, () => ({
@@ -71,12 +73,14 @@ describe('certificate', () => {
     const { secretKey, publicKey } = generateBlsKeyPair();
     return { secretKey, publicKey, proofOfPossession: blsProvePossession(secretKey) };
   });
-  const root = new Uint8Array(randomBytes(32));
-  const registry = '0x00000000000000000000000000000000000000aa';
-  const certify = (signerIndices: number[], signedRoot = root): Certificate => ({
-    datasetRoot: root, size: 100, k: 3, m: 3, chainId: 7n, registry, nodeCount: 6,
+  const contentRoot = new Uint8Array(randomBytes(32));
+  const owner = '0x00000000000000000000000000000000000000bb';
+  const id = datasetId(owner, contentRoot);
+  const registryAddress = '0x00000000000000000000000000000000000000aa';
+  const certify = (signerIndices: number[], signedId = id): Certificate => ({
+    datasetId: id, owner, contentRoot, size: 100, k: 3, m: 3, chainId: 7n, registryAddress, nodeCount: 6,
     signers: bitmapFromIndices(signerIndices, 6),
-    signature: blsAggregateSignatures(signerIndices.map((i) => blsSign(nodes[i]!.secretKey, attestationMessage(7n, registry, signedRoot)))),
+    signature: blsAggregateSignatures(signerIndices.map((i) => blsSign(nodes[i]!.secretKey, attestationMessage(7n, registryAddress, signedId)))),
   });
 
   it('verifies at quorum and survives JSON', () => {
@@ -87,7 +91,7 @@ describe('certificate', () => {
     expect(indicesFromBitmap(cert.signers, 6)).toEqual([0, 2, 3, 5]);
   });
 
-  it('says why a certificate fails: quorum, bitmap, other root, other deployment', () => {
+  it('says why a certificate fails: quorum, bitmap, other dataset, other deployment, an id its owner and root do not give', () => {
     expect(certificateProblem(certify([0, 1, 2]), nodes)).toBe('below quorum: 3 signers, 4 needed');
     expect(certificateProblem({ ...certify([0, 1, 2, 3]), signers: bitmapFromIndices([0, 1, 2, 4], 6) }, nodes))
       .toBe('aggregate signature does not verify for the signers in the bitmap');
@@ -95,6 +99,8 @@ describe('certificate', () => {
       .toBe('aggregate signature does not verify for the signers in the bitmap');
     expect(certificateProblem({ ...certify([0, 1, 2, 3]), chainId: 8n }, nodes))
       .toBe('aggregate signature does not verify for the signers in the bitmap');
+    expect(certificateProblem({ ...certify([0, 1, 2, 3]), owner: '0x00000000000000000000000000000000000000cc' }, nodes))
+      .toBe('the dataset id is not the one its owner and content root give');
     expect(() => certificateFromJson({ version: 2 })).toThrowError('not a version 1 Sherd certificate');
   });
 });
@@ -110,5 +116,29 @@ describe('account signatures', () => {
     const badV = signature.slice();
     badV[64] = 30;
     expect(recoverAddress(digest, badV)).toBeUndefined();
+  });
+});
+
+describe('registrationProblem', () => {
+  const keys = Array.from({ length: 3 }, () => generateBlsKeyPair().publicKey);
+  const manifest: Manifest = {
+    size: 1000, k: 2, m: 1, nodes: keys,
+    shards: Array.from({ length: 3 }, () => ({ commitment: new Uint8Array(randomBytes(48)), hash: new Uint8Array(randomBytes(32)) })),
+  };
+  const root = datasetRoot(manifest);
+  const registered: RegisteredTerms = { contentRoot: root, size: 1000, k: 2, m: 1, nodeKeys: keys.map(toHex) };
+
+  it('accepts the registered manifest, and names what differs otherwise', () => {
+    expect(registrationProblem(registered, manifest, root)).toBeUndefined();
+    expect(registrationProblem({ ...registered, nodeKeys: keys.map((k) => toHex(k).toUpperCase().replace('0X', '0x')) }, manifest, root)).toBeUndefined();
+    expect(registrationProblem({ ...registered, contentRoot: new Uint8Array(32) }, manifest, root)?.code).toBe('content_root');
+    expect(registrationProblem({ ...registered, size: 999 }, manifest, root)).toEqual({
+      code: 'size_or_code', message: 'the manifest says size 1000, k=2, m=1; the chain says size 999, k=2, m=1',
+    });
+    expect(registrationProblem({ ...registered, m: 2 }, manifest, root)?.code).toBe('size_or_code');
+    expect(registrationProblem({ ...registered, nodeKeys: [...registered.nodeKeys].reverse() }, manifest, root)?.code).toBe('node_set');
+    expect(registrationProblem({ ...registered, nodeKeys: registered.nodeKeys.slice(1) }, manifest, root)).toEqual({
+      code: 'node_set', message: "the manifest's 3 nodes are not the 2 of the node set on chain, in order",
+    });
   });
 });
