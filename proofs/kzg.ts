@@ -35,11 +35,22 @@ export interface Kzg {
 export type KzgBackendName = 'c-kzg' | 'kzg-wasm';
 export const KZG_BACKENDS: readonly KzgBackendName[] = ['c-kzg', 'kzg-wasm'];
 
-function checkBlob(blob: Uint8Array): void {
-  assertBytes('blob', blob, BYTES_PER_BLOB);
+/** A backend's bare operations, on inputs `checkedKzg` has already validated. */
+interface KzgOperations {
+  commit(blob: Uint8Array): Uint8Array;
+  blobProof(blob: Uint8Array, commitment: Uint8Array): Uint8Array;
+  /** Undefined where the backend cannot open at an arbitrary point. */
+  openAt?(blob: Uint8Array, z: Uint8Array): PointOpening;
+  verifyProof(commitment: Uint8Array, z: Uint8Array, y: Uint8Array, proof: Uint8Array): boolean;
+  verifyBlobProof(blob: Uint8Array, commitment: Uint8Array, proof: Uint8Array): boolean;
+  verifyBlobProofBatch(blobs: Uint8Array[], commitments: Uint8Array[], proofs: Uint8Array[]): boolean;
 }
 
-function wrapCompute<T>(operation: string, fn: () => T): T {
+function isLength(value: unknown, length: number): value is Uint8Array {
+  return value instanceof Uint8Array && value.length === length;
+}
+
+function compute<T>(operation: string, fn: () => T): T {
   try {
     return fn();
   } catch (cause) {
@@ -47,7 +58,8 @@ function wrapCompute<T>(operation: string, fn: () => T): T {
   }
 }
 
-function safeVerify(fn: () => boolean): boolean {
+function verify(valid: boolean, fn: () => boolean): boolean {
+  if (!valid) return false;
   try {
     return fn() === true;
   } catch {
@@ -55,8 +67,47 @@ function safeVerify(fn: () => boolean): boolean {
   }
 }
 
-function isLength(value: unknown, length: number): value is Uint8Array {
-  return value instanceof Uint8Array && value.length === length;
+/**
+ * Wraps a backend in the checks every backend shares, written once: `compute*` throws
+ * InvalidArgumentError on malformed input and KzgError when the backend fails; `verify*`
+ * returns false on malformed input and on any backend error.
+ */
+function checkedKzg(backend: KzgBackendName, ops: KzgOperations): Kzg {
+  const blobOk = (blob: unknown) => isLength(blob, BYTES_PER_BLOB);
+  return {
+    backend,
+    canOpenAtPoint: ops.openAt !== undefined,
+    blobToCommitment(blob) {
+      assertBytes('blob', blob, BYTES_PER_BLOB);
+      return compute('commit', () => ops.commit(blob));
+    },
+    computeBlobProof(blob, commitment) {
+      assertBytes('blob', blob, BYTES_PER_BLOB);
+      assertBytes('commitment', commitment, BYTES_PER_COMMITMENT);
+      return compute('blob proof', () => ops.blobProof(blob, commitment));
+    },
+    computeProof(blob, z) {
+      if (!ops.openAt) throw new KzgError('kzg_unsupported', `the ${backend} backend cannot open a blob at an arbitrary point; use the c-kzg backend`);
+      assertBytes('blob', blob, BYTES_PER_BLOB);
+      assertBytes('z', z, BYTES_PER_SCALAR);
+      const openAt = ops.openAt;
+      return compute('opening', () => openAt(blob, z));
+    },
+    verifyProof(commitment, z, y, proof) {
+      const valid = isLength(commitment, BYTES_PER_COMMITMENT) && isLength(z, BYTES_PER_SCALAR) && isLength(y, BYTES_PER_SCALAR) && isLength(proof, BYTES_PER_PROOF);
+      return verify(valid, () => ops.verifyProof(commitment, z, y, proof));
+    },
+    verifyBlobProof(blob, commitment, proof) {
+      const valid = blobOk(blob) && isLength(commitment, BYTES_PER_COMMITMENT) && isLength(proof, BYTES_PER_PROOF);
+      return verify(valid, () => ops.verifyBlobProof(blob, commitment, proof));
+    },
+    verifyBlobProofBatch(blobs, commitments, proofs) {
+      const valid = Array.isArray(blobs) && Array.isArray(commitments) && Array.isArray(proofs)
+        && blobs.length === commitments.length && blobs.length === proofs.length && blobs.every(blobOk)
+        && commitments.every((c) => isLength(c, BYTES_PER_COMMITMENT)) && proofs.every((p) => isLength(p, BYTES_PER_PROOF));
+      return verify(valid, () => ops.verifyBlobProofBatch(blobs, commitments, proofs));
+    },
+  };
 }
 
 /**
@@ -89,40 +140,18 @@ export function loadCKzg(): Kzg {
   } catch (cause) {
     if (!/already loaded/i.test(String(cause))) throw new KzgError('kzg_setup_failed', 'could not load the KZG trusted setup', { cause });
   }
-  cKzgSingleton = {
-    backend: 'c-kzg',
-    canOpenAtPoint: true,
-    blobToCommitment(blob) {
-      checkBlob(blob);
-      return wrapCompute('commit', () => ckzg.blobToKzgCommitment(blob));
-    },
-    computeBlobProof(blob, commitment) {
-      checkBlob(blob);
-      assertBytes('commitment', commitment, BYTES_PER_COMMITMENT);
-      return wrapCompute('blob proof', () => ckzg.computeBlobKzgProof(blob, commitment));
-    },
-    computeProof(blob, z) {
-      checkBlob(blob);
-      assertBytes('z', z, BYTES_PER_SCALAR);
-      const [proof, y] = wrapCompute('opening', () => ckzg.computeKzgProof(blob, z));
+  cKzgSingleton = checkedKzg('c-kzg', {
+    commit: (blob) => ckzg.blobToKzgCommitment(blob),
+    blobProof: (blob, commitment) => ckzg.computeBlobKzgProof(blob, commitment),
+    openAt(blob, z) {
+      const [proof, y] = ckzg.computeKzgProof(blob, z);
       // Plain copies: c-kzg hands back Buffers, whose slice() is a view, not a copy.
       return { proof: new Uint8Array(proof), y: new Uint8Array(y) };
     },
-    verifyProof(commitment, z, y, proof) {
-      if (!isLength(commitment, 48) || !isLength(z, 32) || !isLength(y, 32) || !isLength(proof, 48)) return false;
-      return safeVerify(() => ckzg.verifyKzgProof(commitment, z, y, proof));
-    },
-    verifyBlobProof(blob, commitment, proof) {
-      if (!isLength(blob, BYTES_PER_BLOB) || !isLength(commitment, 48) || !isLength(proof, 48)) return false;
-      return safeVerify(() => ckzg.verifyBlobKzgProof(blob, commitment, proof));
-    },
-    verifyBlobProofBatch(blobs, commitments, proofs) {
-      if (!Array.isArray(blobs) || blobs.length !== commitments.length || blobs.length !== proofs.length) return false;
-      if (!blobs.every((b) => isLength(b, BYTES_PER_BLOB))) return false;
-      if (!commitments.every((c) => isLength(c, 48)) || !proofs.every((p) => isLength(p, 48))) return false;
-      return safeVerify(() => ckzg.verifyBlobKzgProofBatch(blobs, commitments, proofs));
-    },
-  };
+    verifyProof: (commitment, z, y, proof) => ckzg.verifyKzgProof(commitment, z, y, proof),
+    verifyBlobProof: (blob, commitment, proof) => ckzg.verifyBlobKzgProof(blob, commitment, proof),
+    verifyBlobProofBatch: (blobs, commitments, proofs) => ckzg.verifyBlobKzgProofBatch(blobs, commitments, proofs),
+  });
   return cKzgSingleton;
 }
 
@@ -138,36 +167,13 @@ export function loadKzgWasm(): Promise<Kzg> {
     const { loadKZG } = await import('kzg-wasm');
     const wasm: KzgWasm = await loadKZG();
     const hex = (bytes: Uint8Array): string => toHex(bytes);
-    return {
-      backend: 'kzg-wasm',
-      canOpenAtPoint: false,
-      blobToCommitment(blob) {
-        checkBlob(blob);
-        return wrapCompute('commit', () => fromHex(wasm.blobToKZGCommitment(hex(blob)), BYTES_PER_COMMITMENT));
-      },
-      computeBlobProof(blob, commitment) {
-        checkBlob(blob);
-        assertBytes('commitment', commitment, BYTES_PER_COMMITMENT);
-        return wrapCompute('blob proof', () => fromHex(wasm.computeBlobKZGProof(hex(blob), hex(commitment)), BYTES_PER_PROOF));
-      },
-      computeProof() {
-        throw new KzgError('kzg_unsupported', 'the kzg-wasm backend cannot open a blob at an arbitrary point; use the c-kzg backend');
-      },
-      verifyProof(commitment, z, y, proof) {
-        if (!isLength(commitment, 48) || !isLength(z, 32) || !isLength(y, 32) || !isLength(proof, 48)) return false;
-        return safeVerify(() => wasm.verifyKZGProof(hex(commitment), hex(z), hex(y), hex(proof)));
-      },
-      verifyBlobProof(blob, commitment, proof) {
-        if (!isLength(blob, BYTES_PER_BLOB) || !isLength(commitment, 48) || !isLength(proof, 48)) return false;
-        return safeVerify(() => wasm.verifyBlobKZGProof(hex(blob), hex(commitment), hex(proof)));
-      },
-      verifyBlobProofBatch(blobs, commitments, proofs) {
-        if (!Array.isArray(blobs) || blobs.length !== commitments.length || blobs.length !== proofs.length) return false;
-        if (!blobs.every((b) => isLength(b, BYTES_PER_BLOB))) return false;
-        if (!commitments.every((c) => isLength(c, 48)) || !proofs.every((p) => isLength(p, 48))) return false;
-        return safeVerify(() => wasm.verifyBlobKZGProofBatch(blobs.map(hex), commitments.map(hex), proofs.map(hex)));
-      },
-    } satisfies Kzg;
+    return checkedKzg('kzg-wasm', {
+      commit: (blob) => fromHex(wasm.blobToKZGCommitment(hex(blob)), BYTES_PER_COMMITMENT),
+      blobProof: (blob, commitment) => fromHex(wasm.computeBlobKZGProof(hex(blob), hex(commitment)), BYTES_PER_PROOF),
+      verifyProof: (commitment, z, y, proof) => wasm.verifyKZGProof(hex(commitment), hex(z), hex(y), hex(proof)),
+      verifyBlobProof: (blob, commitment, proof) => wasm.verifyBlobKZGProof(hex(blob), hex(commitment), hex(proof)),
+      verifyBlobProofBatch: (blobs, commitments, proofs) => wasm.verifyBlobKZGProofBatch(blobs.map(hex), commitments.map(hex), proofs.map(hex)),
+    });
   })();
   return kzgWasmPromise;
 }
