@@ -20,16 +20,16 @@ export async function benchKzgBackends(quick: boolean): Promise<void> {
   const [ckzg, cLoad] = await timed(() => loadCKzg());
   const [cCommits, cCommit] = await timed(() => blobs.map((b) => ckzg.blobToCommitment(b)));
   const [cOpenings, cOpen] = await timed(() => blobs.map((b) => ckzg.computeProof(b, z)));
-  const [, cVerify] = await timed(() => blobs.forEach((_, i) => ckzg.verifyProof(cCommits[i]!, z, cOpenings[i]!.y, cOpenings[i]!.proof)));
+  const [, cVerify] = await timed(() => blobs.forEach((_, i) => { ckzg.verifyProof(cCommits[i]!, z, cOpenings[i]!.y, cOpenings[i]!.proof); }));
 
   const [wasm, wLoad] = await timed(() => loadKzgWasm());
   const [wCommits, wCommit] = await timed(() => blobs.map((b) => wasm.blobToCommitment(b)));
-  const [, wVerify] = await timed(() => blobs.forEach((_, i) => wasm.verifyProof(cCommits[i]!, z, cOpenings[i]!.y, cOpenings[i]!.proof)));
+  const [, wVerify] = await timed(() => blobs.forEach((_, i) => { wasm.verifyProof(cCommits[i]!, z, cOpenings[i]!.y, cOpenings[i]!.proof); }));
 
   const [micro, mLoad] = await timed(() => new MicroKzg(trustedSetup));
   const [mCommits, mCommit] = await timed(() => blobs.map((b) => micro.blobToKzgCommitment(toHex(b))));
   const [mOpenings, mOpen] = await timed(() => blobs.map((b) => micro.computeProof(toHex(b), toHex(z))));
-  const [, mVerify] = await timed(() => blobs.forEach((_, i) => micro.verifyProof(mCommits[i]!, toHex(z), mOpenings[i]![1], mOpenings[i]![0])));
+  const [, mVerify] = await timed(() => blobs.forEach((_, i) => { micro.verifyProof(mCommits[i]!, toHex(z), mOpenings[i]![1], mOpenings[i]![0]); }));
 
   const same = blobs.every((_, i) => toHex(wCommits[i]!) === toHex(cCommits[i]!) && mCommits[i]!.replace(/^0x/, '') === toHex(cCommits[i]!).slice(2));
   if (!same) throw new Error('KZG backends disagree on a commitment');

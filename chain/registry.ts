@@ -213,7 +213,7 @@ export class Registry {
     try {
       const tx = await this.typed.send(name, args, overrides);
       const receipt = (await tx.wait()) as TransactionReceipt | null;
-      if (!receipt || receipt.status !== 1) throw new ChainError('transaction_failed', `${action}: transaction failed`);
+      if (receipt?.status !== 1) throw new ChainError('transaction_failed', `${action}: transaction failed`);
       return receipt;
     } catch (error) {
       if (error instanceof ChainError) throw error;

@@ -93,6 +93,46 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The input: the given file, or a random one of `size` bytes written to `dir`; with its SHA-256. */
+async function prepareInput(options: DemoOptions, dir: string, step: (message: string) => void): Promise<{ input: string; sha256: string; bytes: number }> {
+  let input = options.file;
+  let sha256: string;
+  if (input) {
+    step(`hashing ${input}`);
+    sha256 = await hashFile(input);
+  } else {
+    input = join(dir, 'dataset.bin');
+    const size = options.size ?? 64 * 1024 * 1024;
+    step(`writing a ${(size / 1048576).toFixed(0)} MiB random dataset`);
+    sha256 = await writeRandomFile(input, size);
+  }
+  return { input, sha256, bytes: (await stat(input)).size };
+}
+
+/** Reads the dataset back into `output`, returning its SHA-256 and how many segments were rebuilt from parity. */
+async function downloadTo(devnet: Devnet, id: Uint8Array, output: string, options: DemoOptions): Promise<{ sha256: string; reconstructedSegments: number }> {
+  const outHash = createHash('sha256');
+  let reconstructedSegments = 0;
+  await pipeline(
+    download(id, {
+      nodes: devnet.endpoints,
+      registry: devnet.registry,
+      onProgress: (event) => {
+        reconstructedSegments = event.reconstructedSegments;
+        options.onDownloadProgress?.(event);
+      },
+    }),
+    new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        outHash.update(chunk);
+        done(null, chunk);
+      },
+    }),
+    createWriteStream(output),
+  );
+  return { sha256: outHash.digest('hex'), reconstructedSegments };
+}
+
 /**
  * The main job, end to end on real processes: a devnet (local chain + node processes), a
  * dataset registered and certified on chain, sampled for availability, one challenge epoch
@@ -107,23 +147,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   try {
     step(`starting a devnet of ${nodeCount} storage-node processes in ${dir}`);
     devnet = await Devnet.start({ nodes: nodeCount, dir: join(dir, 'devnet') });
-
-    let input = options.file;
-    let inputSha256: string;
-    if (input) {
-      step(`hashing ${input}`);
-      inputSha256 = await hashFile(input);
-    } else {
-      input = join(dir, 'dataset.bin');
-      const size = options.size ?? 64 * 1024 * 1024;
-      step(`writing a ${(size / 1048576).toFixed(0)} MiB random dataset`);
-      inputSha256 = await writeRandomFile(input, size);
-    }
-    const bytes = (await stat(input)).size;
+    const input = await prepareInput(options, dir, step);
 
     step('uploading: erasure-coding, committing, dispersing, certifying');
     const uploadStarted = performance.now();
-    const result = await upload(input, {
+    const result = await upload(input.input, {
       nodes: await nodesFromChain(devnet.registry),
       chain: devnet.uploadChain(),
       uploaderKey: devnet.uploaderKey,
@@ -137,7 +165,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     if (!onChain.certified) throw new DemoError('demo_failed', 'the dataset is not certified on chain after the upload');
     step(`certified on chain: ${onChain.signers} signers, ${result.chain!.certifyGas} gas (tx ${result.chain!.certifiedTx})`);
 
-    step('sampling the dataset from the nodes: random (shard, z), each opening checked against the root on chain');
+    step('sampling the dataset from the nodes: random (shard, z), each opening checked against the content root on chain');
     const sampled = await sampleDataset(id, { registry: devnet.registry });
     if (!sampled.recoverable) throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
     step(`${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`);
@@ -153,60 +181,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await Promise.all(stoppedNodes.map((i) => devnet!.stopNode(i, { kill: true })));
 
     step('downloading with those nodes down');
-    const output = join(dir, 'readback.bin');
-    const outHash = createHash('sha256');
     const downloadStarted = performance.now();
-    let reconstructedSegments = 0;
-    await pipeline(
-      download(id, {
-        nodes: devnet.endpoints,
-        registry: devnet.registry,
-        onProgress: (event) => {
-          reconstructedSegments = event.reconstructedSegments;
-          options.onDownloadProgress?.(event);
-        },
-      }),
-      new Transform({ transform(chunk: Buffer, _enc, done) { outHash.update(chunk); done(null, chunk); } }),
-      createWriteStream(output),
-    );
+    const readBack = await downloadTo(devnet, id, join(dir, 'readback.bin'), options);
     const downloadSeconds = (performance.now() - downloadStarted) / 1000;
-    const outputSha256 = outHash.digest('hex');
-    const mib = bytes / 1048576;
+    const mib = input.bytes / 1048576;
     return {
-      datasetId: toHex(id),
-      contentRoot: toHex(result.contentRoot),
-      bytes,
-      k: result.k,
-      m: result.m,
-      segments: result.segments,
-      shards: result.shards,
-      nodes: nodeCount,
-      signers: result.signers.length,
-      quorum: result.quorum,
-      certificateVerified: true,
-      certifiedOnChain: onChain.certified,
-      certifiedTx: result.chain!.certifiedTx,
-      certifyGas: result.chain!.certifyGas,
-      registryAddress: devnet.registry.address,
-      samples: sampled.samples,
-      sampleFailures: sampled.failed,
-      sampleConfidence: round(sampled.confidence * 10_000) / 10_000,
-      sampleSeconds: round(sampled.seconds),
-      challengeEpoch: epoch.epoch,
-      challengesAnswered: epoch.answered.length,
-      challengesMissed: epoch.missed.length,
-      rewardsPaid: epoch.rewardsPaidWei.toString(),
-      nodesStopped: stoppedNodes.length,
-      stoppedNodes,
-      reconstructedSegments,
-      uploadSeconds: round(uploadSeconds),
-      downloadSeconds: round(downloadSeconds),
-      uploadMiBps: round(mib / uploadSeconds),
-      downloadMiBps: round(mib / downloadSeconds),
-      inputSha256,
-      outputSha256,
-      readBackEqual: inputSha256 === outputSha256,
-      dir: options.keep ? dir : null,
+      datasetId: toHex(id), contentRoot: toHex(result.contentRoot), bytes: input.bytes, k: result.k, m: result.m, segments: result.segments,
+      shards: result.shards, nodes: nodeCount, signers: result.signers.length, quorum: result.quorum, certificateVerified: true,
+      certifiedOnChain: onChain.certified, certifiedTx: result.chain!.certifiedTx, certifyGas: result.chain!.certifyGas,
+      registryAddress: devnet.registry.address, samples: sampled.samples, sampleFailures: sampled.failed,
+      sampleConfidence: round(sampled.confidence * 10_000) / 10_000, sampleSeconds: round(sampled.seconds), challengeEpoch: epoch.epoch,
+      challengesAnswered: epoch.answered.length, challengesMissed: epoch.missed.length, rewardsPaid: epoch.rewardsPaidWei.toString(),
+      nodesStopped: stoppedNodes.length, stoppedNodes, reconstructedSegments: readBack.reconstructedSegments, uploadSeconds: round(uploadSeconds),
+      downloadSeconds: round(downloadSeconds), uploadMiBps: round(mib / uploadSeconds), downloadMiBps: round(mib / downloadSeconds),
+      inputSha256: input.sha256, outputSha256: readBack.sha256, readBackEqual: input.sha256 === readBack.sha256, dir: options.keep ? dir : null,
     };
   } finally {
     await devnet?.stop();

@@ -124,17 +124,41 @@ export class DatasetReader {
     }
   }
 
-  /** Fetches any k good shards of segment `s` and returns its full payload. */
-  async readSegment(s: number): Promise<[number, Uint8Array]> {
-    const { k, m } = this.manifest;
-    const n = k + m;
-    if (!Number.isInteger(s) || s < 0 || s >= manifestSegments(this.manifest)) throw new InvalidArgumentError(`no segment ${s}`);
+  /** Shard indices of segment `s` in the order to ask for them: data first, nodes that failed before last. */
+  private candidateOrder(s: number): number[] {
+    const n = this.manifest.k + this.manifest.m;
     const rank = (i: number) => {
       const h = this.health.get(nodeForShard(s, i, this.manifest.nodes.length)) ?? 'ok';
       return (h === 'ok' ? 0 : h === 'slow' ? 1 : 2) * 1000 + i;
     };
-    const candidates = Array.from({ length: n }, (_, i) => i).sort((a, b) => rank(a) - rank(b));
-    const blobs: Array<Uint8Array | undefined> = new Array(n).fill(undefined);
+    return Array.from({ length: n }, (_, i) => i).sort((a, b) => rank(a) - rank(b));
+  }
+
+  /** One shard from its node, checked against its SHA-256 in the manifest: the blob, or why not (and the node's health updated). */
+  private async fetchShard(s: number, i: number, node: number, client: NodeClient, signal: AbortSignal): Promise<Uint8Array | string> {
+    try {
+      const blob = await client.getShard(this.id, s, i, signal);
+      const expected = this.manifest.shards[shardPosition(this.manifest, s, i)]!.hash;
+      if (blob.length === BYTES_PER_BLOB && equalBytes(sha256(blob), expected)) return blob;
+      this.health.set(node, 'lying');
+      return `shard ${i} from node ${node}: bytes do not match the manifest`;
+    } catch (error) {
+      if (signal.aborted) return `shard ${i} from node ${node}: cancelled`;
+      if (error instanceof RemoteError && (error.code === 'unreachable' || error.code === 'timeout')) this.health.set(node, 'down');
+      return `shard ${i} from node ${node}: ${(error as Error).message}`;
+    }
+  }
+
+  /**
+   * Fetches any k good shards of segment `s` and returns its full payload. k requests go out
+   * at once; each failure launches the next candidate, and so does a request still unanswered
+   * after `hedgeAfterMs` (its node is marked slow). Once k are good the rest are cancelled.
+   */
+  async readSegment(s: number): Promise<[number, Uint8Array]> {
+    const { k, m } = this.manifest;
+    if (!Number.isInteger(s) || s < 0 || s >= manifestSegments(this.manifest)) throw new InvalidArgumentError(`no segment ${s}`);
+    const candidates = this.candidateOrder(s);
+    const blobs: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
     const errors: string[] = [];
     const controller = new AbortController();
     const signal = this.options.signal ? AbortSignal.any([this.options.signal, controller.signal]) : controller.signal;
@@ -148,56 +172,35 @@ export class DatasetReader {
           controller.abort();
           resolve();
         } else if (pending === 0 && next >= candidates.length) {
-          reject(new DownloadError('segment_unrecoverable',
-            `segment ${s} has only ${good} of the ${k} good shards it needs`, { details: errors.join('; ') }));
+          reject(new DownloadError('segment_unrecoverable', `segment ${s} has only ${good} of the ${k} good shards it needs`, { details: errors.join('; ') }));
         }
       };
-      const launch = () => {
+      const launch = (): void => {
         if (next >= candidates.length) return;
         const i = candidates[next++]!;
         const node = nodeForShard(s, i, this.manifest.nodes.length);
         const client = this.clientsByNode[node];
         if (!client) {
           errors.push(`shard ${i}: node ${node} is not among the known nodes`);
-          launch();
-          return;
+          return launch();
         }
         pending++;
-        let answered = false;
         const hedge = setTimeout(() => {
-          if (answered || good >= k) return;
+          if (good >= k) return;
           if (this.health.get(node) === undefined) this.health.set(node, 'slow');
           launch();
         }, this.options.hedgeAfterMs ?? 2000);
-        client.getShard(this.id, s, i, signal).then(
-          (blob) => {
-            const expected = this.manifest.shards[shardPosition(this.manifest, s, i)]!.hash;
-            if (blob.length !== BYTES_PER_BLOB || !equalBytes(sha256(blob), expected)) {
-              this.health.set(node, 'lying');
-              errors.push(`shard ${i} from node ${node}: bytes do not match the manifest`);
-              return false;
-            }
-            if (good < k) {
-              blobs[i] = blob;
-              good++;
-            }
-            return true;
-          },
-          (error: unknown) => {
-            if (controller.signal.aborted) return false;
-            if (error instanceof RemoteError && (error.code === 'unreachable' || error.code === 'timeout')) this.health.set(node, 'down');
-            errors.push(`shard ${i} from node ${node}: ${(error as Error).message}`);
-            return false;
-          },
-        ).then((ok) => {
-          answered = true;
+        void this.fetchShard(s, i, node, client, signal).then((result) => {
           clearTimeout(hedge);
           pending--;
-          if (this.options.signal?.aborted) {
-            reject(this.options.signal.reason);
-            return;
+          if (this.options.signal?.aborted) return reject(this.options.signal.reason);
+          if (typeof result !== 'string' && good < k) {
+            blobs[i] = result;
+            good++;
+          } else if (typeof result === 'string' && !controller.signal.aborted) {
+            errors.push(result);
+            if (good < k) launch();
           }
-          if (!ok && good < k) launch();
           settleIfDone();
         });
       };

@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { toHex } from '../proofs/bytes.ts';
 import { encodeMerkleProof } from '../proofs/merkle.ts';
 import {
@@ -138,7 +138,7 @@ export class NodeClient {
   private async request(path: string, init: RequestOptions): Promise<Uint8Array> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    let response;
+    let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
         path,

@@ -88,93 +88,125 @@ interface Planned {
  */
 export async function sampleDataset(id: Uint8Array, options: SampleOptions): Promise<SampleReport> {
   const started = performance.now();
-  const { registry, signal } = options;
+  const { registry } = options;
   const dataset = await registry.dataset(id);
   if (!dataset.registered) throw new SampleError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
-  const root = dataset.contentRoot;
-  const nodes = options.nodes ?? await nodeSetFromChain(registry, dataset.nodeSet);
+  const nodes = options.nodes ?? (await nodeSetFromChain(registry, dataset.nodeSet));
   const { k, m, size } = dataset;
   const n = k + m;
   if (nodes.length < n) throw new InvalidArgumentError(`the dataset's code needs ${n} nodes, got ${nodes.length}`);
   const segments = segmentCount(size, k);
-  let perSegment: number[];
-  if (options.samples !== undefined) {
-    assertInteger('samples', options.samples, 1, segments * n);
-    perSegment = Array.from({ length: segments }, (_, s) => Math.min(n, Math.floor(options.samples! / segments) + (s < options.samples! % segments ? 1 : 0)));
-  } else {
-    perSegment = new Array<number>(segments).fill(samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE));
-  }
+  const perSegment = samplesPerSegmentPlan(segments, k, n, options);
   // Where the spread is uneven, the first segments get one more.
   const firstRoundPerSegment = perSegment[0]!;
-  const kzg = options.kzg ?? loadCKzg();
-  const clients = nodes.map((node) => new NodeClient(node.url, { connections: 2, timeoutMs: options.timeoutMs ?? 60_000 }));
-  const nodeReports: NodeSampleReport[] = nodes.map((node, index) => ({ index, url: node.url, samples: 0, failed: 0, errors: {} }));
-  const failures: SampleFailureRecord[] = [];
-  const passed = new Map<number, Set<number>>(); // segment → indices that answered
-  const tried = new Map<number, Set<number>>();
-  let checked = 0;
-  let total = 0;
+  const sampler = new Sampler(id, dataset.contentRoot, { k, m, segments }, nodes, options);
+  try {
+    await sampler.run(perSegment.flatMap((t, segment) => drawDistinct(n, t).map((index) => ({ segment, index, z: randomFieldElement() }))));
+    const firstRound = sampler.checked;
+    // Where a sample failed, ask for every other shard of the segment: the verdict becomes exact.
+    const suspect = [...new Set(sampler.failures.map((f) => f.segment))];
+    const followUp: Planned[] = [];
+    for (const segment of suspect) {
+      perSegment[segment] = n;
+      for (let index = 0; index < n; index++) if (!sampler.wasTried(segment, index)) followUp.push({ segment, index, z: randomFieldElement() });
+    }
+    await sampler.run(followUp);
+    const lostSegments = suspect.filter((segment) => sampler.passedIn(segment) < k).sort((a, b) => a - b);
+    // The segment with the fewest samples bounds it (a loop: spreading 10^5 segments into Math.min overflows the stack).
+    const confidence = perSegment.reduce((least, t) => Math.min(least, 1 - undetectedProbability(k, n, t)), 1);
+    return {
+      datasetId: id, contentRoot: dataset.contentRoot, certified: dataset.certified, size, k, m, segments, perSegment: firstRoundPerSegment,
+      samples: sampler.checked, failed: sampler.failures.length, followUpSamples: sampler.checked - firstRound, confidence,
+      recoverable: lostSegments.length === 0, lostSegments, nodes: sampler.nodeReports, failures: sampler.failures,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await sampler.close();
+  }
+}
 
-  const run = async (plan: Planned[]) => {
-    total += plan.length;
+/** Samples per segment: enough for the confidence asked (the same in every segment), or `samples` spread evenly. */
+function samplesPerSegmentPlan(segments: number, k: number, n: number, options: Pick<SampleOptions, 'samples' | 'confidence'>): number[] {
+  const { samples } = options;
+  if (samples === undefined) return new Array<number>(segments).fill(samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE));
+  assertInteger('samples', samples, 1, segments * n);
+  return Array.from({ length: segments }, (_, s) => Math.min(n, Math.floor(samples / segments) + (s < samples % segments ? 1 : 0)));
+}
+
+/** Asks the nodes for samples and checks every answer against the content root; keeps the tallies. */
+class Sampler {
+  readonly nodeReports: NodeSampleReport[];
+  readonly failures: SampleFailureRecord[] = [];
+  checked = 0;
+  private total = 0;
+  private readonly clients: NodeClient[];
+  private readonly kzg: Kzg;
+  private readonly passed = new Map<number, Set<number>>(); // segment → indices that answered
+  private readonly tried = new Map<number, Set<number>>();
+
+  constructor(
+    private readonly id: Uint8Array,
+    private readonly contentRoot: Uint8Array,
+    private readonly code: { k: number; m: number; segments: number },
+    nodes: NodeEndpoint[],
+    private readonly options: Pick<SampleOptions, 'kzg' | 'timeoutMs' | 'signal' | 'onProgress'>,
+  ) {
+    this.kzg = options.kzg ?? loadCKzg();
+    this.clients = nodes.map((node) => new NodeClient(node.url, { connections: 2, timeoutMs: options.timeoutMs ?? 60_000 }));
+    this.nodeReports = nodes.map((node, index) => ({ index, url: node.url, samples: 0, failed: 0, errors: {} }));
+  }
+
+  wasTried(segment: number, index: number): boolean {
+    return this.tried.get(segment)?.has(index) ?? false;
+  }
+
+  passedIn(segment: number): number {
+    return this.passed.get(segment)?.size ?? 0;
+  }
+
+  /** Every node works at once; each gets one request at a time (its openings queue on its KZG threads anyway). */
+  async run(plan: Planned[]): Promise<void> {
+    this.total += plan.length;
     const byNode = new Map<number, Planned[]>();
     for (const p of plan) {
-      const node = nodeForShard(p.segment, p.index, nodes.length);
+      const node = nodeForShard(p.segment, p.index, this.clients.length);
       if (!byNode.has(node)) byNode.set(node, []);
       byNode.get(node)!.push(p);
-      if (!tried.has(p.segment)) tried.set(p.segment, new Set());
-      tried.get(p.segment)!.add(p.index);
+      if (!this.tried.has(p.segment)) this.tried.set(p.segment, new Set());
+      this.tried.get(p.segment)!.add(p.index);
     }
-    // Every node works at once; each gets one request at a time (its openings queue on its KZG threads anyway).
+    const { signal } = this.options;
     await Promise.all([...byNode].map(async ([node, all]) => {
       for (let start = 0; start < all.length; start += MAX_SAMPLES_PER_REQUEST) {
         throwIfAborted(signal);
         const list = all.slice(start, start + MAX_SAMPLES_PER_REQUEST);
-        record(node, list, await askNode(clients[node]!, id, list, signal));
+        this.record(node, list, await askNode(this.clients[node]!, this.id, list, signal));
       }
     }));
-  };
+  }
 
-  const record = (node: number, list: Planned[], outcomes: Array<SampleAnswer | SampleFailure>) => {
-    const report = nodeReports[node]!;
+  private record(node: number, list: Planned[], outcomes: Array<SampleAnswer | SampleFailure>): void {
+    const report = this.nodeReports[node]!;
+    const leafCount = this.code.segments * (this.code.k + this.code.m);
     list.forEach((p, i) => {
       const outcome = outcomes[i]!;
-      const problem = 'error' in outcome ? outcome : checkAnswer(kzg, root, p, outcome, { k, m }, segments * n);
+      const problem = 'error' in outcome ? outcome : checkAnswer(this.kzg, this.contentRoot, p, outcome, this.code, leafCount);
       report.samples++;
       if (problem) {
         report.failed++;
         report.errors[problem.error] = (report.errors[problem.error] ?? 0) + 1;
-        failures.push({ segment: p.segment, index: p.index, node, code: problem.error, message: problem.message });
+        this.failures.push({ segment: p.segment, index: p.index, node, code: problem.error, message: problem.message });
       } else {
-        if (!passed.has(p.segment)) passed.set(p.segment, new Set());
-        passed.get(p.segment)!.add(p.index);
+        if (!this.passed.has(p.segment)) this.passed.set(p.segment, new Set());
+        this.passed.get(p.segment)!.add(p.index);
       }
-      checked++; // not inside the optional call below: `?.` would skip the increment with it
-      options.onProgress?.({ checked, total });
+      this.checked++;
+      this.options.onProgress?.({ checked: this.checked, total: this.total });
     });
-  };
+  }
 
-  try {
-    await run(perSegment.flatMap((t, segment) => drawDistinct(n, t).map((index) => ({ segment, index, z: randomFieldElement() }))));
-    const firstRound = checked;
-    // Where a sample failed, ask for every other shard of the segment: the verdict becomes exact.
-    const suspect = [...new Set(failures.map((f) => f.segment))];
-    const followUp: Planned[] = [];
-    for (const segment of suspect) {
-      perSegment[segment] = n;
-      for (let index = 0; index < n; index++) if (!tried.get(segment)!.has(index)) followUp.push({ segment, index, z: randomFieldElement() });
-    }
-    await run(followUp);
-    const lostSegments = suspect.filter((segment) => (passed.get(segment)?.size ?? 0) < k).sort((a, b) => a - b);
-    // The segment with the fewest samples bounds it (a loop: spreading 10^5 segments into Math.min overflows the stack).
-    const confidence = perSegment.reduce((least, t) => Math.min(least, 1 - undetectedProbability(k, n, t)), 1);
-    return {
-      datasetId: id, contentRoot: root, certified: dataset.certified, size, k, m, segments, perSegment: firstRoundPerSegment,
-      samples: checked, failed: failures.length, followUpSamples: checked - firstRound, confidence, recoverable: lostSegments.length === 0,
-      lostSegments, nodes: nodeReports, failures, seconds: (performance.now() - started) / 1000,
-    };
-  } finally {
-    await Promise.allSettled(clients.map((c) => c.close()));
+  async close(): Promise<void> {
+    await Promise.allSettled(this.clients.map((c) => c.close()));
   }
 }
 

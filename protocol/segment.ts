@@ -38,6 +38,6 @@ export function blobsToSegment(codec: ErasureCodec, blobs: ReadonlyArray<Uint8Ar
     return payload;
   }
   const data = codec.reconstruct(blobs.map((blob) => (blob === undefined ? undefined : unpackBlob(blob))));
-  data.forEach((p, i) => payload.set(p, i * PAYLOAD_BYTES_PER_BLOB));
+  data.forEach((p, i) => { payload.set(p, i * PAYLOAD_BYTES_PER_BLOB); });
   return payload;
 }

@@ -3,7 +3,7 @@ import { toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 import type { DatasetCatalog, DatasetState } from './datasets.ts';
 import type { Metrics } from './metrics.ts';
-import { openShard } from './proving.ts';
+import { openShard, type ShardOpening } from './proving.ts';
 import type { ShardStore } from './store.ts';
 import type { ShardOpener } from './verifier.ts';
 
@@ -142,7 +142,7 @@ export class ChallengeResponder {
   /** Whether the challenge got answered. */
   private async answer(state: DatasetState, track: Track, epoch: number, challenge: ChallengeInfo): Promise<boolean> {
     const { segment, index, z } = challenge;
-    let opening;
+    let opening: ShardOpening;
     try {
       opening = await openShard(this.deps, state, segment, index, z);
     } catch (error) {

@@ -99,9 +99,9 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener {
     this.pool.run(task).then(
       (results: boolean[]) => {
         this.options.onBatch?.(batch.length, (performance.now() - started) / 1000);
-        batch.forEach((p, i) => p.resolve(results[i] === true));
+        batch.forEach((p, i) => { p.resolve(results[i] === true); });
       },
-      (error: unknown) => batch.forEach((p) => p.reject(error)),
+      (error: unknown) => batch.forEach((p) => { p.reject(error); }),
     ).finally(() => {
       this.running--;
       // Whatever gathered meanwhile has waited long enough.
@@ -117,7 +117,7 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    this.queue.forEach((p) => p.reject(new Error('verifier closed')));
+    this.queue.forEach((p) => { p.reject(new Error('verifier closed')); });
     this.queue = [];
     await this.pool.destroy();
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { sherdRegistryAbi } from '../../chain/abi.ts';
+import type { sherdRegistryAbi } from '../../chain/abi.ts';
 import { ABI_FILE, loadArtifacts, renderAbiModule } from '../../chain/compile.ts';
 import { decodeOutput, type Arguments, type Returns } from '../../chain/typed-contract.ts';
 

@@ -167,7 +167,7 @@ describe('storage node API over loopback', () => {
   });
 
   it('refuses a manifest whose content root and uploader do not give the dataset id in the URL', async () => {
-    const other = '0x' + 'ab'.repeat(32);
+    const other = `0x${'ab'.repeat(32)}`;
     const res = await call('POST', `/v1/datasets/${other}`, announceBody(dataset), JSON_TYPE);
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('root_mismatch');

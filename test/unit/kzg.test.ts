@@ -70,7 +70,7 @@ describe.each(KZG_BACKENDS)('Kzg backend %s', (backend) => {
   }, 120_000);
 
   it('gives the same commitments as every other backend', () => {
-    blobs.forEach((blob, i) => expect(Buffer.from(kzg.blobToCommitment(blob)).toString('hex')).toBe(Buffer.from(commitments[i]!).toString('hex')));
+    blobs.forEach((blob, i) => { expect(Buffer.from(kzg.blobToCommitment(blob)).toString('hex')).toBe(Buffer.from(commitments[i]!).toString('hex')); });
   });
 
   it('accepts blob proofs made by the reference backend, and its own are accepted there', () => {

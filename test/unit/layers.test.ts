@@ -40,7 +40,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Every module specifier in a file: static, bare (`import 'x'`), type-only, `export … from`, dynamic with a literal, require. */
-export function importSpecifiers(source: string): string[] {
+function importSpecifiers(source: string): string[] {
   const info = ts.preProcessFile(source, true, true);
   return info.importedFiles.map((f) => f.fileName);
 }

@@ -50,13 +50,13 @@ describe('placement', () => {
         const used = new Set<number>();
         for (let i = 0; i < n; i++) used.add(nodeForShard(s, i, nodes));
         expect(used.size).toBe(n);
-        used.forEach((node) => counts[node]++);
+        used.forEach((node) => { counts[node]++; });
       }
       expect(new Set(counts)).toEqual(new Set([3 * n]));
       for (let node = 0; node < nodes; node++) {
         const listed = [...shardsOnNode(node, segments, n, nodes)];
         expect(listed).toHaveLength(counts[node]);
-        listed.forEach(([s, i]) => expect(nodeForShard(s, i, nodes)).toBe(node));
+        listed.forEach(([s, i]) => { expect(nodeForShard(s, i, nodes)).toBe(node); });
       }
     }
   });
