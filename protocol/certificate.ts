@@ -71,6 +71,10 @@ export function certificateProblem(certificate: Certificate, nodes: PossessedKey
   }
   if (nodes.length !== certificate.nodeCount) return `certificate is over ${certificate.nodeCount} nodes, the node set has ${nodes.length}`;
   if (certificate.signers.length !== Math.ceil(nodes.length / 8)) return 'signer bitmap has the wrong length';
+  // As the contract does (BitmapOutOfRange): a bit past the node set is a malformed certificate, not an ignored one.
+  if (nodes.length % 8 !== 0 && certificate.signers[certificate.signers.length - 1]! >> (nodes.length % 8) !== 0) {
+    return 'signer bitmap sets bits past the node set';
+  }
   const signerIndices = indicesFromBitmap(certificate.signers, nodes.length);
   const needed = quorum ?? quorumFor(nodes.length, certificate.k, certificate.m);
   if (signerIndices.length < needed) return `below quorum: ${signerIndices.length} signers, ${needed} needed`;
@@ -93,13 +97,13 @@ export function certificateToJson(c: Certificate): CertificateJson {
   return {
     version: 1,
     datasetId: toHex(c.datasetId),
-    owner: c.owner,
+    owner: c.owner.toLowerCase(),
     contentRoot: toHex(c.contentRoot),
     size: c.size,
     k: c.k,
     m: c.m,
     chainId: c.chainId.toString(),
-    registryAddress: c.registryAddress,
+    registryAddress: c.registryAddress.toLowerCase(),
     nodeCount: c.nodeCount,
     signers: toHex(c.signers),
     signature: toHex(c.signature),

@@ -112,6 +112,8 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   }
   if (MAGIC.some((b, i) => bytes[i] !== b)) throw new ProtocolError('bad_manifest', 'not a Sherd manifest (bad magic)');
   if (bytes[4] !== VERSION) throw new ProtocolError('bad_manifest', `unsupported manifest version ${bytes[4]}`);
+  // No flags are defined: a set one would change the manifest's hash (and so its announcement) without changing what it decodes to.
+  if (bytes[5] !== 0) throw new ProtocolError('bad_manifest', `unknown manifest flags ${bytes[5]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const k = view.getUint16(6);
   const m = view.getUint16(8);

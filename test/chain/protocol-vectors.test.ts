@@ -46,9 +46,14 @@ afterAll(async () => {
 describe('Merkle.sol agrees with the vectors', () => {
   it('computes every vector leaf', async () => {
     for (const tree of vectors.merkle) {
-      const records = Array.from({ length: tree.leafCount }, (_, i) => [
-        hex(ref.vectorBytes(`merkle/${tree.leafCount}/${i}/commitment`, 48)), hex(ref.vectorBytes(`merkle/${tree.leafCount}/${i}/sha256`, 32)),
-      ] as const);
+      const records = Array.from(
+        { length: tree.leafCount },
+        (_, i) =>
+          [
+            hex(ref.vectorBytes(`merkle/${tree.leafCount}/${i}/commitment`, 48)),
+            hex(ref.vectorBytes(`merkle/${tree.leafCount}/${i}/sha256`, 32)),
+          ] as const,
+      );
       const onChain = await Promise.all(records.map(([commitment, shardHash]) => leafOnChain(commitment, shardHash)));
       expect(onChain).toEqual(tree.leaves);
     }
@@ -59,20 +64,41 @@ describe('Merkle.sol agrees with the vectors', () => {
 
   it('accepts every vector proof, and refuses it with a changed sibling, another position or one sibling too many', async () => {
     const cases = [
-      ...vectors.merkle.flatMap((tree) => tree.proofs.map((p) => ({
-        root: tree.root, leafCount: tree.leafCount, leaf: tree.leaves[p.index]!, neighbour: tree.leaves[p.index ^ 1], position: p.index, siblings: p.siblings,
-      }))),
-      ...vectors.datasets.flatMap((d) => d.shards.map((s) => ({
-        root: d.contentRoot, leafCount: d.leafCount, leaf: s.leaf, neighbour: d.shards[s.position ^ 1]?.leaf, position: s.position,
-        siblings: ref.proofFromWire(s.proof).map(hex),
-      }))),
+      ...vectors.merkle.flatMap((tree) =>
+        tree.proofs.map((p) => ({
+          root: tree.root,
+          leafCount: tree.leafCount,
+          leaf: tree.leaves[p.index]!,
+          neighbour: tree.leaves[p.index ^ 1],
+          position: p.index,
+          siblings: p.siblings,
+        })),
+      ),
+      ...vectors.datasets.flatMap((d) =>
+        d.shards.map((s) => ({
+          root: d.contentRoot,
+          leafCount: d.leafCount,
+          leaf: s.leaf,
+          neighbour: d.shards[s.position ^ 1]?.leaf,
+          position: s.position,
+          siblings: ref.proofFromWire(s.proof).map(hex),
+        })),
+      ),
     ];
     expect(cases.length).toBeGreaterThan(40);
     for (const c of cases) {
       expect(await includedOnChain(c.root, c.leaf, c.position, c.leafCount, c.siblings)).toBe(true);
       if (c.siblings.length > 0) {
         const d = c.position % c.siblings.length;
-        expect(await includedOnChain(c.root, c.leaf, c.position, c.leafCount, c.siblings.map((s, j) => (j === d ? flip(s) : s)))).toBe(false);
+        expect(
+          await includedOnChain(
+            c.root,
+            c.leaf,
+            c.position,
+            c.leafCount,
+            c.siblings.map((s, j) => (j === d ? flip(s) : s)),
+          ),
+        ).toBe(false);
         // Identical shards (all-padding data shards) have identical leaves, and then either position proves either.
         expect(await includedOnChain(c.root, c.leaf, c.position ^ 1, c.leafCount, c.siblings)).toBe(c.neighbour === c.leaf);
       }
@@ -94,7 +120,9 @@ describe('SherdRegistry agrees with the vectors and the reference', () => {
     expect(chain.chainId).toBe(31337n);
     const ids = [...vectors.datasets.map((d) => d.datasetId), ...vectors.messages.attestationMessage.map((m) => m.datasetId)];
     for (const id of ids) {
-      expect(hex(await registry.attestationMessage(unhex(id)))).toBe(hex(ref.attestationMessage(chain.chainId, registry.address, unhex(id))));
+      expect(hex(await registry.attestationMessage(unhex(id)))).toBe(
+        hex(ref.attestationMessage(chain.chainId, registry.address, unhex(id))),
+      );
     }
   });
 
@@ -109,7 +137,9 @@ describe('SherdRegistry agrees with the vectors and the reference', () => {
   it('the point-evaluation precompile accepts the vector sample answer, and not with a changed y', async () => {
     const { sample } = vectors;
     const input = unhex(sample.pointEvaluationInput);
-    expect(await chain.provider.call({ to: '0x000000000000000000000000000000000000000a', data: hex(input) })).toBe(sample.pointEvaluationOutput);
+    expect(await chain.provider.call({ to: '0x000000000000000000000000000000000000000a', data: hex(input) })).toBe(
+      sample.pointEvaluationOutput,
+    );
     input[95]! ^= 1; // the last byte of y
     await expect(chain.provider.call({ to: '0x000000000000000000000000000000000000000a', data: hex(input) })).rejects.toThrow();
   });
@@ -119,9 +149,21 @@ describe('SherdRegistry agrees with the vectors and the reference', () => {
     // The vectors' owner is this chain's funder, so the contract assigns exactly the vector id.
     expect((await funder.getAddress()).toLowerCase()).toBe(d.owner.address);
     for (const [i, node] of d.nodes.entries()) {
-      await registry.registerNodeRaw(unhex(node.publicKeyEip2537), unhex(node.proofOfPossessionEip2537), `http://127.0.0.1:${9300 + i}`, PARAMETERS.minStake);
+      await registry.registerNodeRaw(
+        unhex(node.publicKeyEip2537),
+        unhex(node.proofOfPossessionEip2537),
+        `http://127.0.0.1:${9300 + i}`,
+        PARAMETERS.minStake,
+      );
     }
-    const { datasetId } = await registry.registerDataset(unhex(d.contentRoot), d.payload.size, d.k, d.m, EPOCHS, BigInt(d.payload.size * EPOCHS));
+    const { datasetId } = await registry.registerDataset(
+      unhex(d.contentRoot),
+      d.payload.size,
+      d.k,
+      d.m,
+      EPOCHS,
+      BigInt(d.payload.size * EPOCHS),
+    );
     expect(hex(datasetId)).toBe(d.datasetId);
 
     const message = ref.attestationMessage(chain.chainId, registry.address, datasetId);
@@ -135,7 +177,11 @@ describe('SherdRegistry agrees with the vectors and the reference', () => {
     // Epochs until both kinds of draw were seen on chain, the shard drawn first and one moved forward:
     // with N = 4 > n = 3, members 0 and 3 each move with probability 1/2 per epoch.
     const seen = { direct: 0, moved: 0 };
-    for (let epoch = registration.startEpoch; epoch < registration.startEpoch + EPOCHS && (seen.direct === 0 || seen.moved === 0); epoch++) {
+    for (
+      let epoch = registration.startEpoch;
+      epoch < registration.startEpoch + EPOCHS && (seen.direct === 0 || seen.moved === 0);
+      epoch++
+    ) {
       const { opensAfter } = await registry.challenge(datasetId, epoch, challenged[0]!);
       await chain.mineTo(opensAfter + 1);
       const blockHash = unhex((await chain.provider.getBlock(opensAfter))!.hash!);

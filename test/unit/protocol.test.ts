@@ -142,3 +142,25 @@ describe('registrationProblem', () => {
     });
   });
 });
+
+describe('strict decoding', () => {
+  it('refuses a manifest with a flag set, and a certificate with a signer past its node set', () => {
+    const bytes = encodeManifest(manifestOf(1000, 2, 1, 3));
+    bytes[5] = 1;
+    expect(() => decodeManifest(bytes)).toThrowError(new ProtocolError('bad_manifest', 'unknown manifest flags 1'));
+    const nodes = Array.from({ length: 3 }, () => {
+      const { secretKey, publicKey } = generateBlsKeyPair();
+      return { secretKey, publicKey, proofOfPossession: blsProvePossession(secretKey) };
+    });
+    const contentRoot = new Uint8Array(32).fill(3);
+    const owner = `0x${'0c'.repeat(20)}`;
+    const id = datasetId(owner, contentRoot);
+    const message = attestationMessage(1n, `0x${'0d'.repeat(20)}`, id);
+    const certificate: Certificate = {
+      datasetId: id, owner, contentRoot, size: 10, k: 2, m: 1, chainId: 1n, registryAddress: `0x${'0d'.repeat(20)}`, nodeCount: 3,
+      signers: new Uint8Array([0b0000_1111]), signature: blsAggregateSignatures(nodes.map((n) => blsSign(n.secretKey, message))),
+    };
+    expect(certificateProblem(certificate, nodes)).toBe('signer bitmap sets bits past the node set');
+    expect(certificateProblem({ ...certificate, signers: new Uint8Array([0b0000_0111]) }, nodes)).toBeUndefined();
+  });
+});

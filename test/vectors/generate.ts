@@ -71,18 +71,32 @@ interface DatasetSpec {
 const DATASETS: DatasetSpec[] = [
   {
     name: 'k2m1-two-segments-partial',
-    description: 'k = 2, m = 1 on 4 nodes; 300,000 bytes: 2 segments, the second zero-padded (size not a multiple of the segment); 6 leaves',
-    size: 300_000, k: 2, m: 1, nodeCount: 4, signers: [0, 1, 3],
+    description:
+      'k = 2, m = 1 on 4 nodes; 300,000 bytes: 2 segments, the second zero-padded (size not a multiple of the segment); 6 leaves',
+    size: 300_000,
+    k: 2,
+    m: 1,
+    nodeCount: 4,
+    signers: [0, 1, 3],
   },
   {
     name: 'k2m1-three-segments-exact',
     description: 'k = 2, m = 1 on 3 nodes; 761,856 bytes = exactly 3 segments; 9 leaves',
-    size: 3 * 2 * PAYLOAD_BYTES_PER_BLOB, k: 2, m: 1, nodeCount: 3, signers: [0, 2],
+    size: 3 * 2 * PAYLOAD_BYTES_PER_BLOB,
+    k: 2,
+    m: 1,
+    nodeCount: 3,
+    signers: [0, 2],
   },
   {
     name: 'k4m2-one-segment-ten-nodes',
-    description: 'k = 4, m = 2 on 10 nodes; 1,000 bytes: 1 segment, mostly padding; 6 leaves; nodes 6..9 hold nothing; a 2-byte signer bitmap',
-    size: 1_000, k: 4, m: 2, nodeCount: 10, signers: [0, 1, 3, 4, 6, 7, 8, 9],
+    description:
+      'k = 4, m = 2 on 10 nodes; 1,000 bytes: 1 segment, mostly padding; 6 leaves; nodes 6..9 hold nothing; a 2-byte signer bitmap',
+    size: 1_000,
+    k: 4,
+    m: 2,
+    nodeCount: 10,
+    signers: [0, 1, 3, 4, 6, 7, 8, 9],
   },
 ];
 
@@ -91,7 +105,10 @@ const LARGE_TREE_PROOFS = [0, 1, 2, 127, 128, 255, 256, 300, 320, 334, 335];
 
 /** The (commitment, sha256) record of leaf i of the `leafCount`-leaf test tree. */
 export function merkleRecord(leafCount: number, i: number): { commitment: Uint8Array; shardHash: Uint8Array } {
-  return { commitment: vectorBytes(`merkle/${leafCount}/${i}/commitment`, 48), shardHash: vectorBytes(`merkle/${leafCount}/${i}/sha256`, 32) };
+  return {
+    commitment: vectorBytes(`merkle/${leafCount}/${i}/commitment`, 48),
+    shardHash: vectorBytes(`merkle/${leafCount}/${i}/sha256`, 32),
+  };
 }
 
 function merkleVectors() {
@@ -125,8 +142,19 @@ function parityMatrix(k: number, m: number): string[] {
 
 function erasureVectors() {
   return {
-    matrices: ([[2, 1], [3, 2], [4, 2]] as const).map(([k, m]) => ({ k, m, parityRows: parityMatrix(k, m) })),
-    examples: ([[2, 1, 8], [4, 2, 8]] as const).map(([k, m, bytes]) => {
+    matrices: (
+      [
+        [2, 1],
+        [3, 2],
+        [4, 2],
+      ] as const
+    ).map(([k, m]) => ({ k, m, parityRows: parityMatrix(k, m) })),
+    examples: (
+      [
+        [2, 1, 8],
+        [4, 2, 8],
+      ] as const
+    ).map(([k, m, bytes]) => {
       const data = Array.from({ length: k }, (_, i) => vectorBytes(`erasure/${k}/${m}/${i}`, bytes));
       return { k, m, data: data.map(toHex), parity: new ErasureCodec(k, m).encode(data).map(toHex) };
     }),
@@ -137,7 +165,12 @@ function blobVectors() {
   return [70, PAYLOAD_BYTES_PER_BLOB].map((length) => {
     const payload = vectorBytes(`blob/${length}`, length);
     const blob = packBlob(payload);
-    return { payload: { label: `blob/${length}`, length }, first96Bytes: toHex(blob.subarray(0, 96)), last32Bytes: toHex(blob.subarray(BYTES_PER_BLOB - 32)), sha256: toHex(sha256(blob)) };
+    return {
+      payload: { label: `blob/${length}`, length },
+      first96Bytes: toHex(blob.subarray(0, 96)),
+      last32Bytes: toHex(blob.subarray(BYTES_PER_BLOB - 32)),
+      sha256: toHex(sha256(blob)),
+    };
   });
 }
 
@@ -172,14 +205,25 @@ function datasetVector(spec: DatasetSpec) {
   const signatures = spec.signers.map((i) => blsSign(secretKeys[i]!, message));
   const aggregate = blsAggregateSignatures(signatures);
   const certificate: CertificateJson = certificateToJson({
-    datasetId: id, owner, contentRoot: tree.root, size, k, m, chainId: VECTOR_CHAIN_ID, registryAddress: VECTOR_REGISTRY, nodeCount,
-    signers: bitmapFromIndices(spec.signers, nodeCount), signature: aggregate,
+    datasetId: id,
+    owner,
+    contentRoot: tree.root,
+    size,
+    k,
+    m,
+    chainId: VECTOR_CHAIN_ID,
+    registryAddress: VECTOR_REGISTRY,
+    nodeCount,
+    signers: bitmapFromIndices(spec.signers, nodeCount),
+    signature: aggregate,
   });
   return {
     name: spec.name,
     description: spec.description,
     payload: { label: `dataset/${spec.name}`, size },
-    k, m, nodeCount,
+    k,
+    m,
+    nodeCount,
     segmentBytes: segmentPayloadBytes(k),
     segments,
     leafCount: blobs.length,
@@ -196,8 +240,13 @@ function datasetVector(spec: DatasetSpec) {
       const segment = Math.floor(position / n);
       const index = position % n;
       return {
-        segment, index, position: shardPosition(manifest, segment, index), node: nodeForShard(segment, index, nodeCount),
-        blobSha256: toHex(records[position]!.hash), commitment: toHex(records[position]!.commitment), leaf: toHex(leaves[position]!),
+        segment,
+        index,
+        position: shardPosition(manifest, segment, index),
+        node: nodeForShard(segment, index, nodeCount),
+        blobSha256: toHex(records[position]!.hash),
+        commitment: toHex(records[position]!.commitment),
+        leaf: toHex(leaves[position]!),
         proof: toHex(encodeMerkleProof(tree.proof(position))),
       };
     }),
@@ -228,7 +277,13 @@ function sampleVector(dataset: ReturnType<typeof datasetVector>, segment: number
   const shard = dataset.shards[position]!;
   const commitment = fromHex(shard.commitment, 48);
   const answer: SampleAnswer = openingToJson({
-    segment, index, z, y, kzgProof: proof, commitment, shardHash: fromHex(shard.blobSha256, 32),
+    segment,
+    index,
+    z,
+    y,
+    kzgProof: proof,
+    commitment,
+    shardHash: fromHex(shard.blobSha256, 32),
     inclusionProof: new MerkleTree(dataset.shards.map((s) => fromHex(s.leaf, 32))).proof(position),
   });
   return {
@@ -243,7 +298,12 @@ function sampleVector(dataset: ReturnType<typeof datasetVector>, segment: number
 
 const abi = AbiCoder.defaultAbiCoder();
 
-interface ChallengeCode { segments: number; k: number; m: number; nodeCount: number }
+interface ChallengeCode {
+  segments: number;
+  k: number;
+  m: number;
+  nodeCount: number;
+}
 
 /** SherdRegistry._draw, with ethers' ABI coder. */
 export function drawWithAbiCoder(blockHash: string, registry: string, id: string, epoch: number, member: number, code: ChallengeCode) {
@@ -272,8 +332,20 @@ function challengeVectors(datasetA: ReturnType<typeof datasetVector>) {
   const wideId = toHex(vectorBytes('challenge/dataset', 32));
   const cases: Array<{ what: string; id: string; member: number; code: ChallengeCode; wanted: (steps: number) => boolean }> = [
     { what: 'the drawn shard is on the member: no move', id: datasetA.datasetId, member: 1, code: codeA, wanted: (steps) => steps === 0 },
-    { what: 'the drawn index is ≥ n: the segment moves forward once', id: datasetA.datasetId, member: 3, code: codeA, wanted: (steps) => steps === 1 },
-    { what: 'the segment moves forward three times, past segments with no shard on the member', id: wideId, member: 5, code: wide, wanted: (steps) => steps === 3 },
+    {
+      what: 'the drawn index is ≥ n: the segment moves forward once',
+      id: datasetA.datasetId,
+      member: 3,
+      code: codeA,
+      wanted: (steps) => steps === 1,
+    },
+    {
+      what: 'the segment moves forward three times, past segments with no shard on the member',
+      id: wideId,
+      member: 5,
+      code: wide,
+      wanted: (steps) => steps === 3,
+    },
   ];
   return cases.map(({ what, id, member, code, wanted }) => {
     // The first epoch whose draw shows the case: a fixed search, so the output is fixed.
@@ -292,9 +364,19 @@ function messageVectors() {
   return {
     datasetId: [{ owner, contentRoot, datasetId: toHex(id) }],
     attestationMessage: [
-      { what: 'off chain: chain id 0, zero registry', chainId: OFFCHAIN_CHAIN_ID.toString(), registryAddress: OFFCHAIN_REGISTRY, datasetId: toHex(id) },
+      {
+        what: 'off chain: chain id 0, zero registry',
+        chainId: OFFCHAIN_CHAIN_ID.toString(),
+        registryAddress: OFFCHAIN_REGISTRY,
+        datasetId: toHex(id),
+      },
       { what: 'the local chain', chainId: '31337', registryAddress: '0x5fbdb2315678afecb367f032d93f642f64180aa3', datasetId: toHex(id) },
-      { what: 'a chain id above 2^64: all 32 bytes count', chainId: ((1n << 200n) + 7n).toString(), registryAddress: VECTOR_REGISTRY, datasetId: toHex(id) },
+      {
+        what: 'a chain id above 2^64: all 32 bytes count',
+        chainId: ((1n << 200n) + 7n).toString(),
+        registryAddress: VECTOR_REGISTRY,
+        datasetId: toHex(id),
+      },
     ].map((c) => ({ ...c, message: toHex(attestationMessage(BigInt(c.chainId), c.registryAddress, id)) })),
     announceDigest: [{ datasetId: toHex(id), manifest: toHex(manifestBytes), digest: toHex(announceDigest(id, manifestBytes)) }],
   };
@@ -315,13 +397,33 @@ function eip2537Vectors(certificateSignature: string) {
 }
 
 function placementVectors() {
-  const configs = [[1, 3, 3], [2, 3, 4], [3, 4, 6], [7, 3, 5], [10, 4, 7], [2, 6, 10]] as const;
+  const configs = [
+    [1, 3, 3],
+    [2, 3, 4],
+    [3, 4, 6],
+    [7, 3, 5],
+    [10, 4, 7],
+    [2, 6, 10],
+  ] as const;
   return {
     assignedShardCounts: configs.map(([segments, n, nodeCount]) => ({
-      segments, n, nodeCount, counts: Array.from({ length: nodeCount }, (_, node) => assignedShardCount(node, segments, n, nodeCount)),
+      segments,
+      n,
+      nodeCount,
+      counts: Array.from({ length: nodeCount }, (_, node) => assignedShardCount(node, segments, n, nodeCount)),
     })),
-    quorum: ([[3, 2, 1], [4, 2, 1], [8, 4, 4], [10, 4, 2], [10, 3, 3], [64, 32, 32], [7, 5, 2], [100, 2, 1]] as const)
-      .map(([nodeCount, k, m]) => ({ nodeCount, k, m, quorum: quorumFor(nodeCount, k, m) })),
+    quorum: (
+      [
+        [3, 2, 1],
+        [4, 2, 1],
+        [8, 4, 4],
+        [10, 4, 2],
+        [10, 3, 3],
+        [64, 32, 32],
+        [7, 5, 2],
+        [100, 2, 1],
+      ] as const
+    ).map(([nodeCount, k, m]) => ({ nodeCount, k, m, quorum: quorumFor(nodeCount, k, m) })),
   };
 }
 
@@ -337,8 +439,15 @@ export function generateVectors() {
       'Erasure-coded (parity) shards come from reed-solomon-erasure 3.1.1 over GF(2^8); see docs/protocol.md, "Shards and the erasure code".',
     ],
     constants: {
-      fieldElementsPerBlob: 4096, bytesPerBlob: BYTES_PER_BLOB, payloadBytesPerBlob: PAYLOAD_BYTES_PER_BLOB, blsModulus: toHex(scalarToBytes(BLS_MODULUS)),
-      datasetDomain: DATASET_DOMAIN, attestationDomain: ATTESTATION_DOMAIN, announceDomain: ANNOUNCE_DOMAIN, signatureDst: SIGNATURE_DST, popDst: POP_DST,
+      fieldElementsPerBlob: 4096,
+      bytesPerBlob: BYTES_PER_BLOB,
+      payloadBytesPerBlob: PAYLOAD_BYTES_PER_BLOB,
+      blsModulus: toHex(scalarToBytes(BLS_MODULUS)),
+      datasetDomain: DATASET_DOMAIN,
+      attestationDomain: ATTESTATION_DOMAIN,
+      announceDomain: ANNOUNCE_DOMAIN,
+      signatureDst: SIGNATURE_DST,
+      popDst: POP_DST,
     },
     blobs: blobVectors(),
     erasureCode: erasureVectors(),

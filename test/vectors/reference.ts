@@ -161,7 +161,13 @@ export function encodeManifest(f: ManifestFields): Uint8Array {
   if (f.nodeKeys.length < f.k + f.m || f.nodeKeys.length > 0xffff) throw new Error('bad node count');
   if (f.shards.length !== segmentCount(f.size, f.k) * (f.k + f.m)) throw new Error('bad shard count');
   return concat(
-    ascii('SHRD'), uintBE(1, 1), uintBE(0, 1), uintBE(f.k, 2), uintBE(f.m, 2), uintBE(f.size, 8), uintBE(f.nodeKeys.length, 2),
+    ascii('SHRD'),
+    uintBE(1, 1),
+    uintBE(0, 1),
+    uintBE(f.k, 2),
+    uintBE(f.m, 2),
+    uintBE(f.size, 8),
+    uintBE(f.nodeKeys.length, 2),
     ...f.nodeKeys,
     ...f.shards.flatMap((s) => [s.commitment, s.shardHash]),
   );
@@ -212,7 +218,10 @@ export const blsSign = (secretKey: bigint, message: Uint8Array, dst = SIGNATURE_
 export const blsProofOfPossession = (secretKey: bigint): Uint8Array => blsSign(secretKey, blsPublicKey(secretKey), POP_DST);
 
 export function blsAggregate(signatures: Uint8Array[]): Uint8Array {
-  return signatures.map((s) => G2.fromBytes(s)).reduce((sum, p) => sum.add(p)).toBytes(true);
+  return signatures
+    .map((s) => G2.fromBytes(s))
+    .reduce((sum, p) => sum.add(p))
+    .toBytes(true);
 }
 
 /** e(Σ pk, H(m)) = e(g1, σ). */
@@ -344,7 +353,11 @@ export interface ChallengeDraw {
 }
 
 export function drawChallenge(
-  blockHash: Uint8Array, registry: string, id: Uint8Array, epoch: number, member: number,
+  blockHash: Uint8Array,
+  registry: string,
+  id: Uint8Array,
+  epoch: number,
+  member: number,
   code: { segments: number; k: number; m: number; nodeCount: number },
 ): ChallengeDraw {
   const seed = keccak256(challengeSeedPreimage(blockHash, registry, id, epoch, member));
