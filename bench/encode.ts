@@ -24,9 +24,13 @@ export async function benchEncode(quick: boolean): Promise<{ encodeVsKzg: number
   const codec = new ErasureCodec(k, m);
   const blobs = payloads.map((p) => segmentToBlobs(codec, p));
   kzg.blobToCommitment(blobs[0]!.subarray(0, BYTES_PER_BLOB)); // warm
-  const bareLoop = async () => (await timed(() => {
-    for (const segment of blobs) for (let i = 0; i < k + m; i++) kzg.blobToCommitment(segment.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
-  }))[1];
+  const bareLoop = async () =>
+    (
+      await timed(() => {
+        for (const segment of blobs)
+          for (let i = 0; i < k + m; i++) kzg.blobToCommitment(segment.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
+      })
+    )[1];
 
   const runs: number[] = [];
   const run = async (threads: number) => {
@@ -47,7 +51,14 @@ export async function benchEncode(quick: boolean): Promise<{ encodeVsKzg: number
     return ms;
   };
   // Best of two for the single-thread runs, interleaved: shared machines drift.
-  const bareMs = Math.min(await bareLoop(), await (async () => { const one = await run(1); runs.push(one); return bareLoop(); })());
+  const bareMs = Math.min(
+    await bareLoop(),
+    await (async () => {
+      const one = await run(1);
+      runs.push(one);
+      return bareLoop();
+    })(),
+  );
   const oneMs = Math.min(runs[0]!, await run(1));
   const twoMs = Math.min(await run(2), await run(2));
   const rows = [

@@ -67,7 +67,9 @@ try {
     const nonSigners = Math.floor(count / 3);
     const third = await certifyWith(keys.map((_, i) => i).filter((i) => i % 3 !== 1 || i >= 3 * nonSigners));
     rows.push({
-      nodes: count, k, m,
+      nodes: count,
+      k,
+      m,
       registerNodeGas: Math.round(registerGas.slice(1).reduce((a, b) => a + b, 0) / (count - 1)),
       registerDatasetGas: all.register,
       registerDatasetWithSnapshotGas: first.register,
@@ -85,10 +87,20 @@ try {
   const commitment = kzg.blobToCommitment(blob);
   const shardHash = sha256(blob);
   const leaf = merkleLeaf(commitment, shardHash);
-  const registry = await deployRegistry(funder, { ...DEFAULT_REGISTRY_PARAMETERS, feePerByteEpoch: 1n, epochBlocks: 30n, challengeWindow: 20n });
+  const registry = await deployRegistry(funder, {
+    ...DEFAULT_REGISTRY_PARAMETERS,
+    feePerByteEpoch: 1n,
+    epochBlocks: 30n,
+    challengeWindow: 20n,
+  });
   const keys = Array.from({ length: 8 }, () => generateBlsKeyPair());
   for (const [i, key] of keys.entries()) {
-    await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${11_000 + i}`, 2n * DEFAULT_REGISTRY_PARAMETERS.minStake);
+    await registry.registerNode(
+      key.publicKey,
+      blsProvePossession(key.secretKey),
+      `http://127.0.0.1:${11_000 + i}`,
+      2n * DEFAULT_REGISTRY_PARAMETERS.minStake,
+    );
   }
   for (const depth of [7, 10, 14, 20]) {
     const siblings = [leaf];
@@ -97,14 +109,29 @@ try {
     const size = (2 ** depth / 8) * 4 * PAYLOAD_BYTES_PER_BLOB;
     const { datasetId: id } = await registry.registerDataset(root, size, 4, 4, 3, await registry.storageFee(size, 3));
     const message = attestationMessage(chain.chainId, registry.address, id);
-    await registry.certify(id, bitmapFromIndices(keys.map((_, i) => i), 8), blsAggregateSignatures(keys.map((k) => blsSign(k.secretKey, message))));
+    await registry.certify(
+      id,
+      bitmapFromIndices(
+        keys.map((_, i) => i),
+        8,
+      ),
+      blsAggregateSignatures(keys.map((k) => blsSign(k.secretKey, message))),
+    );
     const { startEpoch } = await registry.dataset(id);
     const drawn = await registry.challenge(id, startEpoch, 0);
     await chain.mineTo(drawn.opensAfter + 1);
     const c = await registry.challenge(id, startEpoch, 0);
     const { y, proof } = kzg.computeProof(blob, c.z);
     const answered = await registry.answerChallenge({
-      datasetId: id, epoch: startEpoch, member: 0, commitment, shardHash, inclusionProof: siblings.slice(0, depth), z: c.z, y, kzgProof: proof,
+      datasetId: id,
+      epoch: startEpoch,
+      member: 0,
+      commitment,
+      shardHash,
+      inclusionProof: siblings.slice(0, depth),
+      z: c.z,
+      y,
+      kzgProof: proof,
     });
     await chain.mineTo(c.closesAt + 1);
     const reported = await registry.reportMissed(id, startEpoch, 1);
@@ -114,16 +141,43 @@ try {
   await chain.close();
 }
 
-const perKey = (rows.at(-1)!.certifyThirdMissingGas - rows[0]!.certifyThirdMissingGas - (rows.at(-1)!.certifyAllGas - rows[0]!.certifyAllGas))
-  / (rows.at(-1)!.nonSigners - rows[0]!.nonSigners);
-const header = '| nodes | k + m | registerNode | registerDataset (first after a node-set change) | certify, all sign | certify, ⌊N/3⌋ do not |';
-const lines = [header, '|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.nodes} | ${r.k} + ${r.m} | ${r.registerNodeGas.toLocaleString('en')} | ${r.registerDatasetGas.toLocaleString('en')} (${r.registerDatasetWithSnapshotGas.toLocaleString('en')}) | ${r.certifyAllGas.toLocaleString('en')} | ${r.certifyThirdMissingGas.toLocaleString('en')} (${r.nonSigners} missing) |`)];
+const perKey =
+  (rows.at(-1)!.certifyThirdMissingGas - rows[0]!.certifyThirdMissingGas - (rows.at(-1)!.certifyAllGas - rows[0]!.certifyAllGas)) /
+  (rows.at(-1)!.nonSigners - rows[0]!.nonSigners);
+const gas = (value: number) => value.toLocaleString('en');
+const header =
+  '| nodes | k + m | registerNode | registerDataset (first after a node-set change) | certify, all sign | certify, ⌊N/3⌋ do not |';
+const lines = [
+  header,
+  '|---:|---:|---:|---:|---:|---:|',
+  ...rows.map(
+    (r) =>
+      `| ${r.nodes} | ${r.k} + ${r.m} | ${gas(r.registerNodeGas)} ` +
+      `| ${gas(r.registerDatasetGas)} (${gas(r.registerDatasetWithSnapshotGas)}) ` +
+      `| ${gas(r.certifyAllGas)} | ${gas(r.certifyThirdMissingGas)} (${r.nonSigners} missing) |`,
+  ),
+];
 process.stdout.write(`${lines.join('\n')}\n\nper non-signing key subtracted: ~${Math.round(perKey).toLocaleString('en')} gas\n`);
-const challengeLines = ['| shards in the dataset | inclusion proof depth | answerChallenge | reportMissed (slash) |', '|---:|---:|---:|---:|',
-  ...challengeRows.map((r) => `| ${r.shards.toLocaleString('en')} | ${r.depth} | ${r.answerGas.toLocaleString('en')} | ${r.reportGas.toLocaleString('en')} |`)];
+const challengeLines = [
+  '| shards in the dataset | inclusion proof depth | answerChallenge | reportMissed (slash) |',
+  '|---:|---:|---:|---:|',
+  ...challengeRows.map(
+    (r) => `| ${r.shards.toLocaleString('en')} | ${r.depth} | ${r.answerGas.toLocaleString('en')} | ${r.reportGas.toLocaleString('en')} |`,
+  ),
+];
 process.stdout.write(`\n${challengeLines.join('\n')}\n(answerChallenge includes the point-evaluation precompile's 50,000 gas)\n`);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(new URL('./results/gas.json', import.meta.url), `${JSON.stringify({
-  date: new Date().toISOString(), chain: 'hardhat (EDR), hardfork prague', rows, gasPerSubtractedKey: Math.round(perKey), challengeRows,
-}, null, 2)}\n`);
+await writeFile(
+  new URL('./results/gas.json', import.meta.url),
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      chain: 'hardhat (EDR), hardfork prague',
+      rows,
+      gasPerSubtractedKey: Math.round(perKey),
+      challengeRows,
+    },
+    null,
+    2,
+  )}\n`,
+);

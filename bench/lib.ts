@@ -15,7 +15,10 @@ export function table(title: string, rows: Array<Record<string, string | number>
 
 export async function writeResult(name: string, data: unknown): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(new URL(`${name}.json`, RESULTS_DIR), `${JSON.stringify({ date: new Date().toISOString(), ...data as object }, null, 2)}\n`);
+  await writeFile(
+    new URL(`${name}.json`, RESULTS_DIR),
+    `${JSON.stringify({ date: new Date().toISOString(), ...(data as object) }, null, 2)}\n`,
+  );
 }
 
 export function mbps(bytes: number, ms: number): number {

@@ -17,7 +17,9 @@ const started = performance.now();
 let report: Record<string, unknown>;
 if (mode === 'upload') {
   const result = await upload(target, {
-    nodes: await nodesFromChain(chain.registry), chain: uploadChainFor(chain, devnet.uploaderKey), uploaderKey: fromHex(devnet.uploaderKey, 32),
+    nodes: await nodesFromChain(chain.registry),
+    chain: uploadChainFor(chain, devnet.uploaderKey),
+    uploaderKey: fromHex(devnet.uploaderKey, 32),
   });
   report = { datasetId: toHex(result.datasetId), bytes: result.size };
 } else {
@@ -33,5 +35,7 @@ if (mode === 'upload') {
   report = { bytes, sha256: hash.digest('hex') };
 }
 chain.close();
-process.stdout.write(`${JSON.stringify({ ...report, seconds: (performance.now() - started) / 1000, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ...report, seconds: (performance.now() - started) / 1000, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+);
 process.exit(0);

@@ -40,7 +40,10 @@ export async function benchPeers(quick: boolean): Promise<void> {
   ]);
 
   const codecRows: Array<Record<string, string | number>> = [];
-  for (const [k, m] of [[4, 2], [16, 16]] as const) {
+  for (const [k, m] of [
+    [4, 2],
+    [16, 16],
+  ] as const) {
     const segment = new Uint8Array(randomBytes(k * 126_976));
     const ours = new ErasureCodec(k, m);
     const buffer = new Uint8Array((k + m) * 126_976);
@@ -56,7 +59,8 @@ export async function benchPeers(quick: boolean): Promise<void> {
       for (let r = 0; r < rounds; r++) theirs.encodeSegment(segment);
     });
     codecRows.push({
-      'k + m': `${k} + ${m}`, 'shard bytes': 126_976,
+      'k + m': `${k} + ${m}`,
+      'shard bytes': 126_976,
       'Sherd (reed-solomon-erasure wasm) MB/s': mbps(segment.length * rounds, sherdCodecMs),
       '@bnb-chain/reed-solomon (JS) MB/s': mbps(segment.length * rounds, bnbCodecMs),
     });

@@ -23,7 +23,11 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
   try {
     const size = (quick ? 12 : 96) * 1024 * 1024;
     const data = new Uint8Array(randomBytes(size));
-    const result = await upload(data, { nodes: await nodesFromChain(devnet.registry), chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
+    const result = await upload(data, {
+      nodes: await nodesFromChain(devnet.registry),
+      chain: devnet.uploadChain(),
+      uploaderKey: devnet.uploaderKey,
+    });
     const { k, m, segments } = result;
     const id = result.datasetId;
     const concurrency = 4;
@@ -34,10 +38,15 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
       const worker = async () => {
         while (next < segments) {
           const s = next++;
-          await Promise.all(Array.from({ length: k }, async (_, i) => {
-            const res = await pools[nodeForShard(s, i, pools.length)]!.request({ method: 'GET', path: routePath('getShard', { dataset: toHex(id), segment: s, index: i }) });
-            await res.body.arrayBuffer();
-          }));
+          await Promise.all(
+            Array.from({ length: k }, async (_, i) => {
+              const res = await pools[nodeForShard(s, i, pools.length)]!.request({
+                method: 'GET',
+                path: routePath('getShard', { dataset: toHex(id), segment: s, index: i }),
+              });
+              await res.body.arrayBuffer();
+            }),
+          );
         }
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
@@ -54,14 +63,18 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
     const [, rawMs] = await timed(rawGet);
     await sherdRead();
     const [, readMs] = await timed(sherdRead);
-    for (let i = 0; i < m; i++) await devnet.stopNode(i * 2 % 6, { kill: true });
+    for (let i = 0; i < m; i++) await devnet.stopNode((i * 2) % 6, { kill: true });
     const [rebuilt, degradedMs] = await timed(sherdRead);
     await Promise.all(pools.map((p) => p.close()));
 
     const rows = [
       { read: 'raw loopback GET of the data shards', 'MB/s': mbps(size, rawMs), 'vs raw': 1 },
       { read: 'Sherd download, all nodes up', 'MB/s': mbps(size, readMs), 'vs raw': rawMs / readMs },
-      { read: `Sherd download, ${m} of 6 nodes killed (${rebuilt} of ${segments} segments rebuilt)`, 'MB/s': mbps(size, degradedMs), 'vs raw': rawMs / degradedMs },
+      {
+        read: `Sherd download, ${m} of 6 nodes killed (${rebuilt} of ${segments} segments rebuilt)`,
+        'MB/s': mbps(size, degradedMs),
+        'vs raw': rawMs / degradedMs,
+      },
     ];
     table(`Reads, ${(size / 1048576).toFixed(0)} MiB, 6 nodes, k=${k} m=${m}`, rows);
     const out = { readVsLoopback: rawMs / readMs, degradedVsLoopback: rawMs / degradedMs };

@@ -17,14 +17,18 @@ import { loadCKzg } from '../proofs/kzg.ts';
 import { randomFieldElement } from '../proofs/field.ts';
 import { table, timed, writeResult } from './lib.ts';
 
-export async function benchSample(quick: boolean): Promise<{ sample30Seconds: number; sample300Seconds: number; sample300VsOpenings: number }> {
+export async function benchSample(
+  quick: boolean,
+): Promise<{ sample30Seconds: number; sample300Seconds: number; sample300VsOpenings: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sherd-bench-sample-'));
   const devnet = await Devnet.start({ nodes: 8, dir });
   try {
     // 300 distinct samples need at least 300 shards: 32 MiB is 67 segments of 8.
     const size = (quick ? 32 : 128) * 1024 * 1024;
     const result = await upload(new Uint8Array(randomBytes(size)), {
-      nodes: await nodesFromChain(devnet.registry), chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey,
+      nodes: await nodesFromChain(devnet.registry),
+      chain: devnet.uploadChain(),
+      uploaderKey: devnet.uploaderKey,
     });
     const id = result.datasetId;
 
@@ -42,18 +46,27 @@ export async function benchSample(quick: boolean): Promise<{ sample30Seconds: nu
       const runs: number[] = [];
       for (let i = 0; i < 3; i++) {
         const [report, ms] = await timed(() => sampleDataset(id, { registry: devnet.registry, samples }));
-        if (report.failed !== 0 || report.samples !== samples) throw new Error(`sampling went wrong: ${report.failed} of ${report.samples} failed`);
+        if (report.failed !== 0 || report.samples !== samples)
+          throw new Error(`sampling went wrong: ${report.failed} of ${report.samples} failed`);
         runs.push(ms);
       }
       const median = runs.sort((a, b) => a - b)[1]!;
       const baseline = (samples * msPerOpening) / cores;
       out[samples] = median;
       rows.push({
-        samples, 'median (ms)': median, 'min (ms)': runs[0]!, 'bare openings / cores (ms)': baseline, 'vs baseline': median / baseline,
+        samples,
+        'median (ms)': median,
+        'min (ms)': runs[0]!,
+        'bare openings / cores (ms)': baseline,
+        'vs baseline': median / baseline,
         'per sample (ms)': median / samples,
       });
     }
-    table(`Sample-check latency (8 nodes, ${result.segments} segments of k=${result.k} + m=${result.m}; c-kzg opening ${msPerOpening.toFixed(1)} ms, ${cores} cores)`, rows);
+    table(
+      `Sample-check latency (8 nodes, ${result.segments} segments of k=${result.k} + m=${result.m}; ` +
+        `c-kzg opening ${msPerOpening.toFixed(1)} ms, ${cores} cores)`,
+      rows,
+    );
     const summary = {
       sample30Seconds: out[30]! / 1000,
       sample300Seconds: out[300]! / 1000,

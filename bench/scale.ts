@@ -16,13 +16,15 @@ import { upload } from '../client/upload.ts';
 import { mbps, table, timed, writeResult } from './lib.ts';
 
 async function nodeCounters(devnet: Devnet): Promise<Array<{ bytes: number; cpu: number }>> {
-  return Promise.all(devnet.endpoints.map(async (e) => {
-    const client = new NodeClient(e.url);
-    const text = await client.metrics();
-    await client.close();
-    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-    return { bytes: read('sherd_bytes_received_total'), cpu: read('process_cpu_seconds_total') };
-  }));
+  return Promise.all(
+    devnet.endpoints.map(async (e) => {
+      const client = new NodeClient(e.url);
+      const text = await client.metrics();
+      await client.close();
+      const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { bytes: read('sherd_bytes_received_total'), cpu: read('process_cpu_seconds_total') };
+    }),
+  );
 }
 
 export async function benchScale(quick: boolean): Promise<{ perNodeWork16v1: number }> {
@@ -36,12 +38,19 @@ export async function benchScale(quick: boolean): Promise<{ perNodeWork16v1: num
     const devnet = await Devnet.start({ nodes: count, dir });
     try {
       const before = await nodeCounters(devnet);
-      const [result, writeMs] = await timed(() => upload(data, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey }));
+      const [result, writeMs] = await timed(() =>
+        upload(data, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey }),
+      );
       const after = await nodeCounters(devnet);
       const work = after.map((a, i) => ({ bytes: a.bytes - before[i]!.bytes, cpu: a.cpu - before[i]!.cpu }));
       const [, readMs] = await timed(async () => {
-        const reader = await DatasetReader.open(result.datasetId, { nodes: await nodesFromChain(devnet.registry), registry: devnet.registry });
-        for await (const _ of reader.read()) { /* drain */ }
+        const reader = await DatasetReader.open(result.datasetId, {
+          nodes: await nodesFromChain(devnet.registry),
+          registry: devnet.registry,
+        });
+        for await (const _ of reader.read()) {
+          /* drain */
+        }
         await reader.close();
       });
       const sumBytes = work.reduce((s, w) => s + w.bytes, 0);
@@ -50,8 +59,13 @@ export async function benchScale(quick: boolean): Promise<{ perNodeWork16v1: num
       const maxCpu = Math.max(...work.map((w) => w.cpu));
       const gb = size / 1e9;
       rows.push({
-        nodes: count, 'k + m': `${result.k} + ${result.m}`, 'write MB/s': mbps(size, writeMs), 'read MB/s': mbps(size, readMs),
-        'bytes per node per GB': maxBytes / gb / 1e9, 'CPU-s per node per GB': maxCpu / gb, 'busiest node share': Math.max(maxBytes / sumBytes, maxCpu / sumCpu),
+        nodes: count,
+        'k + m': `${result.k} + ${result.m}`,
+        'write MB/s': mbps(size, writeMs),
+        'read MB/s': mbps(size, readMs),
+        'bytes per node per GB': maxBytes / gb / 1e9,
+        'CPU-s per node per GB': maxCpu / gb,
+        'busiest node share': Math.max(maxBytes / sumBytes, maxCpu / sumCpu),
       });
       detail.push({ count, k: result.k, m: result.m, writeMs, readMs, work });
       if (count === 16) perNodeWork16v1 = Math.max(maxBytes / sumBytes, maxCpu / sumCpu);

@@ -91,10 +91,12 @@ function compile(files: Record<string, string>): Artifacts {
     contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
   };
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
-  if (errors.length > 0) throw new CompileError('compile_failed', 'Solidity compilation failed', { details: errors.map((e) => e.formattedMessage).join('\n') });
+  if (errors.length > 0)
+    throw new CompileError('compile_failed', 'Solidity compilation failed', { details: errors.map((e) => e.formattedMessage).join('\n') });
   const contracts: Artifacts = {};
   for (const file of Object.values(output.contracts ?? {})) {
-    for (const [name, contract] of Object.entries(file)) contracts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+    for (const [name, contract] of Object.entries(file))
+      contracts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
   }
   return contracts;
 }
@@ -106,15 +108,23 @@ export function renderAbiModule(contracts: Artifacts): string {
     if (!artifact) throw new CompileError('compile_failed', `no contract ${contract} in chain/contracts`);
     return `export const ${constant} = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`;
   });
-  return `// Generated from chain/contracts by \`npm run abi\` (chain/compile.ts); do not edit.\n// test/chain/abi.test.ts fails when the Solidity changes and this file does not.\n\n${parts.join('\n')}`;
+  const header = [
+    '// Generated from chain/contracts by `npm run abi` (chain/compile.ts); do not edit.',
+    '// test/chain/abi.test.ts fails when the Solidity changes and this file does not.',
+  ];
+  return `${header.join('\n')}\n\n${parts.join('\n')}`;
 }
 
 // `tsx chain/compile.ts` (npm's prepare step) compiles ahead of time; `--abi` also rewrites chain/abi.ts.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
   const contracts = await loadArtifacts();
-  const sizes = Object.entries(contracts).map(([name, c]) => `${name} ${(c.bytecode.length - 2) / 2} B`).join(', ');
-  process.stdout.write(`compiled with solc ${solcVersion()} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sizes} of init code\n`);
+  const sizes = Object.entries(contracts)
+    .map(([name, c]) => `${name} ${(c.bytecode.length - 2) / 2} B`)
+    .join(', ');
+  process.stdout.write(
+    `compiled with solc ${solcVersion()} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sizes} of init code\n`,
+  );
   if (process.argv.includes('--abi')) {
     await writeFile(ABI_FILE, renderAbiModule(contracts));
     process.stdout.write(`wrote ${relative(process.cwd(), ABI_FILE)}\n`);

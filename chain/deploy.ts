@@ -11,7 +11,15 @@ export async function deployRegistry(signer: Signer, parameters: RegistryParamet
   const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, signer);
   try {
     const p = parameters;
-    const contract = await factory.deploy(p.minStake, p.exitDelay, p.feePerByteEpoch, p.epochBlocks, p.challengeWindow, p.slashAmount, p.reporterShareBps);
+    const contract = await factory.deploy(
+      p.minStake,
+      p.exitDelay,
+      p.feePerByteEpoch,
+      p.epochBlocks,
+      p.challengeWindow,
+      p.slashAmount,
+      p.reporterShareBps,
+    );
     await contract.waitForDeployment();
     return Registry.at(await contract.getAddress(), signer);
   } catch (error) {

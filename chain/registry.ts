@@ -233,10 +233,22 @@ export class Registry {
 
   /** The deployment's parameters (immutable, so read once). */
   parameters(): Promise<RegistryParameters & { genesisBlock: bigint }> {
-    const names = ['minStake', 'exitDelay', 'feePerByteEpoch', 'epochBlocks', 'challengeWindow', 'slashAmount', 'reporterShareBps', 'genesisBlock'] as const;
-    this.parametersRead ??= Promise.all(names.map((name) => this.read(`reading ${name}`, (c) => c.read(name))))
-      .then((values) => Object.fromEntries(names.map((name, i) => [name, values[i]!])) as Record<(typeof names)[number], bigint>);
-    this.parametersRead.catch(() => { this.parametersRead = undefined; });
+    const names = [
+      'minStake',
+      'exitDelay',
+      'feePerByteEpoch',
+      'epochBlocks',
+      'challengeWindow',
+      'slashAmount',
+      'reporterShareBps',
+      'genesisBlock',
+    ] as const;
+    this.parametersRead ??= Promise.all(names.map((name) => this.read(`reading ${name}`, (c) => c.read(name)))).then(
+      (values) => Object.fromEntries(names.map((name, i) => [name, values[i]!])) as Record<(typeof names)[number], bigint>,
+    );
+    this.parametersRead.catch(() => {
+      this.parametersRead = undefined;
+    });
     return this.parametersRead;
   }
 
@@ -251,7 +263,12 @@ export class Registry {
   }
 
   /** Same, with already-encoded points: for tests that submit what no honest client would. */
-  registerNodeRaw(publicKey128: Uint8Array, proofOfPossession256: Uint8Array, endpoint: string, stake: bigint): Promise<TransactionReceipt> {
+  registerNodeRaw(
+    publicKey128: Uint8Array,
+    proofOfPossession256: Uint8Array,
+    endpoint: string,
+    stake: bigint,
+  ): Promise<TransactionReceipt> {
     return this.send('registerNode', 'registerNode', [publicKey128, proofOfPossession256, endpoint], { value: stake });
   }
 
@@ -272,7 +289,12 @@ export class Registry {
     const compressed = toHex(g1FromEip2537(fromHex(node.publicKey, 128)));
     this.keyCache.set(id, compressed);
     return {
-      id, publicKey: compressed, operator: node.operator.toLowerCase(), stake: node.stake, exitAt: Number(node.exitAt), active: node.active,
+      id,
+      publicKey: compressed,
+      operator: node.operator.toLowerCase(),
+      stake: node.stake,
+      exitAt: Number(node.exitAt),
+      active: node.active,
       endpoint: node.endpoint,
     };
   }
@@ -292,7 +314,12 @@ export class Registry {
    * assigned (from its DatasetRegistered event) with the receipt.
    */
   async registerDataset(
-    contentRoot: Uint8Array, size: number, k: number, m: number, epochs: number, fee: bigint,
+    contentRoot: Uint8Array,
+    size: number,
+    k: number,
+    m: number,
+    epochs: number,
+    fee: bigint,
   ): Promise<{ datasetId: Uint8Array; receipt: TransactionReceipt }> {
     const receipt = await this.send('registerDataset', 'registerDataset', [contentRoot, size, k, m, epochs], { value: fee });
     for (const log of receipt.logs) {
@@ -315,9 +342,19 @@ export class Registry {
   async dataset(id: Uint8Array): Promise<DatasetRegistration> {
     const d = await this.read('reading dataset', (c) => c.read('getDataset', id));
     return {
-      registered: d.registered, certified: d.certified, signers: Number(d.signers), size: Number(d.size), k: Number(d.k), m: Number(d.m),
-      nodeSet: Number(d.nodeSet), owner: d.owner.toLowerCase(), fee: d.fee, contentRoot: fromHex(d.contentRoot, 32), epochs: Number(d.epochs),
-      startEpoch: Number(d.startEpoch), segments: Number(d.segments),
+      registered: d.registered,
+      certified: d.certified,
+      signers: Number(d.signers),
+      size: Number(d.size),
+      k: Number(d.k),
+      m: Number(d.m),
+      nodeSet: Number(d.nodeSet),
+      owner: d.owner.toLowerCase(),
+      fee: d.fee,
+      contentRoot: fromHex(d.contentRoot, 32),
+      epochs: Number(d.epochs),
+      startEpoch: Number(d.startEpoch),
+      segments: Number(d.segments),
     };
   }
 
@@ -328,16 +365,31 @@ export class Registry {
   async challenge(id: Uint8Array, epoch: number, member: number): Promise<ChallengeInfo> {
     const c = await this.read(`reading challenge ${epoch}/${member}`, (r) => r.read('challenge', id, epoch, member));
     return {
-      status: CHALLENGE_STATUSES[Number(c.status)]!, nodeId: Number(c.nodeId), segment: Number(c.segment), index: Number(c.index),
-      z: fromHex(c.z, 32), opensAfter: Number(c.opensAfter), closesAt: Number(c.closesAt), reward: c.reward,
+      status: CHALLENGE_STATUSES[Number(c.status)]!,
+      nodeId: Number(c.nodeId),
+      segment: Number(c.segment),
+      index: Number(c.index),
+      z: fromHex(c.z, 32),
+      opensAfter: Number(c.opensAfter),
+      closesAt: Number(c.closesAt),
+      reward: c.reward,
     };
   }
 
   answerChallenge(answer: ChallengeAnswer): Promise<TransactionReceipt> {
-    const args: Arguments<RegistryAbi, 'answerChallenge'> = [{
-      datasetId: answer.datasetId, epoch: answer.epoch, member: answer.member, commitment: answer.commitment, shardHash: answer.shardHash,
-      inclusionProof: answer.inclusionProof, z: answer.z, y: answer.y, kzgProof: answer.kzgProof,
-    }];
+    const args: Arguments<RegistryAbi, 'answerChallenge'> = [
+      {
+        datasetId: answer.datasetId,
+        epoch: answer.epoch,
+        member: answer.member,
+        commitment: answer.commitment,
+        shardHash: answer.shardHash,
+        inclusionProof: answer.inclusionProof,
+        z: answer.z,
+        y: answer.y,
+        kzgProof: answer.kzgProof,
+      },
+    ];
     return this.checkedSend(`answering challenge ${answer.epoch}/${answer.member}`, 'answerChallenge', args, ANSWER_GAS_LIMIT);
   }
 
@@ -351,7 +403,10 @@ export class Registry {
    * eth_estimateGas runs (after one reverts, hardhat estimates against a stale block).
    */
   private async checkedSend<Name extends WriteName<RegistryAbi>>(
-    action: string, name: Name, args: Arguments<RegistryAbi, Name>, gasLimit: bigint,
+    action: string,
+    name: Name,
+    args: Arguments<RegistryAbi, Name>,
+    gasLimit: bigint,
   ): Promise<TransactionReceipt> {
     await this.read(action, (c) => c.simulate(name, args));
     return this.send(action, name, args, { gasLimit });

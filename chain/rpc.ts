@@ -35,7 +35,8 @@ export async function openRpc(url: string): Promise<RpcConnection> {
 }
 
 export async function connectRegistry(url: string, registryAddress: string): Promise<RegistryConnection> {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) throw new InvalidArgumentError(`the registry must be a 0x address, got ${registryAddress}`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress))
+    throw new InvalidArgumentError(`the registry must be a 0x address, got ${registryAddress}`);
   const rpc = await openRpc(url);
   return { ...rpc, registry: await Registry.at(registryAddress, rpc.provider) };
 }

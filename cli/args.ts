@@ -37,7 +37,6 @@ export function print(json: boolean, object: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(object, null, 2)}\n` : `${human}\n`);
 }
 
-
 /** Runs a command's main and exits with its status; errors become one line on stderr. */
 export function runCli(main: (argv: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(

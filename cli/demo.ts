@@ -76,7 +76,7 @@ export class DemoError extends SherdError {
 export async function writeRandomFile(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
   const out = createWriteStream(path);
-  for (let written = 0; written < size;) {
+  for (let written = 0; written < size; ) {
     const chunk = randomBytes(Math.min(1 << 20, size - written));
     hash.update(chunk);
     if (!out.write(chunk)) await once(out, 'drain');
@@ -94,7 +94,11 @@ async function hashFile(path: string): Promise<string> {
 }
 
 /** The input: the given file, or a random one of `size` bytes written to `dir`; with its SHA-256. */
-async function prepareInput(options: DemoOptions, dir: string, step: (message: string) => void): Promise<{ input: string; sha256: string; bytes: number }> {
+async function prepareInput(
+  options: DemoOptions,
+  dir: string,
+  step: (message: string) => void,
+): Promise<{ input: string; sha256: string; bytes: number }> {
   let input = options.file;
   let sha256: string;
   if (input) {
@@ -110,7 +114,12 @@ async function prepareInput(options: DemoOptions, dir: string, step: (message: s
 }
 
 /** Reads the dataset back into `output`, returning its SHA-256 and how many segments were rebuilt from parity. */
-async function downloadTo(devnet: Devnet, id: Uint8Array, output: string, options: DemoOptions): Promise<{ sha256: string; reconstructedSegments: number }> {
+async function downloadTo(
+  devnet: Devnet,
+  id: Uint8Array,
+  output: string,
+  options: DemoOptions,
+): Promise<{ sha256: string; reconstructedSegments: number }> {
   const outHash = createHash('sha256');
   let reconstructedSegments = 0;
   await pipeline(
@@ -167,12 +176,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
     step('sampling the dataset from the nodes: random (shard, z), each opening checked against the content root on chain');
     const sampled = await sampleDataset(id, { registry: devnet.registry });
-    if (!sampled.recoverable) throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
-    step(`${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`);
+    if (!sampled.recoverable)
+      throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
+    step(
+      `${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: ` +
+        `every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`,
+    );
 
     step('running a challenge epoch: the nodes answer on chain by themselves');
     const epoch = await devnet.runChallengeEpoch(id, { onStep: step });
-    step(`epoch ${epoch.epoch}: ${epoch.answered.length} of ${epoch.challenges} challenges answered, ${epoch.missed.length} missed; ${epoch.rewardsPaidWei} wei paid`);
+    step(
+      `epoch ${epoch.epoch}: ${epoch.answered.length} of ${epoch.challenges} challenges answered, ` +
+        `${epoch.missed.length} missed; ${epoch.rewardsPaidWei} wei paid`,
+    );
 
     // Kill m nodes spread over the ring: every segment loses exactly m of its n shards.
     const stride = nodeCount / result.m;
@@ -186,15 +202,40 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const downloadSeconds = (performance.now() - downloadStarted) / 1000;
     const mib = input.bytes / 1048576;
     return {
-      datasetId: toHex(id), contentRoot: toHex(result.contentRoot), bytes: input.bytes, k: result.k, m: result.m, segments: result.segments,
-      shards: result.shards, nodes: nodeCount, signers: result.signers.length, quorum: result.quorum, certificateVerified: true,
-      certifiedOnChain: onChain.certified, certifiedTx: result.chain!.certifiedTx, certifyGas: result.chain!.certifyGas,
-      registryAddress: devnet.registry.address, samples: sampled.samples, sampleFailures: sampled.failed,
-      sampleConfidence: round(sampled.confidence * 10_000) / 10_000, sampleSeconds: round(sampled.seconds), challengeEpoch: epoch.epoch,
-      challengesAnswered: epoch.answered.length, challengesMissed: epoch.missed.length, rewardsPaid: epoch.rewardsPaidWei.toString(),
-      nodesStopped: stoppedNodes.length, stoppedNodes, reconstructedSegments: readBack.reconstructedSegments, uploadSeconds: round(uploadSeconds),
-      downloadSeconds: round(downloadSeconds), uploadMiBps: round(mib / uploadSeconds), downloadMiBps: round(mib / downloadSeconds),
-      inputSha256: input.sha256, outputSha256: readBack.sha256, readBackEqual: input.sha256 === readBack.sha256, dir: options.keep ? dir : null,
+      datasetId: toHex(id),
+      contentRoot: toHex(result.contentRoot),
+      bytes: input.bytes,
+      k: result.k,
+      m: result.m,
+      segments: result.segments,
+      shards: result.shards,
+      nodes: nodeCount,
+      signers: result.signers.length,
+      quorum: result.quorum,
+      certificateVerified: true,
+      certifiedOnChain: onChain.certified,
+      certifiedTx: result.chain!.certifiedTx,
+      certifyGas: result.chain!.certifyGas,
+      registryAddress: devnet.registry.address,
+      samples: sampled.samples,
+      sampleFailures: sampled.failed,
+      sampleConfidence: round(sampled.confidence * 10_000) / 10_000,
+      sampleSeconds: round(sampled.seconds),
+      challengeEpoch: epoch.epoch,
+      challengesAnswered: epoch.answered.length,
+      challengesMissed: epoch.missed.length,
+      rewardsPaid: epoch.rewardsPaidWei.toString(),
+      nodesStopped: stoppedNodes.length,
+      stoppedNodes,
+      reconstructedSegments: readBack.reconstructedSegments,
+      uploadSeconds: round(uploadSeconds),
+      downloadSeconds: round(downloadSeconds),
+      uploadMiBps: round(mib / uploadSeconds),
+      downloadMiBps: round(mib / downloadSeconds),
+      inputSha256: input.sha256,
+      outputSha256: readBack.sha256,
+      readBackEqual: input.sha256 === readBack.sha256,
+      dir: options.keep ? dir : null,
     };
   } finally {
     await devnet?.stop();

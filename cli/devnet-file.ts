@@ -45,10 +45,17 @@ export async function readDevnetFile(path: string): Promise<DevnetFile> {
   try {
     json = JSON.parse(await readFile(path, 'utf8')) as Partial<DevnetFile>;
   } catch (cause) {
-    throw new DevnetError('devnet_missing', `no devnet file at ${path}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE`, { cause });
+    throw new DevnetError('devnet_missing', `no devnet file at ${path}; start one with \`sherd devnet --nodes 8\` or pass --devnet FILE`, {
+      cause,
+    });
   }
-  if (json.version !== 1 || !Array.isArray(json.nodes) || typeof json.uploaderKey !== 'string' || typeof json.rpc !== 'string'
-    || typeof json.registryAddress !== 'string') {
+  if (
+    json.version !== 1 ||
+    !Array.isArray(json.nodes) ||
+    typeof json.uploaderKey !== 'string' ||
+    typeof json.rpc !== 'string' ||
+    typeof json.registryAddress !== 'string'
+  ) {
     throw new DevnetError('devnet_invalid', `${path} is not a Sherd devnet file`);
   }
   return json as DevnetFile;

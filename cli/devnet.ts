@@ -18,7 +18,14 @@ import type { NodeEndpoint } from '../client/types.ts';
 import type { UploadChain } from '../client/upload.ts';
 
 export const SHERD_BIN = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
-export { DEFAULT_DEVNET_DIR, DEFAULT_DEVNET_FILE, DevnetError, readDevnetFile, type DevnetFile, type DevnetNodeEntry } from './devnet-file.ts';
+export {
+  DEFAULT_DEVNET_DIR,
+  DEFAULT_DEVNET_FILE,
+  DevnetError,
+  readDevnetFile,
+  type DevnetFile,
+  type DevnetNodeEntry,
+} from './devnet-file.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -38,7 +45,10 @@ export interface DevnetOptions {
   verifyThreads?: number;
   /** How often nodes look at the chain for challenges (default 250 ms: devnet epochs are short). */
   pollMs?: number;
-  /** Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by default blocks come only with transactions and chain.mineTo(). */
+  /**
+   * Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by
+   * default blocks come only with transactions and chain.mineTo().
+   */
   blockSeconds?: number;
   /** Seconds to wait for each node to listen. */
   startTimeoutSeconds?: number;
@@ -192,8 +202,26 @@ export class Devnet {
     if (!node) throw new DevnetError('devnet_invalid', `no node ${index}`);
     if (this.children[index]) return;
     const log = openSync(node.logFile, 'a');
-    const args = [SHERD_BIN, 'node', 'start', '--port', String(node.port), '--data-dir', node.dataDir, '--key', node.keyFile,
-      '--rpc', this.file.rpc, '--registry', this.file.registryAddress, '--account-key', node.operatorKeyFile, '--poll-ms', String(this.options.pollMs ?? 250), '--json'];
+    const args = [
+      SHERD_BIN,
+      'node',
+      'start',
+      '--port',
+      String(node.port),
+      '--data-dir',
+      node.dataDir,
+      '--key',
+      node.keyFile,
+      '--rpc',
+      this.file.rpc,
+      '--registry',
+      this.file.registryAddress,
+      '--account-key',
+      node.operatorKeyFile,
+      '--poll-ms',
+      String(this.options.pollMs ?? 250),
+      '--json',
+    ];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
     closeSync(log);
@@ -205,10 +233,13 @@ export class Devnet {
     });
     await new Promise<void>((resolveReady, reject) => {
       const lines = createInterface({ input: child.stdout! });
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new DevnetError('node_start_timeout', `node ${index} did not start listening; see ${node.logFile}`));
-      }, (this.options.startTimeoutSeconds ?? 60) * 1000);
+      const timer = setTimeout(
+        () => {
+          child.kill('SIGKILL');
+          reject(new DevnetError('node_start_timeout', `node ${index} did not start listening; see ${node.logFile}`));
+        },
+        (this.options.startTimeoutSeconds ?? 60) * 1000,
+      );
       const onExit = (code: number | null) => {
         clearTimeout(timer);
         reject(new DevnetError('node_exited', `node ${index} exited with code ${code} while starting; see ${node.logFile}`));
@@ -241,7 +272,10 @@ export class Devnet {
    * mines past the window, and waits for the nodes to report whoever missed (reporting what is
    * left itself after `settleTimeoutMs`). Returns who answered, who missed, and the wei paid.
    */
-  async runChallengeEpoch(id: Uint8Array, options: { answerTimeoutMs?: number; settleTimeoutMs?: number; onStep?: (message: string) => void } = {}): Promise<ChallengeEpochReport> {
+  async runChallengeEpoch(
+    id: Uint8Array,
+    options: { answerTimeoutMs?: number; settleTimeoutMs?: number; onStep?: (message: string) => void } = {},
+  ): Promise<ChallengeEpochReport> {
     const registry = this.registry;
     const terms = await registry.dataset(id);
     if (terms.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(id)} is not certified: it has no challenges`);
@@ -267,7 +301,12 @@ export class Devnet {
     const answered = final.flatMap((c, member) => (c.status === 'answered' ? [member] : []));
     const missed = final.flatMap((c, member) => (c.status === 'missed' ? [member] : []));
     return {
-      epoch, opensAfter, closesAt, challenges: final.filter((c) => c.status !== 'none').length, answered, missed,
+      epoch,
+      opensAfter,
+      closesAt,
+      challenges: final.filter((c) => c.status !== 'none').length,
+      answered,
+      missed,
       rewardsPaidWei: final.reduce((sum, c) => (c.status === 'answered' ? sum + c.reward : sum), 0n),
       challenged: final.map((c) => ({ segment: c.segment, index: c.index, nodeId: c.nodeId, status: c.status })),
     };

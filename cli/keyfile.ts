@@ -46,6 +46,7 @@ export async function readAccountKey(path: string | undefined): Promise<string |
   } catch (cause) {
     throw new KeyFileError('key_file_unreadable', `cannot read account key file ${path}`, { cause });
   }
-  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new KeyFileError('key_file_invalid', `${path} must hold a 0x-prefixed 32-byte hex private key`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text))
+    throw new KeyFileError('key_file_invalid', `${path} must hold a 0x-prefixed 32-byte hex private key`);
   return text;
 }

@@ -15,8 +15,14 @@ const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | 
  */
 async function cmdRewards(args: string[]): Promise<number> {
   const { values } = parse(args, {
-    rpc: { type: 'string' }, registry: { type: 'string' }, key: { type: 'string' }, 'account-key': { type: 'string' },
-    devnet: { type: 'string' }, node: { type: 'string' }, claim: { type: 'boolean' }, json: { type: 'boolean' },
+    rpc: { type: 'string' },
+    registry: { type: 'string' },
+    key: { type: 'string' },
+    'account-key': { type: 'string' },
+    devnet: { type: 'string' },
+    node: { type: 'string' },
+    claim: { type: 'boolean' },
+    json: { type: 'boolean' },
   });
   let { rpc, registry: registryAddress, key: keyFile, 'account-key': accountKeyFile } = values;
   if (values.devnet !== undefined || values.node !== undefined) {
@@ -30,7 +36,9 @@ async function cmdRewards(args: string[]): Promise<number> {
     accountKeyFile ??= entry.operatorKeyFile;
   }
   if (!rpc || !registryAddress || !keyFile) {
-    throw new UsageError('usage: sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim --account-key FILE] [--json]');
+    throw new UsageError(
+      'usage: sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim --account-key FILE] [--json]',
+    );
   }
   if (values.claim && !accountKeyFile) throw new UsageError('--claim pays the operator: pass --account-key FILE');
   const publicKey = blsPublicKey(await readNodeKey(keyFile));
@@ -50,17 +58,29 @@ async function cmdRewards(args: string[]): Promise<number> {
     }
     const after = values.claim ? await registry.nodeEarnings(id) : before;
     const report = {
-      nodeId: id, operator: node.operator, stakeWei: node.stake.toString(), active: node.active, earnedWei: after.earned.toString(),
-      unclaimedWei: after.unclaimed.toString(), claimedNowWei: (before.unclaimed - after.unclaimed).toString(), slashedWei: after.slashed.toString(),
-      challengesAnswered: after.answered, challengesMissed: after.missed, claimTx,
+      nodeId: id,
+      operator: node.operator,
+      stakeWei: node.stake.toString(),
+      active: node.active,
+      earnedWei: after.earned.toString(),
+      unclaimedWei: after.unclaimed.toString(),
+      claimedNowWei: (before.unclaimed - after.unclaimed).toString(),
+      slashedWei: after.slashed.toString(),
+      challengesAnswered: after.answered,
+      challengesMissed: after.missed,
+      claimTx,
     };
-    print(values.json === true, report, [
-      `node ${id} (operator ${node.operator}${node.active ? '' : ', not active'})`,
-      `  challenges  ${after.answered} answered, ${after.missed} missed`,
-      `  earned      ${formatEther(after.earned)} ETH (${after.earned} wei), unclaimed ${after.unclaimed} wei`,
-      `  slashed     ${after.slashed} wei; stake now ${formatEther(node.stake)} ETH`,
-      ...(claimTx ? [`  claimed     ${before.unclaimed} wei to ${node.operator} (tx ${claimTx})`] : []),
-    ].join('\n'));
+    print(
+      values.json === true,
+      report,
+      [
+        `node ${id} (operator ${node.operator}${node.active ? '' : ', not active'})`,
+        `  challenges  ${after.answered} answered, ${after.missed} missed`,
+        `  earned      ${formatEther(after.earned)} ETH (${after.earned} wei), unclaimed ${after.unclaimed} wei`,
+        `  slashed     ${after.slashed} wei; stake now ${formatEther(node.stake)} ETH`,
+        ...(claimTx ? [`  claimed     ${before.unclaimed} wei to ${node.operator} (tx ${claimTx})`] : []),
+      ].join('\n'),
+    );
     return 0;
   } finally {
     close();
@@ -82,8 +102,13 @@ export async function cmdNode(args: string[]): Promise<number> {
   }
   if (sub === 'register') {
     const { values } = parse(rest, {
-      rpc: { type: 'string' }, registry: { type: 'string' }, key: { type: 'string' }, 'account-key': { type: 'string' },
-      endpoint: { type: 'string' }, stake: { type: 'string' }, json: { type: 'boolean' },
+      rpc: { type: 'string' },
+      registry: { type: 'string' },
+      key: { type: 'string' },
+      'account-key': { type: 'string' },
+      endpoint: { type: 'string' },
+      stake: { type: 'string' },
+      json: { type: 'boolean' },
     });
     if (!values.rpc || !values.registry || !values.key || !values['account-key'] || !values.endpoint) {
       throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
@@ -94,9 +119,14 @@ export async function cmdNode(args: string[]): Promise<number> {
       const secretKey = await readNodeKey(values.key);
       const operator = new Wallet((await readAccountKey(values['account-key']))!, provider);
       const stake = stakeArg ?? (await registry.parameters()).minStake;
-      const receipt = await registry.connect(operator).registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake);
-      print(values.json === true, { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },
-        `registered node ${values.endpoint} (operator ${operator.address}); tx ${receipt.hash}, ${receipt.gasUsed} gas`);
+      const receipt = await registry
+        .connect(operator)
+        .registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake);
+      print(
+        values.json === true,
+        { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },
+        `registered node ${values.endpoint} (operator ${operator.address}); tx ${receipt.hash}, ${receipt.gasUsed} gas`,
+      );
       return 0;
     } finally {
       close();
@@ -105,9 +135,17 @@ export async function cmdNode(args: string[]): Promise<number> {
   if (sub === 'rewards') return cmdRewards(rest);
   if (sub !== 'start') throw new UsageError(USAGE);
   const { values } = parse(rest, {
-    port: { type: 'string' }, 'data-dir': { type: 'string' }, key: { type: 'string' }, host: { type: 'string' },
-    'verify-threads': { type: 'string' }, 'log-level': { type: 'string' }, json: { type: 'boolean' },
-    rpc: { type: 'string' }, registry: { type: 'string' }, 'account-key': { type: 'string' }, 'poll-ms': { type: 'string' },
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    key: { type: 'string' },
+    host: { type: 'string' },
+    'verify-threads': { type: 'string' },
+    'log-level': { type: 'string' },
+    json: { type: 'boolean' },
+    rpc: { type: 'string' },
+    registry: { type: 'string' },
+    'account-key': { type: 'string' },
+    'poll-ms': { type: 'string' },
   });
   if (values.port === undefined || !values['data-dir'] || !values.key) {
     throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
@@ -125,7 +163,9 @@ export async function cmdNode(args: string[]): Promise<number> {
     pollMs: integer('poll-ms', values['poll-ms']),
   });
   // One line either way: supervisors (devnet) wait for it.
-  process.stdout.write(values.json ? `${JSON.stringify({ event: 'listening', url: node.url })}\n` : `sherd node listening on ${node.url}\n`);
+  process.stdout.write(
+    values.json ? `${JSON.stringify({ event: 'listening', url: node.url })}\n` : `sherd node listening on ${node.url}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -133,4 +173,3 @@ export async function cmdNode(args: string[]): Promise<number> {
   await node.close();
   return 0;
 }
-

@@ -7,7 +7,10 @@ export class ProgressBar {
   private drawn = false;
   private readonly enabled: boolean;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, enabled?: boolean) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    enabled?: boolean,
+  ) {
     this.enabled = enabled ?? stream.isTTY === true;
   }
 
@@ -19,7 +22,8 @@ export class ProgressBar {
     const width = 28;
     const fraction = total ? Math.min(1, done / total) : 0;
     const bar = total ? `[${'#'.repeat(Math.round(fraction * width)).padEnd(width, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}%` : '';
-    const amount = unit === 'bytes' ? `${formatBytes(done)}${total ? ` / ${formatBytes(total)}` : ''}` : `${done}${total ? ` / ${total}` : ''}`;
+    const amount =
+      unit === 'bytes' ? `${formatBytes(done)}${total ? ` / ${formatBytes(total)}` : ''}` : `${done}${total ? ` / ${total}` : ''}`;
     this.stream.write(`\r\x1b[K${label.padEnd(10)} ${bar} ${amount}`);
     this.drawn = true;
   }
@@ -44,6 +48,17 @@ export function formatBytes(bytes: number): string {
 export function parseBytes(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(text.trim());
   if (!match) throw new Error(`not a size: ${text} (try 64MiB)`);
-  const factor: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+  const factor: Record<string, number> = {
+    b: 1,
+    k: 1024,
+    kb: 1024,
+    kib: 1024,
+    m: 1024 ** 2,
+    mb: 1024 ** 2,
+    mib: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1024 ** 3,
+    gib: 1024 ** 3,
+  };
   return Math.round(Number(match[1]) * factor[(match[2] ?? 'b').toLowerCase()]!);
 }

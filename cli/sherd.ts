@@ -56,15 +56,31 @@ usage:
   holds a 0x secp256k1 private key (the devnet's uploader key by default). Progress goes to stderr on a terminal;
   --json prints one JSON object on stdout. Exit status is non-zero on any failure.`;
 
-const chainOptions = { devnet: { type: 'string' }, rpc: { type: 'string' }, registry: { type: 'string' }, 'account-key': { type: 'string' } } as const;
+const chainOptions = {
+  devnet: { type: 'string' },
+  rpc: { type: 'string' },
+  registry: { type: 'string' },
+  'account-key': { type: 'string' },
+} as const;
 
-interface ChainArgs { devnet?: string; rpc?: string; registry?: string; 'account-key'?: string }
+interface ChainArgs {
+  devnet?: string;
+  rpc?: string;
+  registry?: string;
+  'account-key'?: string;
+}
 
 /** The chain to talk to: --rpc/--registry if given, else the devnet file's. */
-async function chainFrom(values: ChainArgs): Promise<{ context: ChainContext; accountKey: string | undefined; devnetPath: string | undefined }> {
+async function chainFrom(
+  values: ChainArgs,
+): Promise<{ context: ChainContext; accountKey: string | undefined; devnetPath: string | undefined }> {
   if (values.rpc || values.registry) {
     if (!values.rpc || !values.registry) throw new UsageError('--rpc and --registry go together');
-    return { context: await connectChain(values.rpc, values.registry), accountKey: await readAccountKey(values['account-key']), devnetPath: undefined };
+    return {
+      context: await connectChain(values.rpc, values.registry),
+      accountKey: await readAccountKey(values['account-key']),
+      devnetPath: undefined,
+    };
   }
   const devnetPath = values.devnet ?? DEFAULT_DEVNET_FILE;
   const devnet = await readDevnetFile(devnetPath);
@@ -89,7 +105,8 @@ function sizeArg(text: string): number {
 }
 
 function datasetArg(text: string | undefined): Uint8Array {
-  if (!text || !/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UsageError(`DATASET must be a dataset id, 0x followed by 64 hex digits, got ${text ?? 'nothing'}`);
+  if (!text || !/^0x[0-9a-fA-F]{64}$/.test(text))
+    throw new UsageError(`DATASET must be a dataset id, 0x followed by 64 hex digits, got ${text ?? 'nothing'}`);
   return fromHex(text, 32);
 }
 
@@ -100,20 +117,37 @@ async function cmdStatus(args: string[]): Promise<number> {
   const { context } = await chainFrom(values);
   try {
     const d = await context.registry.dataset(id);
+    const lastEpoch = d.startEpoch + d.epochs - 1;
     const status = {
-      datasetId: toHex(id), contentRoot: d.registered ? toHex(d.contentRoot) : null, registered: d.registered, certified: d.certified,
-      signers: d.signers, size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet, owner: d.owner, feeWei: d.fee.toString(), epochs: d.epochs,
-      firstEpoch: d.certified ? d.startEpoch : null, registryAddress: context.registry.address, chainId: context.chainId.toString(),
+      datasetId: toHex(id),
+      contentRoot: d.registered ? toHex(d.contentRoot) : null,
+      registered: d.registered,
+      certified: d.certified,
+      signers: d.signers,
+      size: d.size,
+      k: d.k,
+      m: d.m,
+      nodeSet: d.nodeSet,
+      owner: d.owner,
+      feeWei: d.fee.toString(),
+      epochs: d.epochs,
+      firstEpoch: d.certified ? d.startEpoch : null,
+      registryAddress: context.registry.address,
+      chainId: context.chainId.toString(),
     };
-    print(values.json === true, status, !d.registered
-      ? `dataset ${status.datasetId} is not registered on chain ${status.chainId} (registry ${status.registryAddress})`
-      : [
-        `dataset ${status.datasetId}`,
-        `  registered  yes, by ${d.owner}, fee ${d.fee} wei; content root ${status.contentRoot}`,
-        `  certified   ${d.certified ? `yes, ${d.signers} signers` : 'no'}`,
-        `  size        ${formatBytes(d.size)} (${d.size} bytes), k=${d.k}, m=${d.m}, node set ${d.nodeSet}`,
-        `  storage     ${d.epochs} epochs paid${d.certified ? `, challenged in epochs ${d.startEpoch}–${d.startEpoch + d.epochs - 1}` : ''}`,
-      ].join('\n'));
+    print(
+      values.json === true,
+      status,
+      !d.registered
+        ? `dataset ${status.datasetId} is not registered on chain ${status.chainId} (registry ${status.registryAddress})`
+        : [
+            `dataset ${status.datasetId}`,
+            `  registered  yes, by ${d.owner}, fee ${d.fee} wei; content root ${status.contentRoot}`,
+            `  certified   ${d.certified ? `yes, ${d.signers} signers` : 'no'}`,
+            `  size        ${formatBytes(d.size)} (${d.size} bytes), k=${d.k}, m=${d.m}, node set ${d.nodeSet}`,
+            `  storage     ${d.epochs} epochs paid${d.certified ? `, challenged in epochs ${d.startEpoch}–${lastEpoch}` : ''}`,
+          ].join('\n'),
+    );
     return 0;
   } finally {
     context.close();
@@ -121,12 +155,19 @@ async function cmdStatus(args: string[]): Promise<number> {
 }
 
 async function cmdSample(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...chainOptions, confidence: { type: 'string' }, samples: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    ...chainOptions,
+    confidence: { type: 'string' },
+    samples: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (positionals.length !== 1) throw new UsageError('usage: sherd sample DATASET [--confidence C | --samples N]');
   const id = datasetArg(positionals[0]);
-  if (values.confidence !== undefined && values.samples !== undefined) throw new UsageError('--confidence and --samples exclude each other');
+  if (values.confidence !== undefined && values.samples !== undefined)
+    throw new UsageError('--confidence and --samples exclude each other');
   const confidence = values.confidence === undefined ? undefined : Number(values.confidence);
-  if (confidence !== undefined && !(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence must be a number between 0 and 1 (exclusive), got ${values.confidence}`);
+  if (confidence !== undefined && !(confidence > 0 && confidence < 1))
+    throw new UsageError(`--confidence must be a number between 0 and 1 (exclusive), got ${values.confidence}`);
   const samples = integer('samples', values.samples);
   if (samples === 0) throw new UsageError('--samples must be at least 1');
   const { context } = await chainFrom(values);
@@ -139,18 +180,37 @@ async function cmdSample(args: string[]): Promise<number> {
       onProgress: (e) => bar.update('sample', e.checked, e.total, 'count'),
     });
     bar.done();
+    const plural = report.lostSegments.length > 1;
+    const followUp = report.followUpSamples ? `, ${report.followUpSamples} more where one failed` : '';
     const verdict = report.recoverable
       ? `recoverable: every segment has at least k = ${report.k} shards answering (confidence ${report.confidence.toFixed(4)})`
-      : `NOT RECOVERABLE: segment${report.lostSegments.length > 1 ? 's' : ''} ${report.lostSegments.join(', ')} ha${report.lostSegments.length > 1 ? 've' : 's'} fewer than k = ${report.k} shards answering`;
-    print(values.json === true, { ...report, datasetId: toHex(report.datasetId), contentRoot: toHex(report.contentRoot) }, [
-      `dataset ${toHex(report.datasetId)}${report.certified ? '' : ' (registered, not certified)'}: ${report.segments} segments, k=${report.k}, m=${report.m}`,
-      `${report.samples} samples (${report.perSegment} per segment${report.followUpSamples ? `, ${report.followUpSamples} more where one failed` : ''}), ${report.failed} failed, in ${report.seconds.toFixed(2)} s`,
-      ...report.nodes.filter((n) => n.samples > 0).map((n) =>
-        `  node ${String(n.index).padStart(3)}  ${n.url}  ${n.samples - n.failed}/${n.samples} ok${n.failed ? `  (${Object.entries(n.errors).map(([code, count]) => `${code} ×${count}`).join(', ')})` : ''}`),
-      ...report.failures.slice(0, 20).map((f) => `  failed  shard ${f.segment}/${f.index} on node ${f.node}: ${f.code}`),
-      ...(report.failures.length > 20 ? [`  … and ${report.failures.length - 20} more failures (--json lists them all)`] : []),
-      verdict,
-    ].join('\n'));
+      : `NOT RECOVERABLE: ${plural ? 'segments' : 'segment'} ${report.lostSegments.join(', ')} ${plural ? 'have' : 'has'} ` +
+        `fewer than k = ${report.k} shards answering`;
+    print(
+      values.json === true,
+      { ...report, datasetId: toHex(report.datasetId), contentRoot: toHex(report.contentRoot) },
+      [
+        `dataset ${toHex(report.datasetId)}${report.certified ? '' : ' (registered, not certified)'}: ` +
+          `${report.segments} segments, k=${report.k}, m=${report.m}`,
+        `${report.samples} samples (${report.perSegment} per segment${followUp}), ` +
+          `${report.failed} failed, in ${report.seconds.toFixed(2)} s`,
+        ...report.nodes
+          .filter((n) => n.samples > 0)
+          .map(
+            (n) =>
+              `  node ${String(n.index).padStart(3)}  ${n.url}  ${n.samples - n.failed}/${n.samples} ok${
+                n.failed
+                  ? `  (${Object.entries(n.errors)
+                      .map(([code, count]) => `${code} ×${count}`)
+                      .join(', ')})`
+                  : ''
+              }`,
+          ),
+        ...report.failures.slice(0, 20).map((f) => `  failed  shard ${f.segment}/${f.index} on node ${f.node}: ${f.code}`),
+        ...(report.failures.length > 20 ? [`  … and ${report.failures.length - 20} more failures (--json lists them all)`] : []),
+        verdict,
+      ].join('\n'),
+    );
     return report.recoverable ? 0 : 1;
   } finally {
     bar.done();
@@ -163,15 +223,27 @@ async function cmdChain(args: string[]): Promise<number> {
   if (sub !== 'deploy') throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
   const flags = Object.fromEntries(Object.keys(DEFAULT_REGISTRY_PARAMETERS).map((name) => [kebab(name), { type: 'string' as const }]));
   const { values } = parse(rest, { rpc: { type: 'string' }, 'account-key': { type: 'string' }, json: { type: 'boolean' }, ...flags });
-  if (typeof values.rpc !== 'string' || typeof values['account-key'] !== 'string') throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
-  const parameters = Object.fromEntries(Object.entries(DEFAULT_REGISTRY_PARAMETERS).map(([name, fallback]) =>
-    [name, wholeNumber(kebab(name), (values as Record<string, string | boolean | undefined>)[kebab(name)] as string | undefined) ?? fallback])) as unknown as RegistryParameters;
+  if (typeof values.rpc !== 'string' || typeof values['account-key'] !== 'string')
+    throw new UsageError('usage: sherd chain deploy --rpc URL --account-key FILE');
+  const parameters = Object.fromEntries(
+    Object.entries(DEFAULT_REGISTRY_PARAMETERS).map(([name, fallback]) => [
+      name,
+      wholeNumber(kebab(name), (values as Record<string, string | boolean | undefined>)[kebab(name)] as string | undefined) ?? fallback,
+    ]),
+  ) as unknown as RegistryParameters;
   const key = (await readAccountKey(values['account-key']))!;
   const { provider, chainId, close } = await openRpc(values.rpc);
   try {
     const registry = await deployRegistry(new Wallet(key, provider), parameters);
-    print(values.json === true, { registry: registry.address, chainId: chainId.toString(), ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])) },
-      `SherdRegistry deployed at ${registry.address} on chain ${chainId}`);
+    print(
+      values.json === true,
+      {
+        registry: registry.address,
+        chainId: chainId.toString(),
+        ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.toString()])),
+      },
+      `SherdRegistry deployed at ${registry.address} on chain ${chainId}`,
+    );
     return 0;
   } finally {
     close();
@@ -180,8 +252,12 @@ async function cmdChain(args: string[]): Promise<number> {
 
 async function cmdDemo(args: string[]): Promise<number> {
   const { values } = parse(args, {
-    nodes: { type: 'string' }, size: { type: 'string' }, file: { type: 'string' }, json: { type: 'boolean' },
-    keep: { type: 'boolean' }, workers: { type: 'string' },
+    nodes: { type: 'string' },
+    size: { type: 'string' },
+    file: { type: 'string' },
+    json: { type: 'boolean' },
+    keep: { type: 'boolean' },
+    workers: { type: 'string' },
   });
   const json = values.json === true;
   const bar = new ProgressBar();
@@ -202,22 +278,30 @@ async function cmdDemo(args: string[]): Promise<number> {
     onDownloadProgress: (e) => bar.update('download', e.bytes, e.totalBytes),
   });
   bar.done();
-  print(json, report, [
-    '',
-    `Sherd demo: ${report.readBackEqual ? 'OK' : 'FAILED'}`,
-    `  dataset      ${formatBytes(report.bytes)}, id ${report.datasetId}`,
-    `  code         k=${report.k} data + m=${report.m} parity per segment; ${report.segments} segments, ${report.shards} shards`,
-    `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}); verified on chain by SherdRegistry ${report.registryAddress}`,
-    `               certify tx ${report.certifiedTx}: ${report.certifyGas} gas`,
-    `  upload       ${report.uploadSeconds} s (${report.uploadMiBps} MiB/s)`,
-    `  sampling     ${report.samples} samples, ${report.sampleFailures} failed, in ${report.sampleSeconds} s: recoverable with confidence ${report.sampleConfidence}`,
-    `  challenges   epoch ${report.challengeEpoch}: ${report.challengesAnswered} answered, ${report.challengesMissed} missed (KZG proofs checked on chain by the point-evaluation precompile)`,
-    `               ${report.rewardsPaid} wei of storage fees paid to the nodes that answered`,
-    `  failure      killed ${report.nodesStopped} of ${report.nodes} nodes (${report.stoppedNodes.join(', ')})`,
-    `  download     ${report.downloadSeconds} s (${report.downloadMiBps} MiB/s), ${report.reconstructedSegments} segments rebuilt from parity`,
-    `  read back    sha256 ${report.outputSha256} ${report.readBackEqual ? '== input' : `!= input ${report.inputSha256}`}`,
-    ...(report.dir ? [`  kept         ${report.dir}`] : []),
-  ].join('\n'));
+  print(
+    json,
+    report,
+    [
+      '',
+      `Sherd demo: ${report.readBackEqual ? 'OK' : 'FAILED'}`,
+      `  dataset      ${formatBytes(report.bytes)}, id ${report.datasetId}`,
+      `  code         k=${report.k} data + m=${report.m} parity per segment; ${report.segments} segments, ${report.shards} shards`,
+      `  certificate  ${report.signers} of ${report.nodes} nodes signed (quorum ${report.quorum}); ` +
+        `verified on chain by SherdRegistry ${report.registryAddress}`,
+      `               certify tx ${report.certifiedTx}: ${report.certifyGas} gas`,
+      `  upload       ${report.uploadSeconds} s (${report.uploadMiBps} MiB/s)`,
+      `  sampling     ${report.samples} samples, ${report.sampleFailures} failed, in ${report.sampleSeconds} s: ` +
+        `recoverable with confidence ${report.sampleConfidence}`,
+      `  challenges   epoch ${report.challengeEpoch}: ${report.challengesAnswered} answered, ${report.challengesMissed} missed ` +
+        '(KZG proofs checked on chain by the point-evaluation precompile)',
+      `               ${report.rewardsPaid} wei of storage fees paid to the nodes that answered`,
+      `  failure      killed ${report.nodesStopped} of ${report.nodes} nodes (${report.stoppedNodes.join(', ')})`,
+      `  download     ${report.downloadSeconds} s (${report.downloadMiBps} MiB/s), ` +
+        `${report.reconstructedSegments} segments rebuilt from parity`,
+      `  read back    sha256 ${report.outputSha256} ${report.readBackEqual ? '== input' : `!= input ${report.inputSha256}`}`,
+      ...(report.dir ? [`  kept         ${report.dir}`] : []),
+    ].join('\n'),
+  );
   return report.readBackEqual && report.challengesMissed === 0 && report.sampleFailures === 0 ? 0 : 1;
 }
 
@@ -225,8 +309,15 @@ async function cmdDevnet(args: string[]): Promise<number> {
   const { values } = parse(args, { nodes: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' } });
   // One block a second, so challenge epochs pass on their own while the devnet runs.
   const devnet = await Devnet.start({ nodes: integer('nodes', values.nodes, 8)!, dir: values.dir ?? DEFAULT_DEVNET_DIR, blockSeconds: 1 });
-  print(values.json === true, { devnetFile: devnet.path, nodes: devnet.endpoints.map((e) => e.url) },
-    `devnet of ${devnet.file.nodes.length} nodes is up; devnet file ${devnet.path}\n${devnet.endpoints.map((e, i) => `  node ${i}  ${e.url}`).join('\n')}\nCtrl-C stops them all.`);
+  print(
+    values.json === true,
+    { devnetFile: devnet.path, nodes: devnet.endpoints.map((e) => e.url) },
+    [
+      `devnet of ${devnet.file.nodes.length} nodes is up; devnet file ${devnet.path}`,
+      ...devnet.endpoints.map((e, i) => `  node ${i}  ${e.url}`),
+      'Ctrl-C stops them all.',
+    ].join('\n'),
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -238,7 +329,12 @@ async function cmdDevnet(args: string[]): Promise<number> {
 
 async function cmdUpload(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    ...chainOptions, k: { type: 'string' }, m: { type: 'string' }, epochs: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
+    ...chainOptions,
+    k: { type: 'string' },
+    m: { type: 'string' },
+    epochs: { type: 'string' },
+    workers: { type: 'string' },
+    json: { type: 'boolean' },
   });
   const epochs = integer('epochs', values.epochs);
   if (epochs === 0) throw new UsageError('--epochs must be at least 1');
@@ -268,19 +364,39 @@ async function cmdUpload(args: string[]): Promise<number> {
     const certificate = certificateToJson(result.certificate);
     await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
     const seconds = Math.round((performance.now() - started) / 10) / 100;
-    print(values.json === true, {
-      datasetId: id, contentRoot: toHex(result.contentRoot), owner: result.owner, bytes: result.size, k: result.k, m: result.m,
-      segments: result.segments, shards: result.shards, nodes: result.nodeCount, signers: result.signers.length, quorum: result.quorum,
-      failedNodes: result.failedNodes, seconds, registerTx: result.chain?.registerTx ?? null,
-      certifiedTx: result.chain?.certifiedTx, certifyGas: result.chain?.certifyGas, certificateFile, certificate,
-    }, [
-      `dataset ${id}`,
-      `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) on ${result.nodeCount} nodes in ${seconds} s`,
-      `content root ${toHex(result.contentRoot)}, owner ${result.owner}`,
-      `certified on chain: ${result.signers.length} of ${result.nodeCount} nodes signed (quorum ${result.quorum}); tx ${result.chain?.certifiedTx}, ${result.chain?.certifyGas} gas`,
-      `certificate saved to ${certificateFile}`,
-      ...result.failedNodes.map((f) => `warning: node ${f.index} (${f.url}) was routed around: ${f.error}`),
-    ].join('\n'));
+    print(
+      values.json === true,
+      {
+        datasetId: id,
+        contentRoot: toHex(result.contentRoot),
+        owner: result.owner,
+        bytes: result.size,
+        k: result.k,
+        m: result.m,
+        segments: result.segments,
+        shards: result.shards,
+        nodes: result.nodeCount,
+        signers: result.signers.length,
+        quorum: result.quorum,
+        failedNodes: result.failedNodes,
+        seconds,
+        registerTx: result.chain?.registerTx ?? null,
+        certifiedTx: result.chain?.certifiedTx,
+        certifyGas: result.chain?.certifyGas,
+        certificateFile,
+        certificate,
+      },
+      [
+        `dataset ${id}`,
+        `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) ` +
+          `on ${result.nodeCount} nodes in ${seconds} s`,
+        `content root ${toHex(result.contentRoot)}, owner ${result.owner}`,
+        `certified on chain: ${result.signers.length} of ${result.nodeCount} nodes signed (quorum ${result.quorum}); ` +
+          `tx ${result.chain?.certifiedTx}, ${result.chain?.certifyGas} gas`,
+        `certificate saved to ${certificateFile}`,
+        ...result.failedNodes.map((f) => `warning: node ${f.index} (${f.url}) was routed around: ${f.error}`),
+      ].join('\n'),
+    );
     return 0;
   } finally {
     context.close();
@@ -322,8 +438,11 @@ async function cmdDownload(args: string[]): Promise<number> {
   bar.done();
   const seconds = Math.round((performance.now() - started) / 10) / 100;
   if (out !== '-') {
-    print(values.json === true, { datasetId: toHex(id), bytes: end - start, start, end, out, seconds, reconstructedSegments: reader.reconstructedSegments },
-      `wrote ${formatBytes(end - start)} to ${out} in ${seconds} s (${reader.reconstructedSegments} segments rebuilt from parity)`);
+    print(
+      values.json === true,
+      { datasetId: toHex(id), bytes: end - start, start, end, out, seconds, reconstructedSegments: reader.reconstructedSegments },
+      `wrote ${formatBytes(end - start)} to ${out} in ${seconds} s (${reader.reconstructedSegments} segments rebuilt from parity)`,
+    );
   }
   return 0;
 }
@@ -331,17 +450,34 @@ async function cmdDownload(args: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
-    case 'demo': return cmdDemo(args);
-    case 'devnet': return cmdDevnet(args);
-    case 'upload': return cmdUpload(args);
-    case 'download': return cmdDownload(args);
-    case 'status': return cmdStatus(args);
-    case 'sample': return cmdSample(args);
-    case 'chain': return cmdChain(args);
-    case 'node': return cmdNode(args);
-    case '--version': case '-v': process.stdout.write(`${VERSION}\n`); return 0;
-    case undefined: case '--help': case '-h': case 'help': process.stdout.write(`${HELP}\n`); return command === undefined ? 2 : 0;
-    default: throw new UsageError(`unknown command ${command}; see sherd --help`);
+    case 'demo':
+      return cmdDemo(args);
+    case 'devnet':
+      return cmdDevnet(args);
+    case 'upload':
+      return cmdUpload(args);
+    case 'download':
+      return cmdDownload(args);
+    case 'status':
+      return cmdStatus(args);
+    case 'sample':
+      return cmdSample(args);
+    case 'chain':
+      return cmdChain(args);
+    case 'node':
+      return cmdNode(args);
+    case '--version':
+    case '-v':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(`${HELP}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${command}; see sherd --help`);
   }
 }
 

@@ -33,7 +33,10 @@ export async function nodeSetFromChain(registry: Pick<NodeDirectory, 'node' | 'n
 }
 
 /** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
-export async function datasetNodesFromChain(registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>, id: Uint8Array): Promise<NodeEndpoint[]> {
+export async function datasetNodesFromChain(
+  registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>,
+  id: Uint8Array,
+): Promise<NodeEndpoint[]> {
   const dataset = await registry.dataset(id);
   if (!dataset.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
   return nodeSetFromChain(registry, dataset.nodeSet);

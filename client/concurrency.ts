@@ -38,7 +38,8 @@ export async function* mapOrdered<T, R>(
   signal?: AbortSignal,
 ): AsyncGenerator<R> {
   const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<T>)[Symbol.iterator]()) as
-    AsyncIterator<T> | Iterator<T>;
+    | AsyncIterator<T>
+    | Iterator<T>;
   const pending: Promise<R>[] = [];
   let index = 0;
   let done = false;
@@ -68,9 +69,13 @@ export async function* mapOrdered<T, R>(
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

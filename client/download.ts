@@ -61,13 +61,16 @@ export class DatasetReader {
   ) {
     this.codec = new ErasureCodec(manifest.k, manifest.m);
     this.clientsByNode = manifest.nodes.map((key) => clients.get(toHex(key)));
-    this.clientsByNode.forEach((client, i) => { if (!client) this.health.set(i, 'down'); });
+    this.clientsByNode.forEach((client, i) => {
+      if (!client) this.health.set(i, 'down');
+    });
   }
 
   /** Opens dataset `id` (its dataset id, not its content root). */
   static async open(id: Uint8Array, options: DownloadOptions): Promise<DatasetReader> {
     if (!(id instanceof Uint8Array) || id.length !== 32) throw new InvalidArgumentError('a dataset id is 32 bytes');
-    if (!Array.isArray(options.nodes) || options.nodes.length === 0) throw new InvalidArgumentError('download needs at least one storage node');
+    if (!Array.isArray(options.nodes) || options.nodes.length === 0)
+      throw new InvalidArgumentError('download needs at least one storage node');
     // The registration first: nothing to close if the chain says no or cannot be reached.
     const terms = options.registration ?? (await registeredTerms(options.registry, id));
     const clients = new Map<string, NodeClient>();
@@ -118,7 +121,11 @@ export class DatasetReader {
       const piece = payload.subarray(from, to);
       bytes += piece.length;
       this.options.onProgress?.({
-        phase: 'download', bytes, totalBytes: end - start, segments: s - first + 1, reconstructedSegments: this.reconstructedSegments,
+        phase: 'download',
+        bytes,
+        totalBytes: end - start,
+        segments: s - first + 1,
+        reconstructedSegments: this.reconstructedSegments,
       });
       yield piece;
     }
@@ -172,7 +179,11 @@ export class DatasetReader {
           controller.abort();
           resolve();
         } else if (pending === 0 && next >= candidates.length) {
-          reject(new DownloadError('segment_unrecoverable', `segment ${s} has only ${good} of the ${k} good shards it needs`, { details: errors.join('; ') }));
+          reject(
+            new DownloadError('segment_unrecoverable', `segment ${s} has only ${good} of the ${k} good shards it needs`, {
+              details: errors.join('; '),
+            }),
+          );
         }
       };
       const launch = (): void => {
@@ -182,7 +193,8 @@ export class DatasetReader {
         const client = this.clientsByNode[node];
         if (!client) {
           errors.push(`shard ${i}: node ${node} is not among the known nodes`);
-          return launch();
+          launch();
+          return;
         }
         pending++;
         const hedge = setTimeout(() => {
@@ -193,7 +205,10 @@ export class DatasetReader {
         void this.fetchShard(s, i, node, client, signal).then((result) => {
           clearTimeout(hedge);
           pending--;
-          if (this.options.signal?.aborted) return reject(this.options.signal.reason);
+          if (this.options.signal?.aborted) {
+            reject(this.options.signal.reason);
+            return;
+          }
           if (typeof result !== 'string' && good < k) {
             blobs[i] = result;
             good++;
@@ -223,12 +238,15 @@ async function registeredTerms(registry: ReaderRegistryView | undefined, id: Uin
 
 /** The SDK's download: a byte stream of the dataset (or a range of it). */
 export function download(id: Uint8Array, options: DownloadOptions): Readable {
-  return Readable.from((async function* () {
-    const reader = await DatasetReader.open(id, options);
-    try {
-      yield* reader.read(options.start ?? 0, options.end ?? reader.size);
-    } finally {
-      await reader.close();
-    }
-  })(), { objectMode: false, highWaterMark: 1 });
+  return Readable.from(
+    (async function* () {
+      const reader = await DatasetReader.open(id, options);
+      try {
+        yield* reader.read(options.start ?? 0, options.end ?? reader.size);
+      } finally {
+        await reader.close();
+      }
+    })(),
+    { objectMode: false, highWaterMark: 1 },
+  );
 }

@@ -1,16 +1,34 @@
 /** Sherd's SDK: what an application imports. */
 export { upload, DEFAULT_STORAGE_EPOCHS, type UploadOptions, type UploadResult, type FailedNode } from './upload.ts';
 export {
-  sampleDataset, DEFAULT_SAMPLE_CONFIDENCE, type SampleOptions, type SampleReport, type NodeSampleReport, type SampleFailureRecord,
+  sampleDataset,
+  DEFAULT_SAMPLE_CONFIDENCE,
+  type SampleOptions,
+  type SampleReport,
+  type NodeSampleReport,
+  type SampleFailureRecord,
 } from './sample.ts';
 export { download, DatasetReader, type DownloadOptions } from './download.ts';
 export { EncoderPool } from './encoder.ts';
 export { NodeClient } from './node-client.ts';
 export { RemoteError, UploadError, DownloadError, SampleError, AbortedError } from './errors.ts';
 export type { NodeEndpoint, UploadProgress, DownloadProgress } from './types.ts';
-export { certificateProblem, verifyCertificate, certificateToJson, certificateFromJson, type Certificate } from '../protocol/certificate.ts';
+export {
+  certificateProblem,
+  verifyCertificate,
+  certificateToJson,
+  certificateFromJson,
+  type Certificate,
+} from '../protocol/certificate.ts';
 export { connectChain, uploadChainFor, nodesFromChain, datasetNodesFromChain, type ChainContext } from './chain-context.ts';
 export type { UploadChain } from './upload.ts';
-export { Registry, ChainError, type DatasetRegistration, type ChainNode, type ChallengeInfo, type NodeEarnings } from '../chain/registry.ts';
+export {
+  Registry,
+  ChainError,
+  type DatasetRegistration,
+  type ChainNode,
+  type ChallengeInfo,
+  type NodeEarnings,
+} from '../chain/registry.ts';
 export { datasetId } from '../protocol/messages.ts';
 export type { RegisteredTerms } from '../protocol/registration.ts';

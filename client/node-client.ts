@@ -3,9 +3,20 @@ import { Pool, type Dispatcher } from 'undici';
 import { toHex } from '../proofs/bytes.ts';
 import { encodeMerkleProof } from '../proofs/merkle.ts';
 import {
-  PROOF_HEADER, routePath, routes, SHARD_CONTENT_TYPE,
-  type AnnounceResponse, type AttestationResponse, type DatasetStatusResponse, type HealthResponse,
-  type InfoResponse, type PutShardResponse, type RouteId, type SampleAnswer, type SampleRequest, type SamplesResponse,
+  PROOF_HEADER,
+  routePath,
+  routes,
+  SHARD_CONTENT_TYPE,
+  type AnnounceResponse,
+  type AttestationResponse,
+  type DatasetStatusResponse,
+  type HealthResponse,
+  type InfoResponse,
+  type PutShardResponse,
+  type RouteId,
+  type SampleAnswer,
+  type SampleRequest,
+  type SamplesResponse,
 } from '../protocol/routes.ts';
 import { RemoteError } from './errors.ts';
 
@@ -45,7 +56,10 @@ export class NodeClient {
   private readonly pool: Pool;
   private readonly timeoutMs: number;
 
-  constructor(readonly url: string, options: NodeClientOptions = {}) {
+  constructor(
+    readonly url: string,
+    options: NodeClientOptions = {},
+  ) {
     this.pool = new Pool(url, { connections: options.connections ?? 8, pipelining: 1 });
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
@@ -69,7 +83,10 @@ export class NodeClient {
 
   announce(id: Uint8Array, body: string, signal?: AbortSignal): Promise<AnnounceResponse> {
     return this.json('announce', routePath('announce', { dataset: toHex(id) }), {
-      method: 'POST', body, headers: { 'content-type': 'application/json' }, signal,
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+      signal,
     });
   }
 
@@ -77,7 +94,14 @@ export class NodeClient {
     return this.json('datasetStatus', routePath('datasetStatus', { dataset: toHex(id) }), { signal });
   }
 
-  putShard(id: Uint8Array, segment: number, index: number, blob: Uint8Array, proof: Uint8Array[], signal?: AbortSignal): Promise<PutShardResponse> {
+  putShard(
+    id: Uint8Array,
+    segment: number,
+    index: number,
+    blob: Uint8Array,
+    proof: Uint8Array[],
+    signal?: AbortSignal,
+  ): Promise<PutShardResponse> {
     return this.json('putShard', routePath('putShard', { dataset: toHex(id), segment, index }), {
       method: 'PUT',
       body: blob,
@@ -102,7 +126,10 @@ export class NodeClient {
   /** Up to MAX_SAMPLES_PER_REQUEST samples in one request. */
   samples(id: Uint8Array, samples: SampleRequest[], signal?: AbortSignal): Promise<SamplesResponse> {
     return this.json('samples', routePath('samples', { dataset: toHex(id) }), {
-      method: 'POST', body: JSON.stringify({ samples }), headers: { 'content-type': 'application/json' }, signal,
+      method: 'POST',
+      body: JSON.stringify({ samples }),
+      headers: { 'content-type': 'application/json' },
+      signal,
     });
   }
 

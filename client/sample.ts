@@ -108,16 +108,30 @@ export async function sampleDataset(id: Uint8Array, options: SampleOptions): Pro
     const followUp: Planned[] = [];
     for (const segment of suspect) {
       perSegment[segment] = n;
-      for (let index = 0; index < n; index++) if (!sampler.wasTried(segment, index)) followUp.push({ segment, index, z: randomFieldElement() });
+      for (let index = 0; index < n; index++)
+        if (!sampler.wasTried(segment, index)) followUp.push({ segment, index, z: randomFieldElement() });
     }
     await sampler.run(followUp);
     const lostSegments = suspect.filter((segment) => sampler.passedIn(segment) < k).sort((a, b) => a - b);
     // The segment with the fewest samples bounds it (a loop: spreading 10^5 segments into Math.min overflows the stack).
     const confidence = perSegment.reduce((least, t) => Math.min(least, 1 - undetectedProbability(k, n, t)), 1);
     return {
-      datasetId: id, contentRoot: dataset.contentRoot, certified: dataset.certified, size, k, m, segments, perSegment: firstRoundPerSegment,
-      samples: sampler.checked, failed: sampler.failures.length, followUpSamples: sampler.checked - firstRound, confidence,
-      recoverable: lostSegments.length === 0, lostSegments, nodes: sampler.nodeReports, failures: sampler.failures,
+      datasetId: id,
+      contentRoot: dataset.contentRoot,
+      certified: dataset.certified,
+      size,
+      k,
+      m,
+      segments,
+      perSegment: firstRoundPerSegment,
+      samples: sampler.checked,
+      failed: sampler.failures.length,
+      followUpSamples: sampler.checked - firstRound,
+      confidence,
+      recoverable: lostSegments.length === 0,
+      lostSegments,
+      nodes: sampler.nodeReports,
+      failures: sampler.failures,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -128,7 +142,8 @@ export async function sampleDataset(id: Uint8Array, options: SampleOptions): Pro
 /** Samples per segment: enough for the confidence asked (the same in every segment), or `samples` spread evenly. */
 function samplesPerSegmentPlan(segments: number, k: number, n: number, options: Pick<SampleOptions, 'samples' | 'confidence'>): number[] {
   const { samples } = options;
-  if (samples === undefined) return new Array<number>(segments).fill(samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE));
+  if (samples === undefined)
+    return new Array<number>(segments).fill(samplesPerSegment(k, n, options.confidence ?? DEFAULT_SAMPLE_CONFIDENCE));
   assertInteger('samples', samples, 1, segments * n);
   return Array.from({ length: segments }, (_, s) => Math.min(n, Math.floor(samples / segments) + (s < samples % segments ? 1 : 0)));
 }
@@ -176,13 +191,15 @@ class Sampler {
       this.tried.get(p.segment)!.add(p.index);
     }
     const { signal } = this.options;
-    await Promise.all([...byNode].map(async ([node, all]) => {
-      for (let start = 0; start < all.length; start += MAX_SAMPLES_PER_REQUEST) {
-        throwIfAborted(signal);
-        const list = all.slice(start, start + MAX_SAMPLES_PER_REQUEST);
-        this.record(node, list, await askNode(this.clients[node]!, this.id, list, signal));
-      }
-    }));
+    await Promise.all(
+      [...byNode].map(async ([node, all]) => {
+        for (let start = 0; start < all.length; start += MAX_SAMPLES_PER_REQUEST) {
+          throwIfAborted(signal);
+          const list = all.slice(start, start + MAX_SAMPLES_PER_REQUEST);
+          this.record(node, list, await askNode(this.clients[node]!, this.id, list, signal));
+        }
+      }),
+    );
   }
 
   private record(node: number, list: Planned[], outcomes: Array<SampleAnswer | SampleFailure>): void {
@@ -211,11 +228,25 @@ class Sampler {
 }
 
 /** The node's answers in request order; a failed request fails each of its samples with the node's error. */
-async function askNode(client: NodeClient, id: Uint8Array, list: Planned[], signal?: AbortSignal): Promise<Array<SampleAnswer | SampleFailure>> {
+async function askNode(
+  client: NodeClient,
+  id: Uint8Array,
+  list: Planned[],
+  signal?: AbortSignal,
+): Promise<Array<SampleAnswer | SampleFailure>> {
   try {
-    const { answers } = await client.samples(id, list.map((p) => ({ segment: p.segment, index: p.index, z: toHex(p.z) })), signal);
+    const { answers } = await client.samples(
+      id,
+      list.map((p) => ({ segment: p.segment, index: p.index, z: toHex(p.z) })),
+      signal,
+    );
     if (answers.length !== list.length) {
-      return list.map((p) => ({ segment: p.segment, index: p.index, error: 'bad_response', message: `asked for ${list.length} samples, got ${answers.length} answers` }));
+      return list.map((p) => ({
+        segment: p.segment,
+        index: p.index,
+        error: 'bad_response',
+        message: `asked for ${list.length} samples, got ${answers.length} answers`,
+      }));
     }
     return answers;
   } catch (error) {
@@ -226,7 +257,12 @@ async function askNode(client: NodeClient, id: Uint8Array, list: Planned[], sign
 
 /** Why an answer does not prove the shard is held, or undefined when it does. */
 function checkAnswer(
-  kzg: Kzg, root: Uint8Array, asked: Planned, answer: SampleAnswer, code: { k: number; m: number }, leafCount: number,
+  kzg: Kzg,
+  root: Uint8Array,
+  asked: Planned,
+  answer: SampleAnswer,
+  code: { k: number; m: number },
+  leafCount: number,
 ): SampleFailure | undefined {
   const fail = (error: string, message: string): SampleFailure => ({ segment: asked.segment, index: asked.index, error, message });
   if (answer.segment !== asked.segment || answer.index !== asked.index || answer.z !== toHex(asked.z)) {
@@ -236,10 +272,10 @@ function checkAnswer(
   const proof = decodeMerkleProof(fromHex(answer.inclusionProof));
   const position = shardPosition(code, asked.segment, asked.index);
   if (!proof || !verifyMerkleProof(root, merkleLeaf(commitment, fromHex(answer.shardHash, 32)), position, proof, leafCount)) {
-    return fail('bad_inclusion_proof', 'the commitment and hash returned are not the shard\'s leaf under the dataset root');
+    return fail('bad_inclusion_proof', "the commitment and hash returned are not the shard's leaf under the dataset root");
   }
   if (!kzg.verifyProof(commitment, asked.z, fromHex(answer.y, 32), fromHex(answer.kzgProof, 48))) {
-    return fail('bad_opening', 'the KZG proof does not open the shard\'s commitment to y at z');
+    return fail('bad_opening', "the KZG proof does not open the shard's commitment to y at z");
   }
   return undefined;
 }

@@ -14,8 +14,12 @@ export async function sourceSize(source: UploadSource): Promise<number | undefin
 
 export function sourceStream(source: UploadSource): AsyncIterable<Uint8Array> {
   if (typeof source === 'string') return createReadStream(source, { highWaterMark: 1 << 20 });
-  if (source instanceof Uint8Array) return (async function* () { yield source; })();
-  if (source && typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return source as AsyncIterable<Uint8Array>;
+  if (source instanceof Uint8Array)
+    return (async function* () {
+      yield source;
+    })();
+  if (source && typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function')
+    return source as AsyncIterable<Uint8Array>;
   throw new InvalidArgumentError('upload source must be a file path, a Uint8Array or an async iterable of bytes');
 }
 

@@ -14,7 +14,13 @@ import type { MerkleTree } from '../proofs/merkle.ts';
 import { bitmapFromIndices, quorumFor, type Certificate } from '../protocol/certificate.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
-  checkCodeParameters, encodeManifest, manifestTree, segmentCount, segmentPayloadBytes, type Manifest, type ShardRecord,
+  checkCodeParameters,
+  encodeManifest,
+  manifestTree,
+  segmentCount,
+  segmentPayloadBytes,
+  type Manifest,
+  type ShardRecord,
 } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage, datasetId } from '../protocol/messages.ts';
 import { checkPlacement, defaultCodeParameters, nodeForShard } from '../protocol/placement.ts';
@@ -146,9 +152,20 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     }
     const { manifest } = dataset;
     return {
-      datasetId: dataset.id, contentRoot: dataset.tree.root, owner: dataset.owner, size: manifest.size, k: manifest.k, m: manifest.m,
-      segments: segmentCount(manifest.size, manifest.k), shards: manifest.shards.length, nodeCount: context.nodes.length, signers,
-      quorum: context.quorum, failedNodes: [...context.failed.values()].sort((a, b) => a.index - b.index), manifest, certificate,
+      datasetId: dataset.id,
+      contentRoot: dataset.tree.root,
+      owner: dataset.owner,
+      size: manifest.size,
+      k: manifest.k,
+      m: manifest.m,
+      segments: segmentCount(manifest.size, manifest.k),
+      shards: manifest.shards.length,
+      nodeCount: context.nodes.length,
+      signers,
+      quorum: context.quorum,
+      failedNodes: [...context.failed.values()].sort((a, b) => a.index - b.index),
+      manifest,
+      certificate,
       ...(chainResult ? { chain: chainResult } : {}),
     };
   } finally {
@@ -177,7 +194,10 @@ function prepare(options: UploadOptions): UploadContext {
     return publicKey;
   });
   return {
-    nodes, keys, k, m,
+    nodes,
+    keys,
+    k,
+    m,
     // Enough connections per node that its verifier sees full batches (it checks up to 64 shards per commitment).
     clients: nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: options.timeoutMs ?? 60_000 })),
     failed: new Map(),
@@ -199,7 +219,12 @@ function markFailed(context: UploadContext, index: number, error: unknown): void
  * Pass 1: codes every segment and commits to every shard in the worker pool, keeping only
  * 80 bytes per shard; a stream that cannot be read twice is spooled to `spoolDir` meanwhile.
  */
-async function commitPhase(context: UploadContext, source: UploadSource, uploaderKey: Uint8Array, spoolDir?: string): Promise<CommittedDataset> {
+async function commitPhase(
+  context: UploadContext,
+  source: UploadSource,
+  uploaderKey: Uint8Array,
+  spoolDir?: string,
+): Promise<CommittedDataset> {
   const { k, m, encoder, signal } = context;
   const segmentBytes = segmentPayloadBytes(k);
   const totalBytes = await sourceSize(source);
@@ -209,12 +234,17 @@ async function commitPhase(context: UploadContext, source: UploadSource, uploade
   let size = 0;
   let segments = 0;
   try {
-    const commits = mapOrdered(fixedChunks(sourceStream(source), segmentBytes), encoder.threads + 1, async (chunk) => {
-      size += chunk.length;
-      // Copy for the spool: the chunk's buffer is transferred to the worker below.
-      if (spool && !spool.write(Buffer.from(chunk))) await once(spool, 'drain');
-      return encoder.commit(chunk, k, m, signal);
-    }, signal);
+    const commits = mapOrdered(
+      fixedChunks(sourceStream(source), segmentBytes),
+      encoder.threads + 1,
+      async (chunk) => {
+        size += chunk.length;
+        // Copy for the spool: the chunk's buffer is transferred to the worker below.
+        if (spool && !spool.write(Buffer.from(chunk))) await once(spool, 'drain');
+        return encoder.commit(chunk, k, m, signal);
+      },
+      signal,
+    );
     for await (const { commitments, hashes } of commits) {
       // Views into the worker's two buffers: 2 allocations per segment, not 2 per shard (2 GiB ≈ 135k shards).
       for (let i = 0; i < k + m; i++) {
@@ -253,7 +283,8 @@ async function registerPhase(chain: UploadChain, dataset: CommittedDataset, epoc
   if (!registration.registered) {
     const fee = await registry.storageFee(manifest.size, epochs);
     const registered = await registry.registerDataset(tree.root, manifest.size, manifest.k, manifest.m, epochs, fee);
-    if (!equalBytes(registered.datasetId, id)) throw new UploadError('internal', `the registry gave dataset id ${toHex(registered.datasetId)}, not ${toHex(id)}`);
+    if (!equalBytes(registered.datasetId, id))
+      throw new UploadError('internal', `the registry gave dataset id ${toHex(registered.datasetId)}, not ${toHex(id)}`);
     registerTx = registered.receipt.hash;
     registration = await registry.dataset(id); // the node set the contract fixed for it
   }
@@ -261,7 +292,8 @@ async function registerPhase(chain: UploadChain, dataset: CommittedDataset, epoc
   if (problem?.code === 'node_set') {
     throw new UploadError('node_set_changed', 'the active node set changed between reading it and registering the dataset; upload again');
   }
-  if (problem) throw new UploadError('registration_mismatch', `dataset ${toHex(id)} is already registered with other parameters: ${problem.message}`);
+  if (problem)
+    throw new UploadError('registration_mismatch', `dataset ${toHex(id)} is already registered with other parameters: ${problem.message}`);
   return registerTx;
 }
 
@@ -269,14 +301,16 @@ async function registerPhase(chain: UploadChain, dataset: CommittedDataset, epoc
 async function announcePhase(context: UploadContext, dataset: CommittedDataset, uploaderKey: Uint8Array): Promise<void> {
   const signature = signDigest(uploaderKey, announceDigest(dataset.id, dataset.manifestBytes));
   const body = NodeClient.announceBody(dataset.manifestBytes, dataset.owner, signature);
-  await Promise.all(context.clients.map(async (client, i) => {
-    try {
-      await withRetries(() => client.announce(dataset.id, body, context.signal), context.attempts, context.signal);
-    } catch (error) {
-      if (context.signal?.aborted) throw error;
-      markFailed(context, i, error);
-    }
-  }));
+  await Promise.all(
+    context.clients.map(async (client, i) => {
+      try {
+        await withRetries(() => client.announce(dataset.id, body, context.signal), context.attempts, context.signal);
+      } catch (error) {
+        if (context.signal?.aborted) throw error;
+        markFailed(context, i, error);
+      }
+    }),
+  );
   context.emit({ phase: 'announce', nodes: context.nodes.length, failed: context.failed.size });
   const able = context.nodes.length - context.failed.size;
   if (able < context.quorum) throw belowQuorum(able, context.quorum, context.failed);
@@ -296,7 +330,11 @@ async function dispersePhase(context: UploadContext, dataset: CommittedDataset, 
     try {
       if (failed.has(nodeIndex)) return;
       const proof = dataset.tree.proof(segment * (k + m) + index);
-      await withRetries(() => context.clients[nodeIndex]!.putShard(dataset.id, segment, index, blob, proof, signal), context.attempts, signal);
+      await withRetries(
+        () => context.clients[nodeIndex]!.putShard(dataset.id, segment, index, blob, proof, signal),
+        context.attempts,
+        signal,
+      );
       shardsSent++;
       context.emit({ phase: 'disperse', shardsSent, shardsTotal, bytesSent: shardsSent * BYTES_PER_BLOB });
     } catch (error) {
@@ -305,8 +343,12 @@ async function dispersePhase(context: UploadContext, dataset: CommittedDataset, 
       budget.release(BYTES_PER_BLOB);
     }
   };
-  const segments = mapOrdered(fixedChunks(sourceStream(dataset.reread), segmentPayloadBytes(k)), encoder.threads + 1,
-    (chunk) => encoder.shard(chunk, k, m, signal), signal);
+  const segments = mapOrdered(
+    fixedChunks(sourceStream(dataset.reread), segmentPayloadBytes(k)),
+    encoder.threads + 1,
+    (chunk) => encoder.shard(chunk, k, m, signal),
+    signal,
+  );
   let segment = 0;
   for await (const blobs of segments) {
     for (let i = 0; i < k + m; i++) {
@@ -326,32 +368,45 @@ async function dispersePhase(context: UploadContext, dataset: CommittedDataset, 
 
 /** Gathers the nodes' attestations, checks each against its node's key, and aggregates them into the certificate. */
 async function certifyPhase(
-  context: UploadContext, dataset: CommittedDataset, chainId: bigint, registryAddress: string,
+  context: UploadContext,
+  dataset: CommittedDataset,
+  chainId: bigint,
+  registryAddress: string,
 ): Promise<{ certificate: Certificate; signers: number[] }> {
   const { keys, signal } = context;
   const message = attestationMessage(chainId, registryAddress, dataset.id);
   const signatures = new Map<number, Uint8Array>();
-  await Promise.all(context.clients.map(async (client, i) => {
-    if (context.failed.has(i)) return;
-    try {
-      const answer = await withRetries(() => client.attestation(dataset.id, signal), context.attempts, signal);
-      const signature = fromHex(answer.signature, 96);
-      if (answer.publicKey !== toHex(keys[i]!) || !blsVerify(keys[i]!, message, signature)) {
-        throw new UploadError('bad_attestation', `node ${i} returned an attestation that does not verify`);
+  await Promise.all(
+    context.clients.map(async (client, i) => {
+      if (context.failed.has(i)) return;
+      try {
+        const answer = await withRetries(() => client.attestation(dataset.id, signal), context.attempts, signal);
+        const signature = fromHex(answer.signature, 96);
+        if (answer.publicKey !== toHex(keys[i]!) || !blsVerify(keys[i]!, message, signature)) {
+          throw new UploadError('bad_attestation', `node ${i} returned an attestation that does not verify`);
+        }
+        signatures.set(i, signature);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        markFailed(context, i, error);
       }
-      signatures.set(i, signature);
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      markFailed(context, i, error);
-    }
-  }));
+    }),
+  );
   const signers = [...signatures.keys()].sort((a, b) => a - b);
   context.emit({ phase: 'certify', signers: signers.length, quorum: context.quorum });
   if (signers.length < context.quorum) throw belowQuorum(signers.length, context.quorum, context.failed);
   const { manifest } = dataset;
   const certificate: Certificate = {
-    datasetId: dataset.id, owner: dataset.owner, contentRoot: dataset.tree.root, size: manifest.size, k: manifest.k, m: manifest.m,
-    chainId, registryAddress, nodeCount: context.nodes.length, signers: bitmapFromIndices(signers, context.nodes.length),
+    datasetId: dataset.id,
+    owner: dataset.owner,
+    contentRoot: dataset.tree.root,
+    size: manifest.size,
+    k: manifest.k,
+    m: manifest.m,
+    chainId,
+    registryAddress,
+    nodeCount: context.nodes.length,
+    signers: bitmapFromIndices(signers, context.nodes.length),
     signature: blsAggregateSignatures(signers.map((i) => signatures.get(i)!)),
   };
   // Every signature was checked on its own above, so this aggregate check needs no proofs of possession.

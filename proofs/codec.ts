@@ -24,10 +24,19 @@ interface RsExports {
 }
 
 const RESULT_MESSAGES: Record<number, string> = {
-  1: 'too few shards', 2: 'too many shards', 3: 'too few data shards', 4: 'too many data shards',
-  5: 'too few parity shards', 6: 'too many parity shards', 7: 'too few buffer shards',
-  8: 'too many buffer shards', 9: 'incorrect shard size', 10: 'too few shards present',
-  11: 'empty shard', 12: 'invalid shard flags', 13: 'invalid index',
+  1: 'too few shards',
+  2: 'too many shards',
+  3: 'too few data shards',
+  4: 'too many data shards',
+  5: 'too few parity shards',
+  6: 'too many parity shards',
+  7: 'too few buffer shards',
+  8: 'too many buffer shards',
+  9: 'incorrect shard size',
+  10: 'too few shards present',
+  11: 'empty shard',
+  12: 'invalid shard flags',
+  13: 'invalid index',
 };
 
 export const MAX_TOTAL_SHARDS = 256;
@@ -93,7 +102,8 @@ export class ErasureCodec {
     });
     this.encodeInPlace(buffer);
     return Array.from({ length: this.parityShards }, (_, j) =>
-      buffer.slice((this.dataShards + j) * shardSize, (this.dataShards + j + 1) * shardSize));
+      buffer.slice((this.dataShards + j) * shardSize, (this.dataShards + j + 1) * shardSize),
+    );
   }
 
   /**
@@ -127,11 +137,14 @@ export class ErasureCodec {
     memory.set(buffer, pointer);
     memory.set(flags, flagsPointer);
     const result = this.call(() =>
-      wasm.reconstruct(pointer, buffer.length, this.dataShards, this.parityShards, flagsPointer, flags.length));
+      wasm.reconstruct(pointer, buffer.length, this.dataShards, this.parityShards, flagsPointer, flags.length),
+    );
     if (result !== 0) throw this.resultError('reconstruct', result);
     const out = new Uint8Array(wasm.memory.buffer);
-    return Array.from({ length: this.dataShards }, (_, i) =>
-      shards[i] ?? out.slice(pointer + i * shardSize, pointer + (i + 1) * shardSize));
+    return Array.from(
+      { length: this.dataShards },
+      (_, i) => shards[i] ?? out.slice(pointer + i * shardSize, pointer + (i + 1) * shardSize),
+    );
   }
 
   private checkLayout(shards: Uint8Array): number {

@@ -87,14 +87,19 @@ function checkedKzg(backend: KzgBackendName, ops: KzgOperations): Kzg {
       return compute('blob proof', () => ops.blobProof(blob, commitment));
     },
     computeProof(blob, z) {
-      if (!ops.openAt) throw new KzgError('kzg_unsupported', `the ${backend} backend cannot open a blob at an arbitrary point; use the c-kzg backend`);
+      if (!ops.openAt)
+        throw new KzgError('kzg_unsupported', `the ${backend} backend cannot open a blob at an arbitrary point; use the c-kzg backend`);
       assertBytes('blob', blob, BYTES_PER_BLOB);
       assertBytes('z', z, BYTES_PER_SCALAR);
       const openAt = ops.openAt;
       return compute('opening', () => openAt(blob, z));
     },
     verifyProof(commitment, z, y, proof) {
-      const valid = isLength(commitment, BYTES_PER_COMMITMENT) && isLength(z, BYTES_PER_SCALAR) && isLength(y, BYTES_PER_SCALAR) && isLength(proof, BYTES_PER_PROOF);
+      const valid =
+        isLength(commitment, BYTES_PER_COMMITMENT) &&
+        isLength(z, BYTES_PER_SCALAR) &&
+        isLength(y, BYTES_PER_SCALAR) &&
+        isLength(proof, BYTES_PER_PROOF);
       return verify(valid, () => ops.verifyProof(commitment, z, y, proof));
     },
     verifyBlobProof(blob, commitment, proof) {
@@ -102,9 +107,15 @@ function checkedKzg(backend: KzgBackendName, ops: KzgOperations): Kzg {
       return verify(valid, () => ops.verifyBlobProof(blob, commitment, proof));
     },
     verifyBlobProofBatch(blobs, commitments, proofs) {
-      const valid = Array.isArray(blobs) && Array.isArray(commitments) && Array.isArray(proofs)
-        && blobs.length === commitments.length && blobs.length === proofs.length && blobs.every(blobOk)
-        && commitments.every((c) => isLength(c, BYTES_PER_COMMITMENT)) && proofs.every((p) => isLength(p, BYTES_PER_PROOF));
+      const valid =
+        Array.isArray(blobs) &&
+        Array.isArray(commitments) &&
+        Array.isArray(proofs) &&
+        blobs.length === commitments.length &&
+        blobs.length === proofs.length &&
+        blobs.every(blobOk) &&
+        commitments.every((c) => isLength(c, BYTES_PER_COMMITMENT)) &&
+        proofs.every((p) => isLength(p, BYTES_PER_PROOF));
       return verify(valid, () => ops.verifyBlobProofBatch(blobs, commitments, proofs));
     },
   };
@@ -172,7 +183,8 @@ export function loadKzgWasm(): Promise<Kzg> {
       blobProof: (blob, commitment) => fromHex(wasm.computeBlobKZGProof(hex(blob), hex(commitment)), BYTES_PER_PROOF),
       verifyProof: (commitment, z, y, proof) => wasm.verifyKZGProof(hex(commitment), hex(z), hex(y), hex(proof)),
       verifyBlobProof: (blob, commitment, proof) => wasm.verifyBlobKZGProof(hex(blob), hex(commitment), hex(proof)),
-      verifyBlobProofBatch: (blobs, commitments, proofs) => wasm.verifyBlobKZGProofBatch(blobs.map(hex), commitments.map(hex), proofs.map(hex)),
+      verifyBlobProofBatch: (blobs, commitments, proofs) =>
+        wasm.verifyBlobKZGProofBatch(blobs.map(hex), commitments.map(hex), proofs.map(hex)),
     });
   })();
   return kzgWasmPromise;

@@ -100,7 +100,9 @@ export function verifyMerkleProof(root: Uint8Array, leaf: Uint8Array, index: num
 
 export function encodeMerkleProof(proof: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(proof.length * HASH_BYTES);
-  proof.forEach((sibling, i) => { out.set(sibling, i * HASH_BYTES); });
+  proof.forEach((sibling, i) => {
+    out.set(sibling, i * HASH_BYTES);
+  });
   return out;
 }
 

@@ -4,7 +4,6 @@ import { BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_BLOB } from
 import { BLS_MODULUS } from './field.ts';
 import type { Kzg } from './kzg.ts';
 
-
 let mclReady: Promise<void> | undefined;
 let mclLoaded = false;
 

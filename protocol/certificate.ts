@@ -79,7 +79,13 @@ export function certificateProblem(certificate: Certificate, nodes: PossessedKey
   const needed = quorum ?? quorumFor(nodes.length, certificate.k, certificate.m);
   if (signerIndices.length < needed) return `below quorum: ${signerIndices.length} signers, ${needed} needed`;
   const message = attestationMessage(certificate.chainId, certificate.registryAddress, certificate.datasetId);
-  if (!blsVerifyAggregate(signerIndices.map((i) => nodes[i]!), message, certificate.signature)) {
+  if (
+    !blsVerifyAggregate(
+      signerIndices.map((i) => nodes[i]!),
+      message,
+      certificate.signature,
+    )
+  ) {
     return 'aggregate signature does not verify for the signers in the bitmap';
   }
   return undefined;

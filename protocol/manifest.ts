@@ -58,7 +58,10 @@ export function shardPosition(manifest: Pick<Manifest, 'k' | 'm'>, segment: numb
 
 export function checkCodeParameters(k: number, m: number): void {
   if (!Number.isInteger(k) || !Number.isInteger(m) || k < 1 || m < 1 || k + m > MAX_TOTAL_SHARDS) {
-    throw new ProtocolError('bad_code_parameters', `code parameters k=${k}, m=${m} must be positive integers with k + m ≤ ${MAX_TOTAL_SHARDS}`);
+    throw new ProtocolError(
+      'bad_code_parameters',
+      `code parameters k=${k}, m=${m} must be positive integers with k + m ≤ ${MAX_TOTAL_SHARDS}`,
+    );
   }
 }
 

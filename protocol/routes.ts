@@ -12,7 +12,11 @@ const datasetParam = { type: 'object', required: ['dataset'], properties: { data
 const shardParams = {
   type: 'object',
   required: ['dataset', 'segment', 'index'],
-  properties: { dataset: hex(32), segment: { type: 'integer', minimum: 0, maximum: 0xffffffff }, index: { type: 'integer', minimum: 0, maximum: 255 } },
+  properties: {
+    dataset: hex(32),
+    segment: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+    index: { type: 'integer', minimum: 0, maximum: 255 },
+  },
 } as const;
 
 /** Samples one request may ask for: each costs the node one KZG opening (~65 ms of a core). */
@@ -23,8 +27,14 @@ const sampleAnswer = {
   type: 'object',
   required: ['segment', 'index', 'z', 'y', 'kzgProof', 'commitment', 'shardHash', 'inclusionProof'],
   properties: {
-    segment: { type: 'integer' }, index: { type: 'integer' }, z: hex(32), y: hex(32), kzgProof: hex(48), commitment: hex(48),
-    shardHash: hex(32), inclusionProof: hexBytes,
+    segment: { type: 'integer' },
+    index: { type: 'integer' },
+    z: hex(32),
+    y: hex(32),
+    kzgProof: hex(48),
+    commitment: hex(48),
+    shardHash: hex(32),
+    inclusionProof: hexBytes,
   },
 } as const;
 const sampleFailure = {
@@ -46,7 +56,9 @@ export const routes = {
   health: {
     method: 'GET',
     url: '/health',
-    schema: { response: { type: 'object', required: ['status'], properties: { status: { type: 'string' }, datasets: { type: 'integer' } } } },
+    schema: {
+      response: { type: 'object', required: ['status'], properties: { status: { type: 'string' }, datasets: { type: 'integer' } } },
+    },
   },
   metrics: { method: 'GET', url: '/metrics', schema: {} },
   info: {
@@ -78,7 +90,11 @@ export const routes = {
         type: 'object',
         required: ['datasetId', 'contentRoot', 'uploader', 'assignedShards', 'created'],
         properties: {
-          datasetId: hex(32), contentRoot: hex(32), uploader: hex(20), assignedShards: { type: 'integer' }, created: { type: 'boolean' },
+          datasetId: hex(32),
+          contentRoot: hex(32),
+          uploader: hex(20),
+          assignedShards: { type: 'integer' },
+          created: { type: 'boolean' },
         },
       },
     },
@@ -91,7 +107,12 @@ export const routes = {
       response: {
         type: 'object',
         required: ['datasetId', 'assignedShards', 'storedShards', 'complete'],
-        properties: { datasetId: hex(32), assignedShards: { type: 'integer' }, storedShards: { type: 'integer' }, complete: { type: 'boolean' } },
+        properties: {
+          datasetId: hex(32),
+          assignedShards: { type: 'integer' },
+          storedShards: { type: 'integer' },
+          complete: { type: 'boolean' },
+        },
       },
     },
   },
@@ -144,7 +165,11 @@ export const routes = {
           },
         },
       },
-      response: { type: 'object', required: ['answers'], properties: { answers: { type: 'array', items: { anyOf: [sampleAnswer, sampleFailure] } } } },
+      response: {
+        type: 'object',
+        required: ['answers'],
+        properties: { answers: { type: 'array', items: { anyOf: [sampleAnswer, sampleFailure] } } },
+      },
     },
   },
   attestation: {
@@ -172,17 +197,61 @@ export function routePath(id: RouteId, params: Record<string, string | number> =
   });
 }
 
-export interface InfoResponse { publicKey: string; proofOfPossession: string; protocol: number; version: string }
-export interface AnnounceResponse { datasetId: string; contentRoot: string; uploader: string; assignedShards: number; created: boolean }
-export interface DatasetStatusResponse { datasetId: string; assignedShards: number; storedShards: number; complete: boolean }
-export interface PutShardResponse { stored: boolean }
-export interface AttestationResponse { datasetId: string; publicKey: string; signature: string; chainId: string; registryAddress: string }
-export interface HealthResponse { status: string; datasets?: number }
-export interface SampleRequest { segment: number; index: number; z: string }
+export interface InfoResponse {
+  publicKey: string;
+  proofOfPossession: string;
+  protocol: number;
+  version: string;
+}
+export interface AnnounceResponse {
+  datasetId: string;
+  contentRoot: string;
+  uploader: string;
+  assignedShards: number;
+  created: boolean;
+}
+export interface DatasetStatusResponse {
+  datasetId: string;
+  assignedShards: number;
+  storedShards: number;
+  complete: boolean;
+}
+export interface PutShardResponse {
+  stored: boolean;
+}
+export interface AttestationResponse {
+  datasetId: string;
+  publicKey: string;
+  signature: string;
+  chainId: string;
+  registryAddress: string;
+}
+export interface HealthResponse {
+  status: string;
+  datasets?: number;
+}
+export interface SampleRequest {
+  segment: number;
+  index: number;
+  z: string;
+}
 export interface SampleAnswer {
-  segment: number; index: number; z: string; y: string; kzgProof: string; commitment: string; shardHash: string;
+  segment: number;
+  index: number;
+  z: string;
+  y: string;
+  kzgProof: string;
+  commitment: string;
+  shardHash: string;
   /** The Merkle siblings, bottom up, concatenated. */
   inclusionProof: string;
 }
-export interface SampleFailure { segment: number; index: number; error: string; message: string }
-export interface SamplesResponse { answers: Array<SampleAnswer | SampleFailure> }
+export interface SampleFailure {
+  segment: number;
+  index: number;
+  error: string;
+  message: string;
+}
+export interface SamplesResponse {
+  answers: Array<SampleAnswer | SampleFailure>;
+}

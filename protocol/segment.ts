@@ -19,7 +19,10 @@ export function segmentToBlobs(codec: ErasureCodec, payload: Uint8Array): Uint8A
   codec.encodeInPlace(pieces);
   const blobs = new Uint8Array(n * BYTES_PER_BLOB);
   for (let i = 0; i < n; i++) {
-    packBlob(pieces.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB), blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
+    packBlob(
+      pieces.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB),
+      blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB),
+    );
   }
   return blobs;
 }
@@ -38,6 +41,8 @@ export function blobsToSegment(codec: ErasureCodec, blobs: ReadonlyArray<Uint8Ar
     return payload;
   }
   const data = codec.reconstruct(blobs.map((blob) => (blob === undefined ? undefined : unpackBlob(blob))));
-  data.forEach((p, i) => { payload.set(p, i * PAYLOAD_BYTES_PER_BLOB); });
+  data.forEach((p, i) => {
+    payload.set(p, i * PAYLOAD_BYTES_PER_BLOB);
+  });
   return payload;
 }

@@ -46,10 +46,17 @@ export function checkShardOffer(state: DatasetState, offer: ShardOffer): { blob:
   const position = shardPosition(state.manifest, segment, index);
   const record = state.manifest.shards[position]!;
   const hash = sha256(blob);
-  if (!equalBytes(hash, record.hash)) return reject('shard_hash_mismatch', `shard ${segment}/${index} does not match its SHA-256 in the manifest`);
+  if (!equalBytes(hash, record.hash))
+    return reject('shard_hash_mismatch', `shard ${segment}/${index} does not match its SHA-256 in the manifest`);
   const proof = parseProofHeader(offer.proofHeader);
-  if (!proof || !verifyMerkleProof(contentRoot(state), merkleLeaf(record.commitment, hash), position, proof, state.manifest.shards.length)) {
-    return reject('bad_inclusion_proof', `the inclusion proof in ${PROOF_HEADER} does not place shard ${segment}/${index} under the content root`);
+  if (
+    !proof ||
+    !verifyMerkleProof(contentRoot(state), merkleLeaf(record.commitment, hash), position, proof, state.manifest.shards.length)
+  ) {
+    return reject(
+      'bad_inclusion_proof',
+      `the inclusion proof in ${PROOF_HEADER} does not place shard ${segment}/${index} under the content root`,
+    );
   }
   return { blob, record };
 }

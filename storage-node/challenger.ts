@@ -153,12 +153,22 @@ export class ChallengeResponder {
     }
     try {
       await this.deps.writer.answerChallenge({
-        datasetId: state.id, epoch, member: state.nodeIndex, commitment: opening.commitment, shardHash: opening.shardHash,
-        inclusionProof: opening.inclusionProof, z, y: opening.y, kzgProof: opening.kzgProof,
+        datasetId: state.id,
+        epoch,
+        member: state.nodeIndex,
+        commitment: opening.commitment,
+        shardHash: opening.shardHash,
+        inclusionProof: opening.inclusionProof,
+        z,
+        y: opening.y,
+        kzgProof: opening.kzgProof,
       });
       this.deps.metrics.inc('sherd_challenges_answered_total');
       this.earningsChanged = true;
-      this.deps.log?.('info', `answered the challenge of epoch ${epoch} for ${toHex(state.id)} (shard ${segment}/${index}), earning ${challenge.reward} wei`);
+      this.deps.log?.(
+        'info',
+        `answered the challenge of epoch ${epoch} for ${toHex(state.id)} (shard ${segment}/${index}), earning ${challenge.reward} wei`,
+      );
       return true;
     } catch (error) {
       // Chain trouble is worth another try on the next poll, while the window lasts.

@@ -9,7 +9,9 @@ interface Series {
 
 function labelKey(labels: Labels | undefined): string {
   if (!labels) return '';
-  const parts = Object.keys(labels).sort().map((k) => `${k}="${labels[k]!.replace(/["\\\n]/g, '_')}"`);
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${labels[k]!.replace(/["\\\n]/g, '_')}"`);
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
@@ -38,10 +40,16 @@ export class Metrics {
     const lines: string[] = [];
     // Standard process metrics, read at scrape time.
     const cpu = process.cpuUsage();
-    lines.push('# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.', '# TYPE process_cpu_seconds_total counter',
-      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`);
-    lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge',
-      `process_resident_memory_bytes ${process.memoryUsage.rss()}`);
+    lines.push(
+      '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
+      '# TYPE process_cpu_seconds_total counter',
+      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    );
+    lines.push(
+      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+      '# TYPE process_resident_memory_bytes gauge',
+      `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+    );
     for (const [name, s] of this.series) {
       lines.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`);
       if (s.values.size === 0) lines.push(`${name} 0`);
@@ -74,7 +82,11 @@ export function nodeMetrics(): Metrics {
   m.define('sherd_samples_failed_total', 'counter', 'Availability samples this node could not answer, by error code');
   m.define('sherd_challenges_answered_total', 'counter', 'On-chain storage challenges this node answered');
   m.define('sherd_challenges_missed_total', 'counter', 'On-chain storage challenges whose window closed unanswered by this node');
-  m.define('sherd_challenges_reported_total', 'counter', 'Missed challenges of other nodes this node reported (earning a share of the slash)');
+  m.define(
+    'sherd_challenges_reported_total',
+    'counter',
+    'Missed challenges of other nodes this node reported (earning a share of the slash)',
+  );
   m.define('sherd_challenge_errors_total', 'counter', 'Failed attempts to read or answer challenges, by error code');
   m.define('sherd_rewards_earned_wei', 'gauge', 'Rewards this node has earned on chain, in wei (read from the registry)');
   m.define('sherd_rewards_unclaimed_wei', 'gauge', 'Rewards earned and not yet claimed, in wei');

@@ -26,14 +26,21 @@ export interface ShardOpening {
 }
 
 /** Why a requester cannot ask this node for shard segment/index, or undefined when it can. */
-export function shardAddressProblem(state: DatasetState, segment: number, index: number): { code: ApiErrorCode; message: string } | undefined {
+export function shardAddressProblem(
+  state: DatasetState,
+  segment: number,
+  index: number,
+): { code: ApiErrorCode; message: string } | undefined {
   const { manifest } = state;
   if (segment >= manifestSegments(manifest) || index >= shardsPerSegment(manifest)) {
     return { code: 'unknown_shard', message: `dataset has no shard ${segment}/${index}` };
   }
   const holder = nodeForShard(segment, index, manifest.nodes.length);
   if (holder !== state.nodeIndex) {
-    return { code: 'shard_not_assigned', message: `shard ${segment}/${index} is placed on node ${holder}, this is node ${state.nodeIndex}` };
+    return {
+      code: 'shard_not_assigned',
+      message: `shard ${segment}/${index} is placed on node ${holder}, this is node ${state.nodeIndex}`,
+    };
   }
   return undefined;
 }
@@ -50,20 +57,39 @@ export function checkPoint(z: Uint8Array): void {
 
 /** Opens one stored shard at z. ApiError shard_missing when the node should hold it and does not. */
 export async function openShard(
-  deps: { store: Pick<ShardStore, 'getShard'>; opener: ShardOpener }, state: DatasetState, segment: number, index: number, z: Uint8Array,
+  deps: { store: Pick<ShardStore, 'getShard'>; opener: ShardOpener },
+  state: DatasetState,
+  segment: number,
+  index: number,
+  z: Uint8Array,
 ): Promise<ShardOpening> {
   const blob = await deps.store.getShard(state.id, segment, index);
   if (!blob) throw new ApiError('shard_missing', `this node should hold shard ${segment}/${index} but does not`);
   const position = shardPosition(state.manifest, segment, index);
   const record = state.manifest.shards[position]!;
   const { y, proof } = await deps.opener.open(blob, z);
-  return { segment, index, z, y, kzgProof: proof, commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position) };
+  return {
+    segment,
+    index,
+    z,
+    y,
+    kzgProof: proof,
+    commitment: record.commitment,
+    shardHash: record.hash,
+    inclusionProof: state.tree.proof(position),
+  };
 }
 
 /** The wire form (protocol/routes.ts SampleAnswer). */
 export function openingToJson(o: ShardOpening): SampleAnswer {
   return {
-    segment: o.segment, index: o.index, z: toHex(o.z), y: toHex(o.y), kzgProof: toHex(o.kzgProof), commitment: toHex(o.commitment),
-    shardHash: toHex(o.shardHash), inclusionProof: toHex(encodeMerkleProof(o.inclusionProof)),
+    segment: o.segment,
+    index: o.index,
+    z: toHex(o.z),
+    y: toHex(o.y),
+    kzgProof: toHex(o.kzgProof),
+    commitment: toHex(o.commitment),
+    shardHash: toHex(o.shardHash),
+    inclusionProof: toHex(encodeMerkleProof(o.inclusionProof)),
   };
 }

@@ -62,12 +62,24 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
   });
 
-  statusRoutes(app, { store, metrics, publicKey, proofOfPossession: blsProvePossession(deps.blsSecretKey), version: deps.version ?? '0.1.0' });
+  statusRoutes(app, {
+    store,
+    metrics,
+    publicKey,
+    proofOfPossession: blsProvePossession(deps.blsSecretKey),
+    version: deps.version ?? '0.1.0',
+  });
   announceRoute(app, { store, catalog, metrics, registry: deps.registry });
   shardRoutes(app, { store, catalog, metrics, verifier: deps.verifier });
   sampleRoutes(app, { store, catalog, metrics, opener: deps.opener, maxPendingOpenings: deps.maxPendingOpenings });
   attestationRoute(app, {
-    store, catalog, metrics, blsSecretKey: deps.blsSecretKey, publicKey, chainId: deps.chainId, registryAddress: deps.registryAddress,
+    store,
+    catalog,
+    metrics,
+    blsSecretKey: deps.blsSecretKey,
+    publicKey,
+    chainId: deps.chainId,
+    registryAddress: deps.registryAddress,
   });
   return app;
 }

@@ -56,8 +56,10 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener {
     const zeroBlob = new Uint8Array(131_072);
     const infinity = new Uint8Array(48);
     infinity[0] = 0xc0; // compressed point at infinity: the commitment of the zero polynomial
-    const runs = Array.from({ length: this.pool.options.maxThreads }, () =>
-      this.pool.run({ blobs: [zeroBlob], commitments: [infinity] } satisfies VerifyTask) as Promise<boolean[]>);
+    const runs = Array.from(
+      { length: this.pool.options.maxThreads },
+      () => this.pool.run({ blobs: [zeroBlob], commitments: [infinity] } satisfies VerifyTask) as Promise<boolean[]>,
+    );
     const results = await Promise.all(runs);
     if (!results.every((r) => r[0] === true)) throw new Error('KZG self-check failed: the zero blob does not commit to infinity');
   }
@@ -96,18 +98,26 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener {
     this.running++;
     const started = performance.now();
     const task: VerifyTask = { blobs: batch.map((p) => p.blob), commitments: batch.map((p) => p.commitment) };
-    this.pool.run(task).then(
-      (results: boolean[]) => {
-        this.options.onBatch?.(batch.length, (performance.now() - started) / 1000);
-        batch.forEach((p, i) => { p.resolve(results[i] === true); });
-      },
-      (error: unknown) => batch.forEach((p) => { p.reject(error); }),
-    ).finally(() => {
-      this.running--;
-      // Whatever gathered meanwhile has waited long enough.
-      if (this.queue.length > 0) this.drainNow = true;
-      this.schedule();
-    });
+    this.pool
+      .run(task)
+      .then(
+        (results: boolean[]) => {
+          this.options.onBatch?.(batch.length, (performance.now() - started) / 1000);
+          batch.forEach((p, i) => {
+            p.resolve(results[i] === true);
+          });
+        },
+        (error: unknown) =>
+          batch.forEach((p) => {
+            p.reject(error);
+          }),
+      )
+      .finally(() => {
+        this.running--;
+        // Whatever gathered meanwhile has waited long enough.
+        if (this.queue.length > 0) this.drainNow = true;
+        this.schedule();
+      });
   }
 
   /** Openings go to the same threads: piscina queues them with the verification batches. */
@@ -117,7 +127,9 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    this.queue.forEach((p) => { p.reject(new Error('verifier closed')); });
+    this.queue.forEach((p) => {
+      p.reject(new Error('verifier closed'));
+    });
     this.queue = [];
     await this.pool.destroy();
   }

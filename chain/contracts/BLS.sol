@@ -107,7 +107,8 @@ library BLS {
             hi := mload(add(add(uniform, 32), offset))
             lo := mload(add(add(uniform, 64), offset))
         }
-        bytes memory input = abi.encodePacked(uint256(64), uint256(1), uint256(48), hi, lo, uint8(1), bytes16(uint128(P_HI)), bytes32(P_LO));
+        bytes memory input =
+            abi.encodePacked(uint256(64), uint256(1), uint256(48), hi, lo, uint8(1), bytes16(uint128(P_HI)), bytes32(P_LO));
         bytes memory reduced = _call(MODEXP, input, 48);
         return abi.encodePacked(bytes16(0), reduced);
     }

@@ -41,12 +41,16 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
     handler: async (request, reply): Promise<AnnounceResponse> => {
       const id = fromHex(request.params.dataset, 32);
       const { uploader, signature } = request.body;
-      if (signature === undefined) throw new ApiError('missing_signature', 'announcements must be signed by the uploader (field "signature")');
+      if (signature === undefined)
+        throw new ApiError('missing_signature', 'announcements must be signed by the uploader (field "signature")');
       const manifestBytes = new Uint8Array(Buffer.from(request.body.manifest, 'base64'));
       const state = deps.catalog.describe(id, uploader, parseManifest(manifestBytes));
       const derived = datasetId(uploader, contentRoot(state));
       if (!equalBytes(derived, id)) {
-        throw new ApiError('root_mismatch', `the manifest's content root and uploader ${uploader} give dataset ${toHex(derived)}, not ${toHex(id)}`);
+        throw new ApiError(
+          'root_mismatch',
+          `the manifest's content root and uploader ${uploader} give dataset ${toHex(derived)}, not ${toHex(id)}`,
+        );
       }
       if (recoverAddress(announceDigest(id, manifestBytes), fromHex(signature)) !== uploader) {
         throw new ApiError('bad_signature', `the announcement is not signed by its uploader ${uploader}`);
@@ -60,7 +64,13 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
       }
       deps.catalog.remember(state);
       void reply.status(existing ? 200 : 201);
-      return { datasetId: toHex(id), contentRoot: toHex(contentRoot(state)), uploader, assignedShards: state.assignedShards, created: !existing };
+      return {
+        datasetId: toHex(id),
+        contentRoot: toHex(contentRoot(state)),
+        uploader,
+        assignedShards: state.assignedShards,
+        created: !existing,
+      };
     },
   });
 }

@@ -36,7 +36,10 @@ export function attestationRoute(app: FastifyInstance, deps: AttestationRouteDep
         deps.metrics.inc('sherd_attestations_signed_total');
       }
       return {
-        datasetId: toHex(state.id), publicKey: toHex(deps.publicKey), signature: toHex(signature), chainId: deps.chainId.toString(),
+        datasetId: toHex(state.id),
+        publicKey: toHex(deps.publicKey),
+        signature: toHex(signature),
+        chainId: deps.chainId.toString(),
         registryAddress: deps.registryAddress,
       };
     },

@@ -28,20 +28,23 @@ function sampleAnswerer(deps: SampleRouteDeps) {
   const maxPending = deps.maxPendingOpenings ?? 256;
   let pending = 0;
   return async (state: DatasetState, samples: Planned[]): Promise<Array<SampleAnswer | SampleFailure>> => {
-    if (pending + samples.length > maxPending) throw new ApiError('unavailable', `${pending} samples are being answered; try again shortly`);
+    if (pending + samples.length > maxPending)
+      throw new ApiError('unavailable', `${pending} samples are being answered; try again shortly`);
     pending += samples.length;
     try {
-      return await Promise.all(samples.map(async ({ segment, index, z }) => {
-        try {
-          const opening = openingToJson(await openShard(deps, state, segment, index, z));
-          deps.metrics.inc('sherd_samples_answered_total');
-          return opening;
-        } catch (error) {
-          if (!(error instanceof ApiError)) throw error;
-          deps.metrics.inc('sherd_samples_failed_total', 1, { code: error.code });
-          return { segment, index, error: error.code, message: error.message };
-        }
-      }));
+      return await Promise.all(
+        samples.map(async ({ segment, index, z }) => {
+          try {
+            const opening = openingToJson(await openShard(deps, state, segment, index, z));
+            deps.metrics.inc('sherd_samples_answered_total');
+            return opening;
+          } catch (error) {
+            if (!(error instanceof ApiError)) throw error;
+            deps.metrics.inc('sherd_samples_failed_total', 1, { code: error.code });
+            return { segment, index, error: error.code, message: error.message };
+          }
+        }),
+      );
     } finally {
       pending -= samples.length;
     }

@@ -30,7 +30,12 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
     handler: async (request): Promise<DatasetStatusResponse> => {
       const state = await catalog.get(fromHex(request.params.dataset, 32));
       const storedShards = await store.countShards(state.id);
-      return { datasetId: toHex(state.id), assignedShards: state.assignedShards, storedShards, complete: storedShards >= state.assignedShards };
+      return {
+        datasetId: toHex(state.id),
+        assignedShards: state.assignedShards,
+        storedShards,
+        complete: storedShards >= state.assignedShards,
+      };
     },
   });
 
@@ -56,7 +61,11 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
         if (error instanceof ApiError) metrics.inc('sherd_shards_rejected_total', 1, { code: error.code });
         throw error;
       });
-      const admission = await admitShard(state, { segment, index, body: request.body, proofHeader: request.headers[PROOF_HEADER] }, admissionDeps);
+      const admission = await admitShard(
+        state,
+        { segment, index, body: request.body, proofHeader: request.headers[PROOF_HEADER] },
+        admissionDeps,
+      );
       if (admission.status === 'rejected') {
         metrics.inc('sherd_shards_rejected_total', 1, { code: admission.code });
         throw new ApiError(admission.code, admission.message);

@@ -14,8 +14,19 @@ describe('the checked-in ABI', () => {
 
   it('types calls and results from the ABI: named fields, bigint integers, hex bytes', () => {
     expectTypeOf<Returns<Abi, 'getDataset'>>().toEqualTypeOf<{
-      registered: boolean; certified: boolean; signers: bigint; size: bigint; k: bigint; m: bigint; nodeSet: bigint; owner: string;
-      fee: bigint; contentRoot: string; epochs: bigint; startEpoch: bigint; segments: bigint;
+      registered: boolean;
+      certified: boolean;
+      signers: bigint;
+      size: bigint;
+      k: bigint;
+      m: bigint;
+      nodeSet: bigint;
+      owner: string;
+      fee: bigint;
+      contentRoot: string;
+      epochs: bigint;
+      startEpoch: bigint;
+      segments: bigint;
     }>();
     expectTypeOf<Returns<Abi, 'nodeIdByKey'>>().toEqualTypeOf<{ found: boolean; id: bigint }>();
     expectTypeOf<Returns<Abi, 'activeNodes'>>().toEqualTypeOf<bigint[]>();
@@ -24,7 +35,13 @@ describe('the checked-in ABI', () => {
   });
 
   it('decodes positional results into the named objects the types describe', () => {
-    const output = { type: 'tuple', components: [{ name: 'found', type: 'bool' }, { name: 'ids', type: 'uint32[]' }] };
+    const output = {
+      type: 'tuple',
+      components: [
+        { name: 'found', type: 'bool' },
+        { name: 'ids', type: 'uint32[]' },
+      ],
+    };
     expect(decodeOutput(output, [true, [1n, 2n]])).toEqual({ found: true, ids: [1n, 2n] });
     const nested = { type: 'tuple[]', components: [{ name: 'a', type: 'uint8' }] };
     expect(decodeOutput(nested, [[5n], [6n]])).toEqual([{ a: 5n }, { a: 6n }]);

@@ -15,7 +15,12 @@ import { assignedShardCount, nodeForShard, shardsOnNode } from '../../protocol/p
 import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
 import { deployRegistry } from '../../chain/deploy.ts';
 import {
-  ChainError, DEFAULT_REGISTRY_PARAMETERS, type ChallengeAnswer, type ChallengeInfo, type Registry, type RegistryParameters,
+  ChainError,
+  DEFAULT_REGISTRY_PARAMETERS,
+  type ChallengeAnswer,
+  type ChallengeInfo,
+  type Registry,
+  type RegistryParameters,
 } from '../../chain/registry.ts';
 import { shardPosition } from '../../protocol/manifest.ts';
 
@@ -26,7 +31,12 @@ import { shardPosition } from '../../protocol/manifest.ts';
  */
 const kzg = loadCKzg();
 const PARAMETERS: RegistryParameters = {
-  ...DEFAULT_REGISTRY_PARAMETERS, feePerByteEpoch: 1_000n, epochBlocks: 12n, challengeWindow: 4n, slashAmount: 10n ** 17n, reporterShareBps: 1_000n,
+  ...DEFAULT_REGISTRY_PARAMETERS,
+  feePerByteEpoch: 1_000n,
+  epochBlocks: 12n,
+  challengeWindow: 4n,
+  slashAmount: 10n ** 17n,
+  reporterShareBps: 1_000n,
 };
 const SIZE = 5 * PAYLOAD_BYTES_PER_BLOB; // 3 segments of 2 data blobs
 const K = 2;
@@ -49,7 +59,10 @@ let datasetId: Uint8Array;
 let startEpoch: number;
 
 async function rejection(promise: Promise<unknown>): Promise<ChainError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ChainError);
   return error as ChainError;
 }
@@ -62,8 +75,15 @@ function honestAnswer(epoch: number, member: number, c: ChallengeInfo): Challeng
   const position = shardPosition(CODE, c.segment, c.index);
   const { proof, y } = kzg.computeProof(blobs[position]!, c.z);
   return {
-    datasetId, epoch, member, commitment: commitments[position]!, shardHash: hashes[position]!,
-    inclusionProof: tree.proof(position), z: c.z, y, kzgProof: proof,
+    datasetId,
+    epoch,
+    member,
+    commitment: commitments[position]!,
+    shardHash: hashes[position]!,
+    inclusionProof: tree.proof(position),
+    z: c.z,
+    y,
+    kzgProof: proof,
   };
 }
 
@@ -90,7 +110,11 @@ beforeAll(async () => {
   }
   ({ datasetId } = await registry.registerDataset(contentRoot, SIZE, K, M, EPOCHS, await registry.storageFee(SIZE, EPOCHS)));
   const message = attestationMessage(chain.chainId, registry.address, datasetId);
-  await registry.certify(datasetId, bitmapFromIndices([0, 1, 2, 3], N), blsAggregateSignatures(nodeKeys.map((k) => blsSign(k.secretKey, message))));
+  await registry.certify(
+    datasetId,
+    bitmapFromIndices([0, 1, 2, 3], N),
+    blsAggregateSignatures(nodeKeys.map((k) => blsSign(k.secretKey, message))),
+  );
   ({ startEpoch } = await registry.dataset(datasetId));
 }, 60_000);
 
@@ -100,7 +124,14 @@ afterAll(async () => {
 
 describe('placement counts (protocol/placement.ts and the contract agree)', () => {
   it('counts the shards on each node in O(1) exactly as enumerating them does', async () => {
-    for (const [segments, n, nodeCount] of [[1, 4, 4], [3, 4, 6], [7, 3, 5], [10, 8, 11], [33, 16, 20], [2, 2, 9]] as const) {
+    for (const [segments, n, nodeCount] of [
+      [1, 4, 4],
+      [3, 4, 6],
+      [7, 3, 5],
+      [10, 8, 11],
+      [33, 16, 20],
+      [2, 2, 9],
+    ] as const) {
       for (let node = 0; node < nodeCount; node++) {
         const enumerated = [...shardsOnNode(node, segments, n, nodeCount)].length;
         expect(assignedShardCount(node, segments, n, nodeCount)).toBe(enumerated);
@@ -117,10 +148,11 @@ describe('KZG openings: off chain and on chain agree', () => {
       const z = randomFieldElement();
       const { proof, y } = kzg.computeProof(blob, z);
       expect(kzg.verifyProof(commitments[i]!, z, y, proof)).toBe(true);
-      const input = (yValue: Uint8Array) => toHex(new Uint8Array([...versionedHash(commitments[i]!), ...z, ...yValue, ...commitments[i]!, ...proof]));
+      const input = (yValue: Uint8Array) =>
+        toHex(new Uint8Array([...versionedHash(commitments[i]!), ...z, ...yValue, ...commitments[i]!, ...proof]));
       const out = await chain.provider.call({ to: '0x000000000000000000000000000000000000000a', data: input(y) });
       // FIELD_ELEMENTS_PER_BLOB and BLS_MODULUS, as EIP-4844 specifies.
-      expect(out).toBe('0x000000000000000000000000000000000000000000000000000000000000100073eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001');
+      expect(out).toBe(`0x${'1000'.padStart(64, '0')}73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001`);
       const badY = y.slice();
       badY[31]! ^= 1;
       expect(kzg.verifyProof(commitments[i]!, z, badY, proof)).toBe(false);
@@ -148,7 +180,7 @@ describe('challenges', () => {
     const c = await registry.challenge(datasetId, startEpoch, 1);
     // Equal shares here: every node holds one shard of each of the 3 segments.
     const fee = await registry.storageFee(SIZE, EPOCHS);
-    expect(c.reward).toBe(fee * 3n / (BigInt(EPOCHS) * 3n * 4n));
+    expect(c.reward).toBe((fee * 3n) / (BigInt(EPOCHS) * 3n * 4n));
     const receipt = await registry.answerChallenge(honestAnswer(startEpoch, 1, c));
     expect(receipt.status).toBe(1);
     expect((await registry.challenge(datasetId, startEpoch, 1)).status).toBe('answered');
@@ -165,8 +197,12 @@ describe('challenges', () => {
 
     const otherZ = randomFieldElement();
     const atOtherZ = kzg.computeProof(blobs[shardPosition(CODE, c.segment, c.index)]!, otherZ);
-    expect((await rejection(registry.answerChallenge({ ...honest, z: otherZ, y: atOtherZ.y, kzgProof: atOtherZ.proof }))).code).toBe('WrongPoint');
-    expect((await rejection(registry.answerChallenge({ ...honest, y: atOtherZ.y, kzgProof: atOtherZ.proof }))).code).toBe('InvalidOpeningProof');
+    expect((await rejection(registry.answerChallenge({ ...honest, z: otherZ, y: atOtherZ.y, kzgProof: atOtherZ.proof }))).code).toBe(
+      'WrongPoint',
+    );
+    expect((await rejection(registry.answerChallenge({ ...honest, y: atOtherZ.y, kzgProof: atOtherZ.proof }))).code).toBe(
+      'InvalidOpeningProof',
+    );
     const badY = honest.y.slice();
     badY[31]! ^= 1;
     expect((await rejection(registry.answerChallenge({ ...honest, y: badY }))).code).toBe('InvalidOpeningProof');
@@ -176,8 +212,12 @@ describe('challenges', () => {
     const otherPosition = shardPosition(CODE, otherSegment, otherIndex);
     const other = kzg.computeProof(blobs[otherPosition]!, c.z);
     const anotherShard = {
-      ...honest, commitment: commitments[otherPosition]!, shardHash: hashes[otherPosition]!, inclusionProof: tree.proof(otherPosition),
-      y: other.y, kzgProof: other.proof,
+      ...honest,
+      commitment: commitments[otherPosition]!,
+      shardHash: hashes[otherPosition]!,
+      inclusionProof: tree.proof(otherPosition),
+      y: other.y,
+      kzgProof: other.proof,
     };
     expect((await rejection(registry.answerChallenge(anotherShard))).code).toBe('BadInclusionProof');
 
@@ -186,9 +226,12 @@ describe('challenges', () => {
     const forgedCommitment = kzg.blobToCommitment(forgedBlob);
     const forged = kzg.computeProof(forgedBlob, c.z);
     expect(kzg.verifyProof(forgedCommitment, c.z, forged.y, forged.proof)).toBe(true);
-    expect((await rejection(registry.answerChallenge({ ...honest, commitment: forgedCommitment, y: forged.y, kzgProof: forged.proof }))).code)
-      .toBe('BadInclusionProof');
-    expect((await rejection(registry.answerChallenge({ ...honest, inclusionProof: honest.inclusionProof.slice(1) }))).code).toBe('BadInclusionProof');
+    expect(
+      (await rejection(registry.answerChallenge({ ...honest, commitment: forgedCommitment, y: forged.y, kzgProof: forged.proof }))).code,
+    ).toBe('BadInclusionProof');
+    expect((await rejection(registry.answerChallenge({ ...honest, inclusionProof: honest.inclusionProof.slice(1) }))).code).toBe(
+      'BadInclusionProof',
+    );
 
     expect((await registry.challenge(datasetId, startEpoch, 2)).status).toBe('open');
     expect((await registry.answerChallenge(honest)).status).toBe(1);
@@ -210,7 +253,11 @@ describe('challenges', () => {
 
     const reporter = await chain.provider.getSigner(1);
     const owner = await funder.getAddress();
-    const before = { stake: (await registry.node(c.nodeId)).stake, owner: await registry.balanceOf(owner), burned: await registry.contract.getFunction('burned')() as bigint };
+    const before = {
+      stake: (await registry.node(c.nodeId)).stake,
+      owner: await registry.balanceOf(owner),
+      burned: (await registry.contract.getFunction('burned')()) as bigint,
+    };
     await registry.connect(reporter).reportMissed(datasetId, startEpoch, 3);
     const slash = PARAMETERS.slashAmount;
     expect((await registry.node(c.nodeId)).stake).toBe(before.stake - slash);
@@ -231,7 +278,7 @@ describe('challenges', () => {
     const { unclaimed } = await registry.nodeEarnings(id);
     expect(unclaimed).toBeGreaterThan(0n);
     const operator = await funder.getAddress();
-    const balance = async (address: string) => BigInt(await chain.provider.send('eth_getBalance', [address, 'latest']) as string);
+    const balance = async (address: string) => BigInt((await chain.provider.send('eth_getBalance', [address, 'latest'])) as string);
     const before = { operator: await balance(operator), registry: await balance(registry.address) };
     const receipt = await registry.claimRewards(id);
     const gas = receipt.gasUsed * receipt.gasPrice;

@@ -3,7 +3,13 @@ import { ContractFactory, type JsonRpcSigner } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import {
-  blsAggregatePublicKeys, blsAggregateSignatures, blsProvePossession, blsSign, generateBlsKeyPair, POP_DST, SIGNATURE_DST,
+  blsAggregatePublicKeys,
+  blsAggregateSignatures,
+  blsProvePossession,
+  blsSign,
+  generateBlsKeyPair,
+  POP_DST,
+  SIGNATURE_DST,
 } from '../../proofs/bls.ts';
 import { toHex } from '../../proofs/bytes.ts';
 import { bitmapFromIndices, quorumFor } from '../../protocol/certificate.ts';
@@ -29,7 +35,10 @@ function sign(signerIndices: number[], root: Uint8Array, registryAddress: string
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ChainError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ChainError);
   return error as ChainError;
 }
@@ -44,7 +53,8 @@ beforeAll(async () => {
   chain = await startLocalChain();
   funder = await chain.funder();
   registry = await deployRegistry(funder);
-  for (const [i, node] of nodes.entries()) await registry.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
+  for (const [i, node] of nodes.entries())
+    await registry.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
 });
 
 afterAll(async () => {
@@ -55,7 +65,12 @@ describe('BLS on chain (EIP-2537) agrees with @noble/curves', () => {
   it('hashes to G2 byte for byte, for both DSTs and any message length', async () => {
     const artifact = (await loadArtifacts()).BLSHarness!;
     const harness = await (await new ContractFactory(artifact.abi as never, artifact.bytecode, funder).deploy()).waitForDeployment();
-    for (const [message, dst] of [[new Uint8Array(32).fill(7), SIGNATURE_DST], [nodes[0]!.publicKey, POP_DST], [new Uint8Array(0), SIGNATURE_DST], [new Uint8Array(randomBytes(200)), SIGNATURE_DST]] as const) {
+    for (const [message, dst] of [
+      [new Uint8Array(32).fill(7), SIGNATURE_DST],
+      [nodes[0]!.publicKey, POP_DST],
+      [new Uint8Array(0), SIGNATURE_DST],
+      [new Uint8Array(randomBytes(200)), SIGNATURE_DST],
+    ] as const) {
       const onChain: string = await harness.getFunction('hashToG2')(message, dst);
       const noble = bls12_381.G2.hashToCurve(message, { DST: dst }).toBytes(true);
       expect(onChain).toBe(toHex(g2ToEip2537(noble)));
@@ -73,7 +88,14 @@ describe('BLS on chain (EIP-2537) agrees with @noble/curves', () => {
   });
 
   it('computes the same quorum as the off-chain code', async () => {
-    for (const [n, k, m] of [[8, 4, 4], [6, 3, 3], [10, 3, 3], [64, 32, 32], [16, 8, 4], [3, 2, 1]] as const) {
+    for (const [n, k, m] of [
+      [8, 4, 4],
+      [6, 3, 3],
+      [10, 3, 3],
+      [64, 32, 32],
+      [16, 8, 4],
+      [3, 2, 1],
+    ] as const) {
       expect(await registry.quorum(n, k, m)).toBe(quorumFor(n, k, m));
     }
   });
@@ -95,7 +117,9 @@ describe('node registry', () => {
   });
 
   it('refuses a second registration of a key, too little stake, and a point off the curve', async () => {
-    expect((await rejection(registry.registerNode(nodes[0]!.publicKey, nodes[0]!.proofOfPossession, 'x', STAKE))).code).toBe('KeyAlreadyRegistered');
+    expect((await rejection(registry.registerNode(nodes[0]!.publicKey, nodes[0]!.proofOfPossession, 'x', STAKE))).code).toBe(
+      'KeyAlreadyRegistered',
+    );
     const fresh = generateBlsKeyPair();
     const low = await rejection(registry.registerNode(fresh.publicKey, blsProvePossession(fresh.secretKey), 'x', STAKE - 1n));
     expect(low.code).toBe('InsufficientStake');
@@ -115,13 +139,19 @@ describe('node registry', () => {
     expect(await registry.activeNodeIds()).not.toContain(id);
     // Checked with a static call: after a failed eth_estimateGas, hardhat keeps serving estimates
     // from a stale pending block, so a real attempt here would poison the withdrawal below.
-    const early = await registry.contract.getFunction('withdrawStake').staticCall(id).then(() => undefined, (e: unknown) => e);
+    const early = await registry.contract
+      .getFunction('withdrawStake')
+      .staticCall(id)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(decodeChainError(early, 'withdrawStake').code).toBe('ExitPending');
     const { exitAt } = await registry.node(id);
     expect(exitAt).toBeGreaterThan(0);
     await chain.provider.send('evm_setNextBlockTimestamp', [exitAt + 3600]);
     await chain.provider.send('evm_mine', []);
-    const latest = await chain.provider.send('eth_getBlockByNumber', ['latest', false]) as { timestamp: string };
+    const latest = (await chain.provider.send('eth_getBlockByNumber', ['latest', false])) as { timestamp: string };
     expect(Number(latest.timestamp)).toBe(exitAt + 3600);
     await registry.withdrawStake(id);
     expect((await registry.node(id)).stake).toBe(0n);
@@ -131,13 +161,20 @@ describe('node registry', () => {
 describe('certification', () => {
   it('accepts a certificate from a quorum and records it', async () => {
     const root = await registeredDataset();
-    const receipt = await registry.certify(root, bitmapFromIndices([0, 1, 2, 4, 5, 7], 8), sign([0, 1, 2, 4, 5, 7], root, registry.address));
+    const receipt = await registry.certify(
+      root,
+      bitmapFromIndices([0, 1, 2, 4, 5, 7], 8),
+      sign([0, 1, 2, 4, 5, 7], root, registry.address),
+    );
     expect(receipt.status).toBe(1);
     expect(await registry.dataset(root)).toMatchObject({ registered: true, certified: true, signers: 6, size: 1000, k: 4, m: 4 });
   });
 
   it('accepts every signer (subtracting no one) and a bare quorum (adding signers)', async () => {
-    for (const signers of [[0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 5, 6, 7]]) {
+    for (const signers of [
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [1, 2, 3, 5, 6, 7],
+    ]) {
       const root = await registeredDataset();
       await registry.certify(root, bitmapFromIndices(signers, 8), sign(signers, root, registry.address));
       expect((await registry.dataset(root)).certified).toBe(true);
@@ -146,7 +183,9 @@ describe('certification', () => {
 
   it('refuses a certificate below quorum', async () => {
     const root = await registeredDataset();
-    const err = await rejection(registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4], 8), sign([0, 1, 2, 3, 4], root, registry.address)));
+    const err = await rejection(
+      registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4], 8), sign([0, 1, 2, 3, 4], root, registry.address)),
+    );
     expect(err.code).toBe('BelowQuorum');
     expect(err.args).toEqual([5n, 6n]);
     expect((await registry.dataset(root)).certified).toBe(false);
@@ -154,13 +193,17 @@ describe('certification', () => {
 
   it('refuses a signature over another root', async () => {
     const root = await registeredDataset();
-    const err = await rejection(registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), sign([0, 1, 2, 3, 4, 5], new Uint8Array(32), registry.address)));
+    const err = await rejection(
+      registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), sign([0, 1, 2, 3, 4, 5], new Uint8Array(32), registry.address)),
+    );
     expect(err.code).toBe('InvalidSignature');
   });
 
   it('refuses a bitmap that does not match the signatures', async () => {
     const root = await registeredDataset();
-    const err = await rejection(registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 6], 8), sign([0, 1, 2, 3, 4, 5], root, registry.address)));
+    const err = await rejection(
+      registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 6], 8), sign([0, 1, 2, 3, 4, 5], root, registry.address)),
+    );
     expect(err.code).toBe('InvalidSignature');
     const long = await rejection(registry.certify(root, new Uint8Array(2), sign([0], root, registry.address)));
     expect(long.code).toBe('BadBitmapLength');
@@ -170,14 +213,18 @@ describe('certification', () => {
     const root = await registeredDataset();
     const outsider = generateBlsKeyPair();
     const message = attestationMessage(chain.chainId, registry.address, root);
-    const forged = blsAggregateSignatures([blsSign(outsider.secretKey, message), ...[1, 2, 3, 4, 5].map((i) => blsSign(nodes[i]!.secretKey, message))]);
+    const forged = blsAggregateSignatures([
+      blsSign(outsider.secretKey, message),
+      ...[1, 2, 3, 4, 5].map((i) => blsSign(nodes[i]!.secretKey, message)),
+    ]);
     const err = await rejection(registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), forged));
     expect(err.code).toBe('InvalidSignature');
   });
 
   it('refuses a certificate replayed against another deployment', async () => {
     const other = await deployRegistry(funder);
-    for (const [i, node] of nodes.entries()) await other.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
+    for (const [i, node] of nodes.entries())
+      await other.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
     const contentRoot = new Uint8Array(randomBytes(32));
     const { datasetId: root } = await registry.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);
     const { datasetId: otherId } = await other.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);
@@ -192,7 +239,9 @@ describe('certification', () => {
   it('changes nothing on a second certification of the same root', async () => {
     const root = await registeredDataset();
     await registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5, 6, 7], 8), sign([0, 1, 2, 3, 4, 5, 6, 7], root, registry.address));
-    const err = await rejection(registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), sign([0, 1, 2, 3, 4, 5], root, registry.address)));
+    const err = await rejection(
+      registry.certify(root, bitmapFromIndices([0, 1, 2, 3, 4, 5], 8), sign([0, 1, 2, 3, 4, 5], root, registry.address)),
+    );
     expect(err.code).toBe('AlreadyCertified');
     expect((await registry.dataset(root)).signers).toBe(8);
   });
@@ -226,4 +275,3 @@ describe('certification', () => {
     expect((await rejection(registry.registerDataset(new Uint8Array(32).fill(1), 1000, 8, 8, 1, 10n ** 6n))).code).toBe('TooFewNodes');
   });
 });
-

@@ -5,7 +5,12 @@ import { sha256 } from '../../proofs/hash.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 import type { MerkleTree } from '../../proofs/merkle.ts';
 import {
-  encodeManifest, manifestTree, segmentCount, segmentPayloadBytes, type Manifest, type ShardRecord,
+  encodeManifest,
+  manifestTree,
+  segmentCount,
+  segmentPayloadBytes,
+  type Manifest,
+  type ShardRecord,
 } from '../../protocol/manifest.ts';
 import { segmentToBlobs } from '../../protocol/segment.ts';
 
@@ -25,7 +30,11 @@ export interface BuiltDataset {
  * manifest and root are fixed.
  */
 export function buildDataset(
-  nodeKeys: Uint8Array[], k: number, m: number, size: number, tamper?: (records: ShardRecord[]) => void,
+  nodeKeys: Uint8Array[],
+  k: number,
+  m: number,
+  size: number,
+  tamper?: (records: ShardRecord[]) => void,
 ): BuiltDataset {
   const kzg = loadCKzg();
   const codec = new ErasureCodec(k, m);

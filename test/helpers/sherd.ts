@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
 import { SHERD_BIN } from '../../cli/devnet.ts';
 
-export interface Run { code: number; stdout: string; stdoutBytes: Buffer; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stdoutBytes: Buffer;
+  stderr: string;
+}
 
 /** Runs the real `sherd` binary in its own process and collects what it printed and its exit status. */
 export function sherd(args: string[], timeout = 120_000): Promise<Run> {

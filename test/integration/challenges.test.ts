@@ -47,7 +47,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sherd-challenges-'));
   devnet = await Devnet.start({ nodes: 4, dir: join(dir, 'devnet') });
   uploaded = await upload(new Uint8Array(randomBytes(2 * 1024 * 1024)), {
-    nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, epochs: 20,
+    nodes: devnet.endpoints,
+    chain: devnet.uploadChain(),
+    uploaderKey: devnet.uploaderKey,
+    epochs: 20,
   });
   id = uploaded.datasetId;
   idHex = toHex(id);
@@ -62,7 +65,17 @@ describe('availability of a dataset on honest nodes', () => {
   it('answers every sample, each proven against the content root on chain', async () => {
     const report = await sampleDataset(id, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, id) });
     expect(uploaded.segments).toBe(9);
-    expect(report).toMatchObject({ segments: 9, k: 2, m: 2, perSegment: 2, samples: 18, failed: 0, followUpSamples: 0, recoverable: true, confidence: 1 });
+    expect(report).toMatchObject({
+      segments: 9,
+      k: 2,
+      m: 2,
+      perSegment: 2,
+      samples: 18,
+      failed: 0,
+      followUpSamples: 0,
+      recoverable: true,
+      confidence: 1,
+    });
     expect(report.nodes.reduce((sum, n) => sum + n.samples, 0)).toBe(18);
   });
 
@@ -77,7 +90,12 @@ describe('availability of a dataset on honest nodes', () => {
         const { answers } = await client.samples(id, samples);
         for (const answer of answers) {
           if ('error' in answer) throw new Error(`node ${node} failed a sample: ${answer.message}`);
-          const [commitment, z, y, proof] = [fromHex(answer.commitment, 48), fromHex(answer.z, 32), fromHex(answer.y, 32), fromHex(answer.kzgProof, 48)];
+          const [commitment, z, y, proof] = [
+            fromHex(answer.commitment, 48),
+            fromHex(answer.z, 32),
+            fromHex(answer.y, 32),
+            fromHex(answer.kzgProof, 48),
+          ];
           expect(kzg.verifyProof(commitment, z, y, proof)).toBe(true);
           const input = toHex(new Uint8Array([...versionedHash(commitment), ...z, ...y, ...commitment, ...proof]));
           expect(await devnet.chain.provider.call({ to: POINT_EVALUATION, data: input })).toBe(PRECOMPILE_OK);
@@ -99,12 +117,15 @@ describe('availability of a dataset on honest nodes', () => {
       expect(earnings.earned).toBe(epoch.rewardsPaidWei / 4n);
     }
     // The nodes' own metrics say so too (gauges refresh on the next poll).
-    await vi.waitFor(async () => {
-      const metrics = await metricsOf(0);
-      expect(metric(metrics, 'sherd_challenges_answered_total')).toBe(1);
-      expect(metric(metrics, 'sherd_challenges_missed_total')).toBe(0);
-      expect(BigInt(metric(metrics, 'sherd_rewards_earned_wei'))).toBe(epoch.rewardsPaidWei / 4n);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const metrics = await metricsOf(0);
+        expect(metric(metrics, 'sherd_challenges_answered_total')).toBe(1);
+        expect(metric(metrics, 'sherd_challenges_missed_total')).toBe(0);
+        expect(BigInt(metric(metrics, 'sherd_rewards_earned_wei'))).toBe(epoch.rewardsPaidWei / 4n);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
   });
 
   it('pays a node operator its rewards with `sherd node rewards --claim`', async () => {
@@ -113,7 +134,14 @@ describe('availability of a dataset on honest nodes', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     const earned = (await devnet.registry.nodeEarnings(2)).earned;
-    expect(report).toMatchObject({ nodeId: 2, challengesAnswered: 1, challengesMissed: 0, unclaimedWei: '0', claimedNowWei: earned.toString(), slashedWei: '0' });
+    expect(report).toMatchObject({
+      nodeId: 2,
+      challengesAnswered: 1,
+      challengesMissed: 0,
+      unclaimedWei: '0',
+      claimedNowWei: earned.toString(),
+      slashedWei: '0',
+    });
     const again = await sherd(['node', 'rewards', '--devnet', devnet.path, '--node', '2', '--claim']);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe('sherd: node 2 has no unclaimed rewards\n');
@@ -167,12 +195,16 @@ describe('a node that deleted some of its shards', () => {
     // Below the minimum stake now: no longer placed on new datasets.
     expect(node.active).toBe(false);
     // The lazy node counted its miss; a peer reported it and was paid for it.
-    await vi.waitFor(async () => expect(metric(await metricsOf(LAZY), 'sherd_challenges_missed_total')).toBe(1), { timeout: 10_000, interval: 200 });
+    await vi.waitFor(async () => expect(metric(await metricsOf(LAZY), 'sherd_challenges_missed_total')).toBe(1), {
+      timeout: 10_000,
+      interval: 200,
+    });
     const reports = await Promise.all([0, 2, 3].map(async (peer) => metric(await metricsOf(peer), 'sherd_challenges_reported_total')));
     expect(reports.reduce((a, b) => a + b, 0)).toBe(1);
     const reporter = [0, 2, 3][reports.indexOf(1)]!;
-    expect(await devnet.registry.balanceOf(devnet.file.nodes[reporter]!.operator))
-      .toBe(DEVNET_REGISTRY_PARAMETERS.slashAmount * DEVNET_REGISTRY_PARAMETERS.reporterShareBps / 10_000n);
+    expect(await devnet.registry.balanceOf(devnet.file.nodes[reporter]!.operator)).toBe(
+      (DEVNET_REGISTRY_PARAMETERS.slashAmount * DEVNET_REGISTRY_PARAMETERS.reporterShareBps) / 10_000n,
+    );
   }, 240_000);
 
   it('is reported by `sherd sample`, which fails once the dataset cannot be recovered', async () => {

@@ -39,7 +39,15 @@ describe('sherd CLI', () => {
     expect(status.code).toBe(0);
     const onChain = JSON.parse(status.stdout) as Record<string, unknown>;
     expect(onChain).toMatchObject({
-      registered: true, certified: true, signers: 4, size: 900_000, k: 2, m: 2, epochs: 7, contentRoot: result.contentRoot, owner: devnet.file.uploader,
+      registered: true,
+      certified: true,
+      signers: 4,
+      size: 900_000,
+      k: 2,
+      m: 2,
+      epochs: 7,
+      contentRoot: result.contentRoot,
+      owner: devnet.file.uploader,
     });
     // Paid for 7 epochs at the devnet's price, challenged from the epoch after certification.
     expect(BigInt(onChain.feeWei as string)).toBe(900_000n * 7n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
@@ -52,7 +60,11 @@ describe('sherd CLI', () => {
     expect(down.stderr).toBe('');
     expect(down.code).toBe(0);
     expect(JSON.parse(down.stdout)).toMatchObject({ bytes: 900_000, out: output });
-    expect(createHash('sha256').update(await readFile(output)).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(
+      createHash('sha256')
+        .update(await readFile(output))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(bytes).digest('hex'));
 
     const ranged = await sherd(['download', result.datasetId as string, '-', '--devnet', devnet.path, '--range', '1000-1010']);
     expect(ranged.stderr).toBe('');
@@ -67,8 +79,22 @@ describe('sherd CLI', () => {
     const size = await sherd(['demo', '--size', 'lots']);
     expect(size.code).toBe(2);
     expect(size.stderr).toBe('sherd: --size: not a size: lots (try 64MiB)\n');
-    const stake = await sherd(['node', 'register', '--rpc', devnet.file.rpc, '--registry', devnet.file.registryAddress, '--key', 'k.json',
-      '--account-key', 'a.key', '--endpoint', 'http://127.0.0.1:1', '--stake', 'abc']);
+    const stake = await sherd([
+      'node',
+      'register',
+      '--rpc',
+      devnet.file.rpc,
+      '--registry',
+      devnet.file.registryAddress,
+      '--key',
+      'k.json',
+      '--account-key',
+      'a.key',
+      '--endpoint',
+      'http://127.0.0.1:1',
+      '--stake',
+      'abc',
+    ]);
     expect(stake.code).toBe(2);
     expect(stake.stderr).toBe('sherd: --stake must be a whole number, got abc\n');
     const unknown = await sherd(['frobnicate']);
@@ -85,7 +111,14 @@ describe('sherd CLI', () => {
     const badKey = await sherd(['upload', join(dir, 'input.bin'), '--devnet', devnet.path, '--account-key', noKey]);
     expect(badKey.code).toBe(1);
     expect(badKey.stderr).toBe(`sherd: cannot read account key file ${noKey}\n`);
-    const noChain = await sherd(['status', `0x${'00'.repeat(32)}`, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registryAddress]);
+    const noChain = await sherd([
+      'status',
+      `0x${'00'.repeat(32)}`,
+      '--rpc',
+      'http://127.0.0.1:1',
+      '--registry',
+      devnet.file.registryAddress,
+    ]);
     expect(noChain.code).toBe(1);
     expect(noChain.stderr).toMatch(/^sherd: cannot reach the chain at http:\/\/127\.0\.0\.1:1: .*\n$/);
     const unknownRoot = await sherd(['download', `0x${'00'.repeat(32)}`, join(dir, 'x.bin'), '--devnet', devnet.path]);
@@ -101,11 +134,27 @@ describe('sherd CLI', () => {
     const run = await sherd(['demo', '--nodes', '4', '--size', '1MiB', '--json'], 300_000);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ bytes: 1_048_576, k: 2, m: 2, nodes: 4, signers: 4, nodesStopped: 2, readBackEqual: true, certifiedOnChain: true });
-    for (const key of ['datasetId', 'contentRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds']) expect(report).toHaveProperty(key);
+    expect(report).toMatchObject({
+      bytes: 1_048_576,
+      k: 2,
+      m: 2,
+      nodes: 4,
+      signers: 4,
+      nodesStopped: 2,
+      readBackEqual: true,
+      certifiedOnChain: true,
+    });
+    for (const key of ['datasetId', 'contentRoot', 'segments', 'shards', 'uploadSeconds', 'downloadSeconds'])
+      expect(report).toHaveProperty(key);
     expect(report.inputSha256).toBe(report.outputSha256);
     // Sampling at the default confidence: k = 2 of n = 4 needs 2 distinct samples per segment.
-    expect(report).toMatchObject({ samples: 2 * (report.segments as number), sampleFailures: 0, sampleConfidence: 1, challengesAnswered: 4, challengesMissed: 0 });
+    expect(report).toMatchObject({
+      samples: 2 * (report.segments as number),
+      sampleFailures: 0,
+      sampleConfidence: 1,
+      challengesAnswered: 4,
+      challengesMissed: 0,
+    });
     // Every node holds a quarter of the shards, so the four answers release exactly one epoch's fee: size × feePerByteEpoch.
     expect(BigInt(report.rewardsPaid as string)).toBe(1_048_576n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
   });

@@ -34,15 +34,21 @@ async function readAll(stream: Readable): Promise<Uint8Array> {
 
 /** Uploads `bytes` as the devnet's uploader, or as `uploaderKey` with its own wallet. */
 function uploadAs(bytes: Uint8Array, uploaderKey = devnet.uploaderKey, extra: { attempts?: number } = {}): Promise<UploadResult> {
-  const chain = uploaderKey === devnet.uploaderKey ? devnet.uploadChain()
-    : { registry: devnet.registry.connect(new NonceManager(new Wallet(toHex(uploaderKey), devnet.chain.provider))), chainId: devnet.chain.chainId };
+  const chain =
+    uploaderKey === devnet.uploaderKey
+      ? devnet.uploadChain()
+      : {
+          registry: devnet.registry.connect(new NonceManager(new Wallet(toHex(uploaderKey), devnet.chain.provider))),
+          chainId: devnet.chain.chainId,
+        };
   return upload(bytes, { nodes: devnet.endpoints, chain, uploaderKey, encoder, ...extra });
 }
 
 const readBack = (id: Uint8Array, range: { start?: number; end?: number } = {}) =>
   readAll(download(id, { nodes: devnet.endpoints, registry: devnet.registry, ...range }));
 
-const keysOf = (d: Devnet) => d.file.nodes.map((n) => ({ publicKey: fromHex(n.publicKey, 48), proofOfPossession: fromHex(n.proofOfPossession, 96) }));
+const keysOf = (d: Devnet) =>
+  d.file.nodes.map((n) => ({ publicKey: fromHex(n.publicKey, 48), proofOfPossession: fromHex(n.proofOfPossession, 96) }));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sherd-devnet-test-'));
@@ -50,10 +56,18 @@ beforeAll(async () => {
   encoder = new EncoderPool(2);
   data = new Uint8Array(randomBytes(3 * 1024 * 1024 + 12_345));
   // A stream source: upload must spool it to read it twice.
-  const source = Readable.from((function* () {
-    for (let i = 0; i < data.length; i += 65_536) yield data.subarray(i, i + 65_536);
-  })());
-  uploaded = await upload(source, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey, encoder, tmpDir: dir });
+  const source = Readable.from(
+    (function* () {
+      for (let i = 0; i < data.length; i += 65_536) yield data.subarray(i, i + 65_536);
+    })(),
+  );
+  uploaded = await upload(source, {
+    nodes: devnet.endpoints,
+    chain: devnet.uploadChain(),
+    uploaderKey: devnet.uploaderKey,
+    encoder,
+    tmpDir: dir,
+  });
 });
 
 afterAll(async () => {
@@ -64,11 +78,25 @@ afterAll(async () => {
 
 describe('a devnet of real storage-node processes', () => {
   it('stores a streamed dataset and certifies it on chain with every node signing', async () => {
-    expect(uploaded).toMatchObject({ size: data.length, k: 3, m: 3, nodeCount: 6, quorum: 4, failedNodes: [], owner: devnet.file.uploader });
+    expect(uploaded).toMatchObject({
+      size: data.length,
+      k: 3,
+      m: 3,
+      nodeCount: 6,
+      quorum: 4,
+      failedNodes: [],
+      owner: devnet.file.uploader,
+    });
     expect(uploaded.chain!.certifyGas).toBeGreaterThan(100_000);
     expect(toHex(uploaded.datasetId)).toBe(toHex(datasetId(devnet.file.uploader, uploaded.contentRoot)));
     expect(await devnet.registry.dataset(uploaded.datasetId)).toMatchObject({
-      registered: true, certified: true, signers: 6, size: data.length, k: 3, m: 3, contentRoot: uploaded.contentRoot,
+      registered: true,
+      certified: true,
+      signers: 6,
+      size: data.length,
+      k: 3,
+      m: 3,
+      contentRoot: uploaded.contentRoot,
     });
     expect(uploaded.segments).toBe(Math.ceil(data.length / (3 * 126_976)));
     expect(uploaded.shards).toBe(uploaded.segments * 6);
@@ -133,7 +161,7 @@ describe('a devnet of real storage-node processes', () => {
     expect(reader.reconstructedSegments).toBe(held.filter(([, i]) => i < corrupted.k).length);
   });
 
-  it('lets nobody take a content root: a squatter registering it first gets a dataset of its own, and the owner still stores and certifies', async () => {
+  it('lets nobody take a content root: a squatter registering it first gets its own dataset; the owner still certifies', async () => {
     const bytes = new Uint8Array(randomBytes(800_000));
     const squatterKey = generateAccountKey();
     await (await (await devnet.chain.funder()).sendTransaction({ to: accountAddress(squatterKey), value: 10n ** 20n })).wait();
@@ -142,8 +170,16 @@ describe('a devnet of real storage-node processes', () => {
     const owned = await uploadAs(bytes);
     expect(toHex(owned.contentRoot)).toBe(toHex(squatted.contentRoot));
     expect(toHex(owned.datasetId)).not.toBe(toHex(squatted.datasetId));
-    for (const [result, owner] of [[squatted, accountAddress(squatterKey)], [owned, devnet.file.uploader]] as const) {
-      expect(await devnet.registry.dataset(result.datasetId)).toMatchObject({ registered: true, certified: true, owner, contentRoot: owned.contentRoot });
+    for (const [result, owner] of [
+      [squatted, accountAddress(squatterKey)],
+      [owned, devnet.file.uploader],
+    ] as const) {
+      expect(await devnet.registry.dataset(result.datasetId)).toMatchObject({
+        registered: true,
+        certified: true,
+        owner,
+        contentRoot: owned.contentRoot,
+      });
       expect(Buffer.compare(await readBack(result.datasetId), bytes)).toBe(0);
     }
   });
@@ -176,7 +212,9 @@ describe('a devnet of real storage-node processes', () => {
   });
 
   it('refuses an empty dataset with a typed error', async () => {
-    const err = await upload(new Uint8Array(0), { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder }).catch((e: unknown) => e);
+    const err = await upload(new Uint8Array(0), { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ name: 'UploadError', code: 'empty_dataset', message: 'the dataset is empty; there is nothing to store' });
   });
 

@@ -84,7 +84,12 @@ beforeAll(async () => {
   uploaderKey = devnet.uploaderKey;
   uploader = accountAddress(uploaderKey);
   // k = 1, m = 1 over 2 nodes: shard 0 of segment 0 is node 0's, shard 1 is node 1's.
-  dataset = buildDataset(devnet.endpoints.map((e) => fromHex(e.publicKey, 48)), 1, 1, 5000);
+  dataset = buildDataset(
+    devnet.endpoints.map((e) => fromHex(e.publicKey, 48)),
+    1,
+    1,
+    5000,
+  );
   await register(dataset);
 });
 
@@ -97,7 +102,13 @@ describe('storage node API over loopback', () => {
   it('accepts a signed announcement, idempotently', async () => {
     const first = await call('POST', path(dataset), announceBody(dataset), JSON_TYPE);
     expect(first.status).toBe(201);
-    expect(first.json).toMatchObject({ datasetId: toHex(idOf(dataset)), contentRoot: toHex(dataset.root), uploader, assignedShards: 1, created: true });
+    expect(first.json).toMatchObject({
+      datasetId: toHex(idOf(dataset)),
+      contentRoot: toHex(dataset.root),
+      uploader,
+      assignedShards: 1,
+      created: true,
+    });
     const again = await call('POST', path(dataset), announceBody(dataset), JSON_TYPE);
     expect(again.status).toBe(200);
     expect(again.json.created).toBe(false);
@@ -107,7 +118,10 @@ describe('storage node API over loopback', () => {
     const unregistered = buildDataset(dataset.manifest.nodes, 1, 1, 4000);
     const res = await call('POST', path(unregistered), announceBody(unregistered), JSON_TYPE);
     expect(res.status).toBe(403);
-    expect(res.json).toEqual({ error: 'dataset_not_registered', message: `dataset ${toHex(idOf(unregistered))} is not registered on chain` });
+    expect(res.json).toEqual({
+      error: 'dataset_not_registered',
+      message: `dataset ${toHex(idOf(unregistered))} is not registered on chain`,
+    });
   });
 
   it('refuses a manifest that contradicts the registration on chain', async () => {
@@ -117,13 +131,18 @@ describe('storage node API over loopback', () => {
     await register(reordered);
     const res = await call('POST', path(reordered), announceBody(reordered), JSON_TYPE);
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({ error: 'manifest_mismatch', message: "the manifest's 2 nodes are not the 2 of the node set on chain, in order (node set 0)" });
+    expect(res.json).toEqual({
+      error: 'manifest_mismatch',
+      message: "the manifest's 2 nodes are not the 2 of the node set on chain, in order (node set 0)",
+    });
     // Someone else announcing the owner's content: under the owner's id it is not theirs, under their own it is not registered.
     const stranger = generateAccountKey();
     const strangerId = toHex(idOf(other, accountAddress(stranger)));
     const notOwner = await call('POST', path(other), announceBody(other, stranger, accountAddress(stranger)), JSON_TYPE);
     expect([notOwner.status, notOwner.json.error]).toEqual([400, 'root_mismatch']);
-    expect(notOwner.json.message).toBe(`the manifest's content root and uploader ${accountAddress(stranger)} give dataset ${strangerId}, not ${toHex(idOf(other))}`);
+    expect(notOwner.json.message).toBe(
+      `the manifest's content root and uploader ${accountAddress(stranger)} give dataset ${strangerId}, not ${toHex(idOf(other))}`,
+    );
     const ownId = await call('POST', `/v1/datasets/${strangerId}`, announceBody(other, stranger, accountAddress(stranger)), JSON_TYPE);
     expect(ownId.json).toEqual({ error: 'dataset_not_registered', message: `dataset ${strangerId} is not registered on chain` });
   });
@@ -137,8 +156,7 @@ describe('storage node API over loopback', () => {
   });
 
   it('refuses an announcement signed by someone other than its uploader', async () => {
-    const res = await call('POST', path(dataset), announceBody(dataset, generateAccountKey(), uploader),
-      JSON_TYPE);
+    const res = await call('POST', path(dataset), announceBody(dataset, generateAccountKey(), uploader), JSON_TYPE);
     expect(res.status).toBe(401);
     expect(res.json).toEqual({ error: 'bad_signature', message: `the announcement is not signed by its uploader ${uploader}` });
   });
@@ -171,7 +189,9 @@ describe('storage node API over loopback', () => {
     const res = await call('POST', `/v1/datasets/${other}`, announceBody(dataset), JSON_TYPE);
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('root_mismatch');
-    expect(res.json.message).toBe(`the manifest's content root and uploader ${uploader} give dataset ${toHex(idOf(dataset))}, not ${other}`);
+    expect(res.json.message).toBe(
+      `the manifest's content root and uploader ${uploader} give dataset ${toHex(idOf(dataset))}, not ${other}`,
+    );
   });
 
   it('refuses shards of an unknown dataset', async () => {
@@ -271,35 +291,70 @@ describe('storage node API over loopback', () => {
     const leaf = merkleLeaf(fromHex(answer.commitment!, 48), fromHex(answer.shardHash!, 32));
     expect(verifyMerkleProof(two.root, leaf, 0, decodeMerkleProof(fromHex(answer.inclusionProof!))!, 4)).toBe(true);
     expect(kzg.verifyProof(fromHex(answer.commitment!, 48), z, fromHex(answer.y!, 32), fromHex(answer.kzgProof!, 48))).toBe(true);
-    expect(kzg.verifyProof(fromHex(answer.commitment!, 48), randomFieldElement(), fromHex(answer.y!, 32), fromHex(answer.kzgProof!, 48))).toBe(false);
+    expect(
+      kzg.verifyProof(fromHex(answer.commitment!, 48), randomFieldElement(), fromHex(answer.y!, 32), fromHex(answer.kzgProof!, 48)),
+    ).toBe(false);
 
     const z2 = randomFieldElement();
-    const batch = await call('POST', `/v1/datasets/${root}/samples`, JSON.stringify({ samples: [{ segment: 0, index: 0, z: toHex(z2) }, { segment: 1, index: 1, z: toHex(z2) }] }),
-      JSON_TYPE);
+    const batch = await call(
+      'POST',
+      `/v1/datasets/${root}/samples`,
+      JSON.stringify({
+        samples: [
+          { segment: 0, index: 0, z: toHex(z2) },
+          { segment: 1, index: 1, z: toHex(z2) },
+        ],
+      }),
+      JSON_TYPE,
+    );
     expect(batch.status).toBe(200);
     const [held, missing] = batch.json.answers as Array<Record<string, unknown>>;
-    expect(kzg.verifyProof(two.manifest.shards[0]!.commitment, z2, fromHex(held!.y as string, 32), fromHex(held!.kzgProof as string, 48))).toBe(true);
+    expect(
+      kzg.verifyProof(two.manifest.shards[0]!.commitment, z2, fromHex(held!.y as string, 32), fromHex(held!.kzgProof as string, 48)),
+    ).toBe(true);
     expect(missing).toEqual({ segment: 1, index: 1, error: 'shard_missing', message: 'this node should hold shard 1/1 but does not' });
 
     const notMine = await call('GET', `/v1/datasets/${root}/shards/0/1/sample?z=${toHex(z)}`);
-    expect([notMine.status, notMine.json]).toEqual([403, { error: 'shard_not_assigned', message: 'shard 0/1 is placed on node 1, this is node 0' }]);
+    expect([notMine.status, notMine.json]).toEqual([
+      403,
+      { error: 'shard_not_assigned', message: 'shard 0/1 is placed on node 1, this is node 0' },
+    ]);
     const outside = await call('GET', `/v1/datasets/${root}/shards/5/0/sample?z=${toHex(z)}`);
     expect([outside.status, outside.json]).toEqual([404, { error: 'unknown_shard', message: 'dataset has no shard 5/0' }]);
     const modulus = toHex(fromHex(BLS_MODULUS.toString(16).padStart(64, '0'), 32));
     const badPoint = await call('GET', `/v1/datasets/${root}/shards/0/0/sample?z=${modulus}`);
-    expect([badPoint.status, badPoint.json]).toEqual([400, { error: 'bad_point', message: 'z must be 32 bytes, big-endian, below the BLS12-381 scalar field order' }]);
-    const mixed = await call('POST', `/v1/datasets/${root}/samples`, JSON.stringify({ samples: [{ segment: 0, index: 0, z: toHex(z) }, { segment: 0, index: 1, z: toHex(z) }] }),
-      JSON_TYPE);
+    expect([badPoint.status, badPoint.json]).toEqual([
+      400,
+      { error: 'bad_point', message: 'z must be 32 bytes, big-endian, below the BLS12-381 scalar field order' },
+    ]);
+    const mixed = await call(
+      'POST',
+      `/v1/datasets/${root}/samples`,
+      JSON.stringify({
+        samples: [
+          { segment: 0, index: 0, z: toHex(z) },
+          { segment: 0, index: 1, z: toHex(z) },
+        ],
+      }),
+      JSON_TYPE,
+    );
     expect([mixed.status, mixed.json.error]).toEqual([403, 'shard_not_assigned']);
-    const tooMany = await call('POST', `/v1/datasets/${root}/samples`, JSON.stringify({ samples: Array.from({ length: 65 }, () => ({ segment: 0, index: 0, z: toHex(z) })) }),
-      JSON_TYPE);
+    const tooMany = await call(
+      'POST',
+      `/v1/datasets/${root}/samples`,
+      JSON.stringify({ samples: Array.from({ length: 65 }, () => ({ segment: 0, index: 0, z: toHex(z) })) }),
+      JSON_TYPE,
+    );
     expect([tooMany.status, tooMany.json.error]).toEqual([400, 'bad_request']);
     expect(tooMany.json.message).toContain('must NOT have more than 64 items');
     const unknown = await call('GET', `/v1/datasets/0x${'ab'.repeat(32)}/shards/0/0/sample?z=${toHex(z)}`);
     expect([unknown.status, unknown.json.error]).toEqual([404, 'unknown_dataset']);
     const metrics = new TextDecoder().decode((await call('GET', '/metrics')).raw);
     expect(metric(metrics, 'sherd_samples_answered_total') - metric(before, 'sherd_samples_answered_total')).toBe(2);
-    expect(metric(metrics, 'sherd_samples_failed_total{code="shard_missing"}') - metric(before, 'sherd_samples_failed_total{code="shard_missing"}')).toBe(1);
+    expect(
+      metric(metrics, 'sherd_samples_failed_total{code="shard_missing"}') -
+        metric(before, 'sherd_samples_failed_total{code="shard_missing"}'),
+    ).toBe(1);
   });
 
   it('counts what it stores and what it refuses, by code, and keeps serving', async () => {

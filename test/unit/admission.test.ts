@@ -18,7 +18,10 @@ const K = 2;
 const M = 1;
 
 function stateFor(dataset: BuiltDataset, node = 0): DatasetState {
-  const catalog = new DatasetCatalog({ getManifest: async () => undefined, getMeta: async () => undefined, listDatasets: async () => [] }, keys[node]!.publicKey);
+  const catalog = new DatasetCatalog(
+    { getManifest: async () => undefined, getMeta: async () => undefined, listDatasets: async () => [] },
+    keys[node]!.publicKey,
+  );
   return catalog.describe(datasetId(uploader, dataset.root), uploader, dataset.manifest);
 }
 
@@ -36,11 +39,22 @@ function memoryDeps() {
   return { deps, slots, verifiedCount: () => verified };
 }
 
-const dataset = buildDataset(keys.map((k) => k.publicKey), K, M, 3 * 126_976);
+const dataset = buildDataset(
+  keys.map((k) => k.publicKey),
+  K,
+  M,
+  3 * 126_976,
+);
 const state = stateFor(dataset);
 const [[segment, index]] = [...shardsOnNode(0, 2, K + M, 3)] as [[number, number]];
-const proofHeader = (s: number, i: number, built = dataset) => toHex(encodeMerkleProof(built.tree.proof(shardPosition({ k: K, m: M }, s, i))));
-const honest = (): ShardOffer => ({ segment, index, body: Buffer.from(dataset.blobs[segment]![index]!), proofHeader: proofHeader(segment, index) });
+const proofHeader = (s: number, i: number, built = dataset) =>
+  toHex(encodeMerkleProof(built.tree.proof(shardPosition({ k: K, m: M }, s, i))));
+const honest = (): ShardOffer => ({
+  segment,
+  index,
+  body: Buffer.from(dataset.blobs[segment]![index]!),
+  proofHeader: proofHeader(segment, index),
+});
 
 describe('admitShard', () => {
   it('stores a shard that checks out, once; a retry is a duplicate and costs no KZG check', async () => {
@@ -78,15 +92,26 @@ describe('admitShard', () => {
     expect(verifiedCount()).toBe(0);
   });
 
-  it('refuses a shard whose manifest commitment is not its blob\'s (commitment_mismatch), after the cheap checks', async () => {
+  it("refuses a shard whose manifest commitment is not its blob's (commitment_mismatch), after the cheap checks", async () => {
     // The uploader lies about one commitment; the hash, and so the inclusion proof, still match.
-    const lying = buildDataset(keys.map((k) => k.publicKey), K, M, 3 * 126_976, (records) => {
-      records[shardPosition({ k: K, m: M }, segment, index)]!.commitment = records[shardPosition({ k: K, m: M }, segment, index) + 1]!.commitment;
-    });
+    const lying = buildDataset(
+      keys.map((k) => k.publicKey),
+      K,
+      M,
+      3 * 126_976,
+      (records) => {
+        records[shardPosition({ k: K, m: M }, segment, index)]!.commitment =
+          records[shardPosition({ k: K, m: M }, segment, index) + 1]!.commitment;
+      },
+    );
     const { deps, slots } = memoryDeps();
     const offer = { segment, index, body: Buffer.from(lying.blobs[segment]![index]!), proofHeader: proofHeader(segment, index, lying) };
     const admission = await admitShard(stateFor(lying), offer, deps);
-    expect(admission).toEqual({ status: 'rejected', code: 'commitment_mismatch', message: `shard ${segment}/${index} does not match its KZG commitment` });
+    expect(admission).toEqual({
+      status: 'rejected',
+      code: 'commitment_mismatch',
+      message: `shard ${segment}/${index} does not match its KZG commitment`,
+    });
     expect(slots.size).toBe(0);
   });
 });

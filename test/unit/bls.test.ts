@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  blsAggregatePublicKeys, blsAggregateSignatures, blsProvePossession, blsPublicKey, blsSign, blsSubtractPublicKeys,
-  blsVerify, blsVerifyAggregate, blsVerifyPossession, generateBlsKeyPair,
+  blsAggregatePublicKeys,
+  blsAggregateSignatures,
+  blsProvePossession,
+  blsPublicKey,
+  blsSign,
+  blsSubtractPublicKeys,
+  blsVerify,
+  blsVerifyAggregate,
+  blsVerifyPossession,
+  generateBlsKeyPair,
 } from '../../proofs/bls.ts';
 import { utf8 } from '../../proofs/bytes.ts';
 

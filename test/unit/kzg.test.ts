@@ -44,7 +44,9 @@ function combineReference(list: Uint8Array[], coefficients: bigint[]): Uint8Arra
   const out = new Uint8Array(131072);
   for (let e = 0; e < 4096; e++) {
     let acc = 0n;
-    list.forEach((blob, i) => { acc += BigInt(`0x${Buffer.from(blob.subarray(e * 32, e * 32 + 32)).toString('hex')}`) * coefficients[i]!; });
+    list.forEach((blob, i) => {
+      acc += BigInt(`0x${Buffer.from(blob.subarray(e * 32, e * 32 + 32)).toString('hex')}`) * coefficients[i]!;
+    });
     out.set(fromHex((acc % BLS_MODULUS).toString(16).padStart(64, '0'), 32), e * 32);
   }
   return out;
@@ -70,7 +72,9 @@ describe.each(KZG_BACKENDS)('Kzg backend %s', (backend) => {
   }, 120_000);
 
   it('gives the same commitments as every other backend', () => {
-    blobs.forEach((blob, i) => { expect(Buffer.from(kzg.blobToCommitment(blob)).toString('hex')).toBe(Buffer.from(commitments[i]!).toString('hex')); });
+    blobs.forEach((blob, i) => {
+      expect(Buffer.from(kzg.blobToCommitment(blob)).toString('hex')).toBe(Buffer.from(commitments[i]!).toString('hex'));
+    });
   });
 
   it('accepts blob proofs made by the reference backend, and its own are accepted there', () => {

@@ -36,13 +36,19 @@ beforeAll(async () => {
   await store.putDataset(id, dataset.manifestBytes, { uploader, announcedAt: new Date().toISOString() });
   await store.putShard(id, 0, 0, dataset.blobs[0]![0]!);
   const opener = {
-    open: (_blob: Uint8Array, _z: Uint8Array) => new Promise<PointOpening>((resolve) => {
-      waiting.push(() => resolve({ y: new Uint8Array(32), proof: new Uint8Array(48) }));
-    }),
+    open: (_blob: Uint8Array, _z: Uint8Array) =>
+      new Promise<PointOpening>((resolve) => {
+        waiting.push(() => resolve({ y: new Uint8Array(32), proof: new Uint8Array(48) }));
+      }),
   };
   app = await createNodeServer({
-    store, opener, verifier: { verify: async () => true, close: async () => {} }, blsSecretKey: key.secretKey,
-    chainId: OFFCHAIN_CHAIN_ID, registryAddress: OFFCHAIN_REGISTRY, maxPendingOpenings: 3,
+    store,
+    opener,
+    verifier: { verify: async () => true, close: async () => {} },
+    blsSecretKey: key.secretKey,
+    chainId: OFFCHAIN_CHAIN_ID,
+    registryAddress: OFFCHAIN_REGISTRY,
+    maxPendingOpenings: 3,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -58,9 +64,11 @@ afterAll(async () => {
 const post = async (count: number) => {
   const samples = Array.from({ length: count }, () => ({ segment: 0, index: 0, z: toHex(randomFieldElement()) }));
   const response = await request(`${url}/v1/datasets/${toHex(id)}/samples`, {
-    method: 'POST', body: JSON.stringify({ samples }), headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    body: JSON.stringify({ samples }),
+    headers: { 'content-type': 'application/json' },
   });
-  return { status: response.statusCode, json: await response.body.json() as Record<string, unknown> };
+  return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> };
 };
 
 describe('sample back-pressure', () => {

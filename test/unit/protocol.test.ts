@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { accountAddress, generateAccountKey, recoverAddress, signDigest } from '../../proofs/account.ts';
 import { blsAggregateSignatures, blsProvePossession, blsSign, generateBlsKeyPair } from '../../proofs/bls.ts';
 import {
-  bitmapFromIndices, certificateFromJson, certificateProblem, certificateToJson, indicesFromBitmap, quorumFor, type Certificate,
+  bitmapFromIndices,
+  certificateFromJson,
+  certificateProblem,
+  certificateToJson,
+  indicesFromBitmap,
+  quorumFor,
+  type Certificate,
 } from '../../protocol/certificate.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
 import { datasetRoot, decodeManifest, encodeManifest, segmentCount, type Manifest } from '../../protocol/manifest.ts';
@@ -14,7 +20,8 @@ import { toHex } from '../../proofs/bytes.ts';
 
 function manifestOf(size: number, k: number, m: number, nodeCount: number): Manifest {
   const shards = Array.from({ length: segmentCount(size, k) * (k + m) }, () => ({
-    commitment: new Uint8Array(randomBytes(48)), hash: new Uint8Array(randomBytes(32)),
+    commitment: new Uint8Array(randomBytes(48)),
+    hash: new Uint8Array(randomBytes(32)),
   }));
   return { size, k, m, nodes: Array.from({ length: nodeCount }, () => new Uint8Array(randomBytes(48))), shards };
 }
@@ -36,27 +43,37 @@ describe('manifest', () => {
     foreign[0] = 0x00;
     expect(() => decodeManifest(foreign)).toThrowError('not a Sherd manifest (bad magic)');
     expect(() => encodeManifest({ ...manifestOf(5000, 2, 2, 4), nodes: [] })).toThrowError(
-      'k + m = 4 shards per segment need at least 4 distinct nodes, have 0');
+      'k + m = 4 shards per segment need at least 4 distinct nodes, have 0',
+    );
     expect(() => encodeManifest({ ...manifestOf(5000, 2, 2, 4), size: 0 })).toThrowError('dataset size must be a positive integer, got 0');
   });
 });
 
 describe('placement', () => {
   it('puts every segment on distinct nodes and balances shards over every N segments', () => {
-    for (const [nodes, n] of [[8, 8], [10, 6], [5, 5], [16, 12]] as const) {
+    for (const [nodes, n] of [
+      [8, 8],
+      [10, 6],
+      [5, 5],
+      [16, 12],
+    ] as const) {
       const segments = 3 * nodes;
       const counts = new Array(nodes).fill(0);
       for (let s = 0; s < segments; s++) {
         const used = new Set<number>();
         for (let i = 0; i < n; i++) used.add(nodeForShard(s, i, nodes));
         expect(used.size).toBe(n);
-        used.forEach((node) => { counts[node]++; });
+        used.forEach((node) => {
+          counts[node]++;
+        });
       }
       expect(new Set(counts)).toEqual(new Set([3 * n]));
       for (let node = 0; node < nodes; node++) {
         const listed = [...shardsOnNode(node, segments, n, nodes)];
         expect(listed).toHaveLength(counts[node]);
-        listed.forEach(([s, i]) => { expect(nodeForShard(s, i, nodes)).toBe(node); });
+        listed.forEach(([s, i]) => {
+          expect(nodeForShard(s, i, nodes)).toBe(node);
+        });
       }
     }
   });
@@ -78,9 +95,19 @@ describe('certificate', () => {
   const id = datasetId(owner, contentRoot);
   const registryAddress = '0x00000000000000000000000000000000000000aa';
   const certify = (signerIndices: number[], signedId = id): Certificate => ({
-    datasetId: id, owner, contentRoot, size: 100, k: 3, m: 3, chainId: 7n, registryAddress, nodeCount: 6,
+    datasetId: id,
+    owner,
+    contentRoot,
+    size: 100,
+    k: 3,
+    m: 3,
+    chainId: 7n,
+    registryAddress,
+    nodeCount: 6,
     signers: bitmapFromIndices(signerIndices, 6),
-    signature: blsAggregateSignatures(signerIndices.map((i) => blsSign(nodes[i]!.secretKey, attestationMessage(7n, registryAddress, signedId)))),
+    signature: blsAggregateSignatures(
+      signerIndices.map((i) => blsSign(nodes[i]!.secretKey, attestationMessage(7n, registryAddress, signedId))),
+    ),
   });
 
   it('verifies at quorum and survives JSON', () => {
@@ -93,14 +120,18 @@ describe('certificate', () => {
 
   it('says why a certificate fails: quorum, bitmap, other dataset, other deployment, an id its owner and root do not give', () => {
     expect(certificateProblem(certify([0, 1, 2]), nodes)).toBe('below quorum: 3 signers, 4 needed');
-    expect(certificateProblem({ ...certify([0, 1, 2, 3]), signers: bitmapFromIndices([0, 1, 2, 4], 6) }, nodes))
-      .toBe('aggregate signature does not verify for the signers in the bitmap');
-    expect(certificateProblem(certify([0, 1, 2, 3], new Uint8Array(32)), nodes))
-      .toBe('aggregate signature does not verify for the signers in the bitmap');
-    expect(certificateProblem({ ...certify([0, 1, 2, 3]), chainId: 8n }, nodes))
-      .toBe('aggregate signature does not verify for the signers in the bitmap');
-    expect(certificateProblem({ ...certify([0, 1, 2, 3]), owner: '0x00000000000000000000000000000000000000cc' }, nodes))
-      .toBe('the dataset id is not the one its owner and content root give');
+    expect(certificateProblem({ ...certify([0, 1, 2, 3]), signers: bitmapFromIndices([0, 1, 2, 4], 6) }, nodes)).toBe(
+      'aggregate signature does not verify for the signers in the bitmap',
+    );
+    expect(certificateProblem(certify([0, 1, 2, 3], new Uint8Array(32)), nodes)).toBe(
+      'aggregate signature does not verify for the signers in the bitmap',
+    );
+    expect(certificateProblem({ ...certify([0, 1, 2, 3]), chainId: 8n }, nodes)).toBe(
+      'aggregate signature does not verify for the signers in the bitmap',
+    );
+    expect(certificateProblem({ ...certify([0, 1, 2, 3]), owner: '0x00000000000000000000000000000000000000cc' }, nodes)).toBe(
+      'the dataset id is not the one its owner and content root give',
+    );
     expect(() => certificateFromJson({ version: 2 })).toThrowError('not a version 1 Sherd certificate');
   });
 });
@@ -122,7 +153,10 @@ describe('account signatures', () => {
 describe('registrationProblem', () => {
   const keys = Array.from({ length: 3 }, () => generateBlsKeyPair().publicKey);
   const manifest: Manifest = {
-    size: 1000, k: 2, m: 1, nodes: keys,
+    size: 1000,
+    k: 2,
+    m: 1,
+    nodes: keys,
     shards: Array.from({ length: 3 }, () => ({ commitment: new Uint8Array(randomBytes(48)), hash: new Uint8Array(randomBytes(32)) })),
   };
   const root = datasetRoot(manifest);
@@ -130,15 +164,19 @@ describe('registrationProblem', () => {
 
   it('accepts the registered manifest, and names what differs otherwise', () => {
     expect(registrationProblem(registered, manifest, root)).toBeUndefined();
-    expect(registrationProblem({ ...registered, nodeKeys: keys.map((k) => toHex(k).toUpperCase().replace('0X', '0x')) }, manifest, root)).toBeUndefined();
+    expect(
+      registrationProblem({ ...registered, nodeKeys: keys.map((k) => toHex(k).toUpperCase().replace('0X', '0x')) }, manifest, root),
+    ).toBeUndefined();
     expect(registrationProblem({ ...registered, contentRoot: new Uint8Array(32) }, manifest, root)?.code).toBe('content_root');
     expect(registrationProblem({ ...registered, size: 999 }, manifest, root)).toEqual({
-      code: 'size_or_code', message: 'the manifest says size 1000, k=2, m=1; the chain says size 999, k=2, m=1',
+      code: 'size_or_code',
+      message: 'the manifest says size 1000, k=2, m=1; the chain says size 999, k=2, m=1',
     });
     expect(registrationProblem({ ...registered, m: 2 }, manifest, root)?.code).toBe('size_or_code');
     expect(registrationProblem({ ...registered, nodeKeys: [...registered.nodeKeys].reverse() }, manifest, root)?.code).toBe('node_set');
     expect(registrationProblem({ ...registered, nodeKeys: registered.nodeKeys.slice(1) }, manifest, root)).toEqual({
-      code: 'node_set', message: "the manifest's 3 nodes are not the 2 of the node set on chain, in order",
+      code: 'node_set',
+      message: "the manifest's 3 nodes are not the 2 of the node set on chain, in order",
     });
   });
 });
@@ -157,8 +195,17 @@ describe('strict decoding', () => {
     const id = datasetId(owner, contentRoot);
     const message = attestationMessage(1n, `0x${'0d'.repeat(20)}`, id);
     const certificate: Certificate = {
-      datasetId: id, owner, contentRoot, size: 10, k: 2, m: 1, chainId: 1n, registryAddress: `0x${'0d'.repeat(20)}`, nodeCount: 3,
-      signers: new Uint8Array([0b0000_1111]), signature: blsAggregateSignatures(nodes.map((n) => blsSign(n.secretKey, message))),
+      datasetId: id,
+      owner,
+      contentRoot,
+      size: 10,
+      k: 2,
+      m: 1,
+      chainId: 1n,
+      registryAddress: `0x${'0d'.repeat(20)}`,
+      nodeCount: 3,
+      signers: new Uint8Array([0b0000_1111]),
+      signature: blsAggregateSignatures(nodes.map((n) => blsSign(n.secretKey, message))),
     };
     expect(certificateProblem(certificate, nodes)).toBe('signer bitmap sets bits past the node set');
     expect(certificateProblem({ ...certificate, signers: new Uint8Array([0b0000_0111]) }, nodes)).toBeUndefined();

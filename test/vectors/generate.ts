@@ -434,9 +434,11 @@ export function generateVectors() {
     about: [
       'Test vectors for docs/protocol.md, written by test/vectors/generate.ts (npx tsx test/vectors/generate.ts); do not edit by hand.',
       'Bytes are lower-case 0x hex; integers that may exceed 2^53 (chain ids) are decimal strings.',
-      'vectorBytes(label, length): SHA-256(ascii(label) ‖ u32be(0)) ‖ SHA-256(ascii(label) ‖ u32be(1)) ‖ …, cut to length bytes. Payloads, test-tree records and other fixed inputs are vectorBytes of the label given.',
+      'vectorBytes(label, length): SHA-256(ascii(label) ‖ u32be(0)) ‖ SHA-256(ascii(label) ‖ u32be(1)) ‖ …, cut to length bytes. ' +
+        'Payloads, test-tree records and other fixed inputs are vectorBytes of the label given.',
       'BLS secret key i is the 32-byte big-endian integer i. The owner key is hardhat development account 0 (public: never fund it).',
-      'Erasure-coded (parity) shards come from reed-solomon-erasure 3.1.1 over GF(2^8); see docs/protocol.md, "Shards and the erasure code".',
+      'Erasure-coded (parity) shards come from reed-solomon-erasure 3.1.1 over GF(2^8); ' +
+        'see docs/protocol.md, "Shards and the erasure code".',
     ],
     constants: {
       fieldElementsPerBlob: 4096,

@@ -23,7 +23,9 @@ contract BLSHarness {
         return BLS.compress(BLS.fromBytes(key));
     }
 
-    function verify(bytes calldata key, bytes calldata message, string calldata dst, bytes calldata signature) external view returns (bool) {
+    function verify(bytes calldata key, bytes calldata message, string calldata dst, bytes calldata signature)
+        external view returns (bool)
+    {
         return BLS.verify(BLS.fromBytes(key), message, dst, signature);
     }
 }
