@@ -34,7 +34,7 @@ export function merkleNode(left: Uint8Array, right: Uint8Array): Uint8Array {
 
 export function merkleDepth(leafCount: number): number {
   let depth = 0;
-  while (1 << depth < leafCount) depth++;
+  while (2 ** depth < leafCount) depth++; // not 1 << depth: that wraps at 2^31 and never ends
   return depth;
 }
 
