@@ -41,3 +41,15 @@ export function g1FromEip2537(encoded: Uint8Array): Uint8Array {
     throw new InvalidArgumentError('not a valid EIP-2537 G1 point', { cause });
   }
 }
+
+export function g2FromEip2537(encoded: Uint8Array): Uint8Array {
+  if (encoded.length !== 256) throw new InvalidArgumentError(`an EIP-2537 G2 point is 256 bytes, got ${encoded.length}`);
+  try {
+    const { Fp2 } = bls12_381.fields;
+    const x = Fp2.fromBigTuple([readFp(encoded, 0), readFp(encoded, 64)]);
+    const y = Fp2.fromBigTuple([readFp(encoded, 128), readFp(encoded, 192)]);
+    return bls12_381.G2.Point.fromAffine({ x, y }).toBytes(true);
+  } catch (cause) {
+    throw new InvalidArgumentError('not a valid EIP-2537 G2 point', { cause });
+  }
+}

@@ -2,7 +2,7 @@ import { Contract, Interface, type ContractRunner, type TransactionReceipt } fro
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 import { sherdRegistryAbi } from './abi.ts';
-import { g1FromEip2537, g1ToEip2537, g2ToEip2537 } from './encoding.ts';
+import { g1FromEip2537, g1ToEip2537, g2FromEip2537, g2ToEip2537 } from './encoding.ts';
 import { TypedContract, type Arguments, type WriteName } from './typed-contract.ts';
 
 type RegistryAbi = typeof sherdRegistryAbi;
@@ -98,6 +98,15 @@ export function epochAt(p: EpochParameters, block: number): number {
 export function epochWindow(p: EpochParameters, epoch: number): { opensAfter: number; closesAt: number } {
   const opensAfter = p.genesisBlock + epoch * p.epochBlocks;
   return { opensAfter, closesAt: opensAfter + p.challengeWindow };
+}
+
+/** How a dataset was certified, read back from the chain: the certify transaction's bitmap and signature. */
+export interface Certification {
+  signers: Uint8Array;
+  /** The aggregate BLS signature (96 bytes, compressed); undefined if certify was called through another contract. */
+  signature: Uint8Array | undefined;
+  txHash: string;
+  gasUsed: bigint;
 }
 
 export interface ChainNode {
@@ -356,6 +365,39 @@ export class Registry {
       startEpoch: Number(d.startEpoch),
       segments: Number(d.segments),
     };
+  }
+
+  /**
+   * The certification of dataset `id`, from its DatasetCertified event and the transaction
+   * that emitted it, or undefined if it is not certified. Lets a client rebuild the
+   * certificate of a dataset certified before (an upload run again).
+   */
+  async certification(id: Uint8Array): Promise<Certification | undefined> {
+    const provider = this.contract.runner?.provider;
+    if (!provider) throw new ChainError('chain_call_failed', 'reading a certification needs a provider');
+    const [log] = await this.read('reading the certification', () =>
+      this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(id)),
+    );
+    if (!log) return undefined;
+    const [tx, receipt] = await Promise.all([
+      provider.getTransaction(log.transactionHash),
+      provider.getTransactionReceipt(log.transactionHash),
+    ]);
+    const parsed = registryInterface.parseLog(log);
+    const signers = fromHex(parsed!.args.getValue('signerBitmap') as string);
+    const call = tx ? registryInterface.parseTransaction({ data: tx.data }) : null;
+    const signature = call?.name === 'certify' ? g2FromEip2537(fromHex(call.args.getValue('signature') as string, 256)) : undefined;
+    return { signers, signature, txHash: log.transactionHash, gasUsed: receipt?.gasUsed ?? 0n };
+  }
+
+  /** Every registration of `contentRoot`, by any owner (from DatasetRegistered events). */
+  async registrationsOf(contentRoot: Uint8Array): Promise<Array<{ datasetId: Uint8Array; owner: string }>> {
+    const filter = this.contract.getEvent('DatasetRegistered')(undefined, contentRoot);
+    const logs = await this.read('reading registrations', () => this.contract.queryFilter(filter));
+    return logs.map((log) => {
+      const args = registryInterface.parseLog(log)!.args;
+      return { datasetId: fromHex(args.getValue('datasetId') as string, 32), owner: (args.getValue('owner') as string).toLowerCase() };
+    });
   }
 
   async currentEpoch(): Promise<number> {

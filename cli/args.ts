@@ -2,9 +2,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SherdError } from '../proofs/errors.ts';
 
 /**
- * Command-line conventions shared by the client's and the node's commands: bad usage is a
- * UsageError (exit 2), any other failure one line on stderr (exit 1), --json prints one
- * JSON object on stdout.
+ * Command-line conventions shared by every `sherd` command (docs/cli.md is the table): bad
+ * usage is a UsageError (exit 2) that names the flag and what it allows; an operational
+ * failure is one line on stderr that says what to do (exit 1); --json prints one JSON object
+ * on stdout.
  */
 export class UsageError extends SherdError {
   override name = 'UsageError';
@@ -13,11 +14,31 @@ export class UsageError extends SherdError {
   }
 }
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+/** An operational failure the user can act on; the message says how. */
+export class CliError extends SherdError {
+  override name = 'CliError';
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses `args` strictly; parseArgs' own messages become short ones that name the flag. */
+export function parse<T extends Options>(args: string[], options: T, command: string) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const e = error as Error & { code?: string };
+    const flag = /'(-[^' ]+)/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${flag} for sherd ${command}; see sherd --help`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = flag ?? '';
+      const boolean = options[name.replace(/^--/, '')]?.type === 'boolean';
+      throw new UsageError(boolean ? `${name} takes no value` : `${name} needs a value`);
+    }
+    throw new UsageError(e.message);
   }
 }
 
@@ -28,25 +49,68 @@ export function wholeNumber(name: string, value: string | undefined): bigint | u
   return BigInt(value);
 }
 
-export function integer(name: string, value: string | undefined, fallback?: number): number | undefined {
-  const whole = wholeNumber(name, value);
-  return whole === undefined ? fallback : Number(whole);
+/** An integer option within [min, max], or `fallback` when absent. */
+export function integer(
+  name: string,
+  value: string | undefined,
+  range: { min: number; max: number },
+  fallback?: number,
+): number | undefined {
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= range.min && parsed <= range.max)) {
+    throw new UsageError(`--${name} must be an integer from ${range.min} to ${range.max}, got ${value}`);
+  }
+  return parsed;
+}
+
+/** Exactly `count` positional arguments, or the command's usage line. */
+export function positionals(values: string[], count: number, usage: string): string[] {
+  if (values.length !== count) throw new UsageError(`usage: ${usage}`);
+  return values;
 }
 
 export function print(json: boolean, object: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(object, null, 2)}\n` : `${human}\n`);
 }
 
-/** Runs a command's main and exits with its status; errors become one line on stderr. */
+const ERRNO_SENTENCES: Record<string, (path: string) => string> = {
+  ENOENT: (path) => `no such file: ${path}`,
+  EISDIR: (path) => `${path} is a directory`,
+  ENOTDIR: (path) => `${path} is not a directory`,
+  EACCES: (path) => `permission denied: ${path}`,
+  EPERM: (path) => `permission denied: ${path}`,
+};
+
+/** The one line a failure prints: ours as written, the system's as a sentence (never raw errno text). */
+export function explain(error: unknown): string {
+  if (error instanceof SherdError) return `${error.message}${error.details ? ` (${error.details})` : ''}`;
+  const e = error as NodeJS.ErrnoException;
+  const sentence = e?.code ? ERRNO_SENTENCES[e.code] : undefined;
+  if (sentence && e.path) return sentence(e.path);
+  return e?.message ?? String(error);
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'EPIPE';
+}
+
+/**
+ * Runs a command's main and exits with its status; errors become one line on stderr. When
+ * stdout closes early (`| head`), the command ends quietly with status 0, as `cat` does.
+ */
 export function runCli(main: (argv: string[]) => Promise<number>): void {
+  process.stdout.on('error', (error) => {
+    if (isBrokenPipe(error)) process.exit(EXIT_OK);
+    throw error;
+  });
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      const e = error as SherdError;
-      const details = e instanceof SherdError && e.details ? ` (${e.details})` : '';
-      process.stderr.write(`sherd: ${e?.message ?? String(error)}${details}\n`);
+      if (isBrokenPipe(error)) process.exit(EXIT_OK);
+      process.stderr.write(`sherd: ${explain(error)}\n`);
       if (process.env.SHERD_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
-      process.exit(e instanceof UsageError ? 2 : 1);
+      process.exit(error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
     },
   );
 }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NonceManager, Wallet } from 'ethers';
@@ -26,6 +26,11 @@ export {
   type DevnetFile,
   type DevnetNodeEntry,
 } from './devnet-file.ts';
+
+/** Where a devnet node's process id is kept while it runs. */
+export function nodePidFile(node: Pick<DevnetNodeEntry, 'logFile'>): string {
+  return join(dirname(node.logFile), 'node.pid');
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -227,9 +232,13 @@ export class Devnet {
     closeSync(log);
     liveChildren.add(child);
     this.children[index] = child;
+    // `sherd devnet stop` finds nodes by these files, even if this process died without stopping them.
+    const pidFile = nodePidFile(node);
+    writeFileSync(pidFile, `${child.pid}\n`);
     child.once('exit', () => {
       liveChildren.delete(child);
       if (this.children[index] === child) this.children[index] = undefined;
+      rmSync(pidFile, { force: true });
     });
     await new Promise<void>((resolveReady, reject) => {
       const lines = createInterface({ input: child.stdout! });

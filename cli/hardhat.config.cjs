@@ -6,7 +6,12 @@ module.exports = {
     hardhat: {
       hardfork: 'prague',
       chainId: 31337,
-      accounts: { count: 10, accountsBalance: '1000000000000000000000000' },
+      // Hardhat's well-known development mnemonic: test keys, never for real money (`sherd chain local` writes them out).
+      accounts: {
+        mnemonic: 'test test test test test test test test test test test junk',
+        count: 10,
+        accountsBalance: '1000000000000000000000000',
+      },
       blockGasLimit: 60_000_000,
     },
   },

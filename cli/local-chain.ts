@@ -10,6 +10,14 @@ import { latestBlock } from '../chain/rpc.ts';
  */
 export const HARDHAT_CONFIG = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url));
 
+interface HardhatConfig {
+  networks: { hardhat: { accounts: { mnemonic: string; count: number } } };
+}
+const hardhatAccounts = (createRequire(import.meta.url)(HARDHAT_CONFIG) as HardhatConfig).networks.hardhat.accounts;
+/** The funded development accounts of the local chain: derived from this mnemonic (m/44'/60'/0'/0/i). */
+export const HARDHAT_MNEMONIC = hardhatAccounts.mnemonic;
+export const HARDHAT_ACCOUNTS = hardhatAccounts.count;
+
 export interface LocalChain {
   url: string;
   chainId: bigint;

@@ -1,7 +1,7 @@
 import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
-import { integer, parse, print, UsageError, wholeNumber } from './args.ts';
+import { CliError, integer, parse, print, UsageError, wholeNumber } from './args.ts';
 import { DEFAULT_DEVNET_FILE, readDevnetFile } from './devnet-file.ts';
 import { readAccountKey, readNodeKey, writeNodeKey } from './keyfile.ts';
 import { startNode } from '../storage-node/node.ts';
@@ -14,20 +14,24 @@ const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | 
  * or by its index in a devnet (--devnet F --node I).
  */
 async function cmdRewards(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    rpc: { type: 'string' },
-    registry: { type: 'string' },
-    key: { type: 'string' },
-    'account-key': { type: 'string' },
-    devnet: { type: 'string' },
-    node: { type: 'string' },
-    claim: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parse(
+    args,
+    {
+      rpc: { type: 'string' },
+      registry: { type: 'string' },
+      key: { type: 'string' },
+      'account-key': { type: 'string' },
+      devnet: { type: 'string' },
+      node: { type: 'string' },
+      claim: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    'node rewards',
+  );
   let { rpc, registry: registryAddress, key: keyFile, 'account-key': accountKeyFile } = values;
   if (values.devnet !== undefined || values.node !== undefined) {
     const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
-    const index = integer('node', values.node, 0)!;
+    const index = integer('node', values.node, { min: 0, max: 255 }, 0)!;
     const entry = devnet.nodes[index];
     if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
     rpc ??= devnet.rpc;
@@ -91,7 +95,7 @@ async function cmdRewards(args: string[]): Promise<number> {
 export async function cmdNode(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'keygen') {
-    const { values } = parse(rest, { out: { type: 'string' } });
+    const { values } = parse(rest, { out: { type: 'string' } }, 'node keygen');
     if (!values.out) throw new UsageError('usage: sherd node keygen --out FILE');
     await writeNodeKey(values.out, generateBlsKeyPair().secretKey).catch((cause: NodeJS.ErrnoException) => {
       if (cause.code === 'EEXIST') throw new UsageError(`${values.out} exists; refusing to overwrite a key`);
@@ -101,15 +105,19 @@ export async function cmdNode(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'register') {
-    const { values } = parse(rest, {
-      rpc: { type: 'string' },
-      registry: { type: 'string' },
-      key: { type: 'string' },
-      'account-key': { type: 'string' },
-      endpoint: { type: 'string' },
-      stake: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const { values } = parse(
+      rest,
+      {
+        rpc: { type: 'string' },
+        registry: { type: 'string' },
+        key: { type: 'string' },
+        'account-key': { type: 'string' },
+        endpoint: { type: 'string' },
+        stake: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      'node register',
+    );
     if (!values.rpc || !values.registry || !values.key || !values['account-key'] || !values.endpoint) {
       throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
     }
@@ -133,8 +141,28 @@ export async function cmdNode(args: string[]): Promise<number> {
     }
   }
   if (sub === 'rewards') return cmdRewards(rest);
-  if (sub !== 'start') throw new UsageError(USAGE);
-  const { values } = parse(rest, {
+  if (sub === 'start') return cmdNodeStart(rest);
+  throw new UsageError(USAGE);
+}
+
+/** Why a node could not start, as a sentence the operator can act on. */
+function startFailure(error: unknown, port: number, dataDir: string): unknown {
+  const e = error as NodeJS.ErrnoException & { cause?: { code?: string } };
+  if (e?.code === 'EADDRINUSE') return new CliError('port_in_use', `port ${port} is in use; choose another with --port`);
+  if (e?.code === 'LEVEL_DATABASE_NOT_OPEN' && e.cause?.code === 'LEVEL_LOCKED') {
+    return new CliError('data_dir_locked', `data dir ${dataDir} is held by another running node; stop it or choose another --data-dir`);
+  }
+  if (e?.code === 'LEVEL_DATABASE_NOT_OPEN')
+    return new CliError(
+      'data_dir_unusable',
+      `cannot open the data dir ${dataDir}: ${e.cause ? String((e.cause as Error).message ?? e.cause) : e.message}`,
+    );
+  return error;
+}
+
+/** `sherd node start`: one storage node until SIGINT or SIGTERM. */
+async function cmdNodeStart(args: string[]): Promise<number> {
+  const options = {
     port: { type: 'string' },
     'data-dir': { type: 'string' },
     key: { type: 'string' },
@@ -146,21 +174,24 @@ export async function cmdNode(args: string[]): Promise<number> {
     registry: { type: 'string' },
     'account-key': { type: 'string' },
     'poll-ms': { type: 'string' },
-  });
-  if (values.port === undefined || !values['data-dir'] || !values.key) {
-    throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
-  }
+  } as const;
+  const { values } = parse(args, options, 'node start');
+  const dataDir = values['data-dir'];
+  if (values.port === undefined || !dataDir || !values.key) throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
+  const port = integer('port', values.port, { min: 0, max: 65_535 })!;
   const node = await startNode({
-    port: integer('port', values.port)!,
+    port,
     host: values.host,
-    dataDir: values['data-dir'],
+    dataDir,
     blsSecretKey: await readNodeKey(values.key),
     accountKey: await readAccountKey(values['account-key']),
-    verifyThreads: integer('verify-threads', values['verify-threads']),
+    verifyThreads: integer('verify-threads', values['verify-threads'], { min: 1, max: 64 }),
     logLevel: values['log-level'],
     rpc: values.rpc,
     registry: values.registry,
-    pollMs: integer('poll-ms', values['poll-ms']),
+    pollMs: integer('poll-ms', values['poll-ms'], { min: 10, max: 3_600_000 }),
+  }).catch((error: unknown) => {
+    throw startFailure(error, port, dataDir);
   });
   // One line either way: supervisors (devnet) wait for it.
   process.stdout.write(

@@ -10,6 +10,7 @@ import {
   type AnnounceResponse,
   type AttestationResponse,
   type DatasetStatusResponse,
+  type HeldShardsResponse,
   type HealthResponse,
   type InfoResponse,
   type PutShardResponse,
@@ -92,6 +93,11 @@ export class NodeClient {
 
   datasetStatus(id: Uint8Array, signal?: AbortSignal): Promise<DatasetStatusResponse> {
     return this.json('datasetStatus', routePath('datasetStatus', { dataset: toHex(id) }), { signal });
+  }
+
+  /** Which of its assigned shards the node holds (a bitmap in upload order; see routes.heldShards). */
+  heldShards(id: Uint8Array, signal?: AbortSignal): Promise<HeldShardsResponse> {
+    return this.json('heldShards', routePath('heldShards', { dataset: toHex(id) }), { signal });
   }
 
   putShard(

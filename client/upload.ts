@@ -11,7 +11,7 @@ import { blsAggregatePublicKeys, blsAggregateSignatures, blsVerify, blsVerifyPos
 import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { assertInteger, InvalidArgumentError } from '../proofs/errors.ts';
 import type { MerkleTree } from '../proofs/merkle.ts';
-import { bitmapFromIndices, quorumFor, type Certificate } from '../protocol/certificate.ts';
+import { bitmapFromIndices, indicesFromBitmap, quorumFor, type Certificate } from '../protocol/certificate.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
   checkCodeParameters,
@@ -19,11 +19,12 @@ import {
   manifestTree,
   segmentCount,
   segmentPayloadBytes,
+  shardPosition,
   type Manifest,
   type ShardRecord,
 } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage, datasetId } from '../protocol/messages.ts';
-import { checkPlacement, defaultCodeParameters, nodeForShard } from '../protocol/placement.ts';
+import { checkPlacement, defaultCodeParameters, nodeForShard, shardsOnNode } from '../protocol/placement.ts';
 import { registrationProblem } from '../protocol/registration.ts';
 import { ByteBudget, mapOrdered, sleep } from './concurrency.ts';
 import { EncoderPool } from './encoder.ts';
@@ -96,6 +97,14 @@ export interface UploadResult {
   certificate: Certificate;
   /** Present when the upload was registered and certified on chain. */
   chain?: { registerTx: string | null; certifiedTx: string; certifyGas: number };
+  /** The dataset was already certified on chain: nothing was paid, sent or submitted (the certificate is the chain's). */
+  alreadyCertified: boolean;
+  /** The dataset was registered by this owner before but not certified: only the shards nodes lacked were sent. */
+  resumed: boolean;
+  /** Shards not sent because their node already held them. */
+  shardsSkipped: number;
+  /** Other owners' datasets of the same content: theirs, under their own ids (the identity rule); this upload is unaffected. */
+  sameContent: Array<{ datasetId: Uint8Array; owner: string }>;
 }
 
 /** What every phase shares: the nodes and their clients, who has failed, progress, the code. */
@@ -139,35 +148,29 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
       spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
     }
     const dataset = await commitPhase(context, source, options.uploaderKey, spoolDir);
-    const registerTx = options.chain ? await registerPhase(options.chain, dataset, options.epochs ?? DEFAULT_STORAGE_EPOCHS) : null;
-    await announcePhase(context, dataset, options.uploaderKey);
-    await dispersePhase(context, dataset, options.maxBytesInFlight ?? 32 * 1024 * 1024);
     const chainId = options.chain?.chainId ?? options.chainId ?? OFFCHAIN_CHAIN_ID;
     const registryAddress = options.chain?.registry.address ?? options.registryAddress ?? OFFCHAIN_REGISTRY;
+    // Ask the chain first, before paying or sending anything: an upload run again is idempotent.
+    const before = options.chain ? await options.chain.registry.dataset(dataset.id) : undefined;
+    const sameContent = options.chain ? await otherRegistrations(options.chain.registry, dataset) : [];
+    if (options.chain && before?.certified) {
+      const outcome = await alreadyCertifiedPhase(context, dataset, options.chain, chainId);
+      const shardsSkipped = dataset.manifest.shards.length;
+      return uploadResult(context, dataset, { ...outcome, alreadyCertified: true, resumed: false, shardsSkipped, sameContent });
+    }
+    const registerTx = options.chain ? await registerPhase(options.chain, dataset, options.epochs ?? DEFAULT_STORAGE_EPOCHS) : null;
+    await announcePhase(context, dataset, options.uploaderKey);
+    const resumed = before?.registered === true;
+    const held = resumed ? await heldShards(context, dataset) : new Set<number>();
+    await dispersePhase(context, dataset, options.maxBytesInFlight ?? 32 * 1024 * 1024, held);
     const { certificate, signers } = await certifyPhase(context, dataset, chainId, registryAddress);
-    let chainResult: UploadResult['chain'];
+    let chain: UploadResult['chain'];
     if (options.chain) {
       const receipt = await options.chain.registry.certify(dataset.id, certificate.signers, certificate.signature);
-      chainResult = { registerTx, certifiedTx: receipt.hash, certifyGas: Number(receipt.gasUsed) };
+      chain = { registerTx, certifiedTx: receipt.hash, certifyGas: Number(receipt.gasUsed) };
     }
-    const { manifest } = dataset;
-    return {
-      datasetId: dataset.id,
-      contentRoot: dataset.tree.root,
-      owner: dataset.owner,
-      size: manifest.size,
-      k: manifest.k,
-      m: manifest.m,
-      segments: segmentCount(manifest.size, manifest.k),
-      shards: manifest.shards.length,
-      nodeCount: context.nodes.length,
-      signers,
-      quorum: context.quorum,
-      failedNodes: [...context.failed.values()].sort((a, b) => a.index - b.index),
-      manifest,
-      certificate,
-      ...(chainResult ? { chain: chainResult } : {}),
-    };
+    const outcome = { certificate, signers, chain, alreadyCertified: false, resumed, shardsSkipped: held.size, sameContent };
+    return uploadResult(context, dataset, outcome);
   } finally {
     await Promise.allSettled(context.clients.map((c) => c.close()));
     if (!options.encoder) await context.encoder.close();
@@ -175,13 +178,117 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
   }
 }
 
+type Outcome = Pick<UploadResult, 'certificate' | 'signers' | 'chain' | 'alreadyCertified' | 'resumed' | 'shardsSkipped' | 'sameContent'>;
+
+function uploadResult(context: UploadContext, dataset: CommittedDataset, outcome: Outcome): UploadResult {
+  const { manifest } = dataset;
+  const { chain, ...rest } = outcome;
+  return {
+    datasetId: dataset.id,
+    contentRoot: dataset.tree.root,
+    owner: dataset.owner,
+    size: manifest.size,
+    k: manifest.k,
+    m: manifest.m,
+    segments: segmentCount(manifest.size, manifest.k),
+    shards: manifest.shards.length,
+    nodeCount: context.nodes.length,
+    quorum: context.quorum,
+    failedNodes: [...context.failed.values()].sort((a, b) => a.index - b.index),
+    manifest,
+    ...rest,
+    ...(chain ? { chain } : {}),
+  };
+}
+
+/** Other owners' registrations of the same content root. */
+async function otherRegistrations(registry: Registry, dataset: CommittedDataset): Promise<UploadResult['sameContent']> {
+  const all = await registry.registrationsOf(dataset.tree.root);
+  return all.filter((r) => !equalBytes(r.datasetId, dataset.id));
+}
+
+/**
+ * The dataset is already certified: nothing is paid or sent. Its registration must still be
+ * this manifest, and the certificate is rebuilt from the certify transaction on chain (or, if
+ * that went through another contract, from the nodes' stored attestations).
+ */
+async function alreadyCertifiedPhase(
+  context: UploadContext,
+  dataset: CommittedDataset,
+  chain: UploadChain,
+  chainId: bigint,
+): Promise<Pick<Outcome, 'certificate' | 'signers' | 'chain'>> {
+  const { registry } = chain;
+  const registration = await registry.dataset(dataset.id);
+  const nodeKeys = await registry.nodeSetKeys(registration.nodeSet);
+  const problem = registrationProblem({ ...registration, nodeKeys }, dataset.manifest, dataset.tree.root);
+  if (problem) {
+    throw new UploadError(
+      'registration_mismatch',
+      `dataset ${toHex(dataset.id)} is already certified with other parameters: ${problem.message}`,
+    );
+  }
+  const certification = await registry.certification(dataset.id);
+  if (!certification)
+    throw new UploadError('internal', `dataset ${toHex(dataset.id)} is certified but its DatasetCertified event was not found`);
+  const chainResult = { registerTx: null, certifiedTx: certification.txHash, certifyGas: Number(certification.gasUsed) };
+  if (!certification.signature) return { ...(await certifyPhase(context, dataset, chainId, registry.address)), chain: chainResult };
+  const { manifest } = dataset;
+  const certificate: Certificate = {
+    datasetId: dataset.id,
+    owner: dataset.owner,
+    contentRoot: dataset.tree.root,
+    size: manifest.size,
+    k: manifest.k,
+    m: manifest.m,
+    chainId,
+    registryAddress: registry.address,
+    nodeCount: context.nodes.length,
+    signers: certification.signers,
+    signature: certification.signature,
+  };
+  return { certificate, signers: indicesFromBitmap(certification.signers, context.nodes.length), chain: chainResult };
+}
+
+/** Positions (segment · n + index) of the shards nodes already hold, for a resumed upload; a node that cannot say holds none. */
+async function heldShards(context: UploadContext, dataset: CommittedDataset): Promise<Set<number>> {
+  const { k, m, nodes } = context;
+  const segments = segmentCount(dataset.manifest.size, k);
+  const held = new Set<number>();
+  await Promise.all(
+    context.clients.map(async (client, node) => {
+      if (context.failed.has(node)) return;
+      try {
+        const answer = await client.heldShards(dataset.id, context.signal);
+        const assigned = [...shardsOnNode(node, segments, k + m, nodes.length)];
+        if (answer.assignedShards !== assigned.length) return;
+        for (const j of indicesFromBitmap(new Uint8Array(Buffer.from(answer.held, 'base64')), assigned.length)) {
+          const [s, i] = assigned[j]!;
+          held.add(shardPosition(dataset.manifest, s, i));
+        }
+      } catch {
+        // Then every shard of that node is sent again; the node answers duplicates with stored: false.
+      }
+    }),
+  );
+  return held;
+}
+
+/**
+ * The code an upload uses on `nodeCount` nodes: the default (half parity, protocol/placement.ts),
+ * or k as given with m filling the rest of the nodes (at least 1), or both as given.
+ */
+export function codeFor(nodeCount: number, k?: number, m?: number): { k: number; m: number } {
+  const defaults = defaultCodeParameters(nodeCount);
+  const chosenK = k ?? defaults.k;
+  return { k: chosenK, m: m ?? (k === undefined ? defaults.m : Math.max(1, Math.min(nodeCount, 256) - chosenK)) };
+}
+
 /** Checks the options and sets up what every phase shares. */
 function prepare(options: UploadOptions): UploadContext {
   const { nodes } = options;
   if (!Array.isArray(nodes) || nodes.length < 2) throw new InvalidArgumentError('upload needs at least 2 storage nodes');
-  const defaults = defaultCodeParameters(nodes.length);
-  const k = options.k ?? defaults.k;
-  const m = options.m ?? (options.k === undefined ? defaults.m : Math.max(1, Math.min(nodes.length, 256) - k));
+  const { k, m } = codeFor(nodes.length, options.k, options.m);
   checkCodeParameters(k, m);
   checkPlacement(k + m, nodes.length);
   if (options.epochs !== undefined) assertInteger('epochs', options.epochs, 1, 0xffffffff);
@@ -320,16 +427,21 @@ async function announcePhase(context: UploadContext, dataset: CommittedDataset, 
  * Pass 2: codes the segments again (no KZG this time) and sends each node exactly its shards
  * with their inclusion proofs, every node at once, bounded by `maxBytesInFlight`.
  */
-async function dispersePhase(context: UploadContext, dataset: CommittedDataset, maxBytesInFlight: number): Promise<void> {
+async function dispersePhase(
+  context: UploadContext,
+  dataset: CommittedDataset,
+  maxBytesInFlight: number,
+  held: Set<number>,
+): Promise<void> {
   const { k, m, encoder, signal, nodes, failed } = context;
   const budget = new ByteBudget(maxBytesInFlight);
-  const shardsTotal = dataset.manifest.shards.length;
+  const shardsTotal = dataset.manifest.shards.length - held.size;
   let shardsSent = 0;
   const inFlight = new Set<Promise<void>>();
   const send = async (nodeIndex: number, segment: number, index: number, blob: Uint8Array) => {
     try {
       if (failed.has(nodeIndex)) return;
-      const proof = dataset.tree.proof(segment * (k + m) + index);
+      const proof = dataset.tree.proof(shardPosition(dataset.manifest, segment, index));
       await withRetries(
         () => context.clients[nodeIndex]!.putShard(dataset.id, segment, index, blob, proof, signal),
         context.attempts,
@@ -353,7 +465,7 @@ async function dispersePhase(context: UploadContext, dataset: CommittedDataset, 
   for await (const blobs of segments) {
     for (let i = 0; i < k + m; i++) {
       const nodeIndex = nodeForShard(segment, i, nodes.length);
-      if (failed.has(nodeIndex)) continue;
+      if (failed.has(nodeIndex) || held.has(shardPosition(dataset.manifest, segment, i))) continue;
       throwIfAborted(signal);
       await budget.acquire(BYTES_PER_BLOB);
       const put = send(nodeIndex, segment, i, blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));

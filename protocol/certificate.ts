@@ -3,6 +3,7 @@ import { BLS_SIGNATURE_BYTES, blsVerifyAggregate, type PossessedKey } from '../p
 import { ProtocolError } from './errors.ts';
 import { checkCodeParameters } from './manifest.ts';
 import { attestationMessage, datasetId } from './messages.ts';
+import { indicesFromBitmap } from './bitmap.ts';
 
 /**
  * A certificate: enough nodes signed that they hold their shards of the dataset. Its size is
@@ -39,20 +40,7 @@ export interface CertificateJson {
   signature: string;
 }
 
-export function bitmapFromIndices(indices: Iterable<number>, count: number): Uint8Array {
-  const bitmap = new Uint8Array(Math.ceil(count / 8));
-  for (const i of indices) {
-    if (!Number.isInteger(i) || i < 0 || i >= count) throw new ProtocolError('bad_bitmap', `signer index ${i} out of range`);
-    bitmap[i >> 3]! |= 1 << (i & 7);
-  }
-  return bitmap;
-}
-
-export function indicesFromBitmap(bitmap: Uint8Array, count: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) if ((bitmap[i >> 3]! >> (i & 7)) & 1) out.push(i);
-  return out;
-}
+export { bitmapFromIndices, indicesFromBitmap } from './bitmap.ts';
 
 /**
  * Signers needed for a certificate over N nodes with n = k + m shards per segment. A segment

@@ -116,6 +116,27 @@ export const routes = {
       },
     },
   },
+  /**
+   * Which of its assigned shards the node holds: `held` is a bitmap (base64) over the node's
+   * shards in upload order (protocol/placement.ts shardsOnNode), bit j of byte j >> 3, least
+   * significant bit first. An uploader resuming a dataset sends only what is missing.
+   */
+  heldShards: {
+    method: 'GET',
+    url: '/v1/datasets/:dataset/shards',
+    schema: {
+      params: datasetParam,
+      response: {
+        type: 'object',
+        required: ['datasetId', 'assignedShards', 'held'],
+        properties: {
+          datasetId: hex(32),
+          assignedShards: { type: 'integer' },
+          held: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' },
+        },
+      },
+    },
+  },
   manifest: { method: 'GET', url: '/v1/datasets/:dataset/manifest', schema: { params: datasetParam } },
   putShard: {
     method: 'PUT',
@@ -209,6 +230,11 @@ export interface AnnounceResponse {
   uploader: string;
   assignedShards: number;
   created: boolean;
+}
+export interface HeldShardsResponse {
+  datasetId: string;
+  assignedShards: number;
+  held: string;
 }
 export interface DatasetStatusResponse {
   datasetId: string;

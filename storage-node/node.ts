@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { NonceManager, Wallet } from 'ethers';
 import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
@@ -49,6 +49,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   let app: FastifyInstance;
   let chain: RegistryConnection | undefined;
+  let createdDir: string | undefined;
   try {
     if (accountKey && !options.rpc) throw new InvalidArgumentError('--account-key needs --rpc and --registry');
     if (options.rpc) {
@@ -57,7 +58,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       chain = connection;
       opened.push(() => connection.close());
     }
-    await mkdir(options.dataDir, { recursive: true });
+    // mkdir returns the first directory it made: a node that fails to start removes it again (below).
+    createdDir = await mkdir(options.dataDir, { recursive: true });
     const store = await ShardStore.open(options.dataDir);
     opened.push(() => store.close());
     const metrics = nodeMetrics();
@@ -108,6 +110,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     }
   } catch (error) {
     await closeAll();
+    // Only on a failed start, never on close(): that directory holds nothing yet but what this attempt wrote.
+    if (createdDir) await rm(createdDir, { recursive: true, force: true });
     throw error;
   }
   const address = app.server.address();

@@ -77,6 +77,17 @@ export class ShardStore {
     return count;
   }
 
+  /** The (segment, index) of every shard held of dataset `id`, in key order. */
+  async listShards(id: Uint8Array): Promise<Array<[number, number]>> {
+    const prefix = shardPrefix(id);
+    const held: Array<[number, number]> = [];
+    for await (const key of this.db.keys({ gte: prefix, lt: `${prefix.slice(0, -1)};` })) {
+      const [segment, index] = key.slice(prefix.length).split(':');
+      held.push([Number(segment), Number(index)]);
+    }
+    return held;
+  }
+
   /** Removes one stored shard (operator tooling and fault-injection tests). */
   async deleteShard(id: Uint8Array, segment: number, index: number): Promise<void> {
     await this.db.del(shardKey(id, segment, index));

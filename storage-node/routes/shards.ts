@@ -1,7 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { ApiError } from '../../protocol/errors.ts';
-import { PROOF_HEADER, routes, SHARD_CONTENT_TYPE, type DatasetStatusResponse, type PutShardResponse } from '../../protocol/routes.ts';
+import { bitmapFromIndices } from '../../protocol/bitmap.ts';
+import { manifestSegments, shardsPerSegment } from '../../protocol/manifest.ts';
+import { shardsOnNode } from '../../protocol/placement.ts';
+import {
+  PROOF_HEADER,
+  routes,
+  SHARD_CONTENT_TYPE,
+  type DatasetStatusResponse,
+  type HeldShardsResponse,
+  type PutShardResponse,
+} from '../../protocol/routes.ts';
 import { admitShard } from '../admission.ts';
 import type { DatasetCatalog } from '../datasets.ts';
 import type { Metrics } from '../metrics.ts';
@@ -11,7 +21,7 @@ import type { ShardVerifier } from '../verifier.ts';
 import { fastifyRoute } from './route.ts';
 
 export interface ShardRouteDeps {
-  store: Pick<ShardStore, 'getManifest' | 'countShards' | 'hasShard' | 'putShard' | 'getShard'>;
+  store: Pick<ShardStore, 'getManifest' | 'countShards' | 'hasShard' | 'putShard' | 'getShard' | 'listShards'>;
   catalog: Pick<DatasetCatalog, 'get'>;
   verifier: ShardVerifier;
   metrics: Metrics;
@@ -36,6 +46,19 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
         storedShards,
         complete: storedShards >= state.assignedShards,
       };
+    },
+  });
+
+  app.route<{ Params: { dataset: string } }>({
+    ...fastifyRoute(routes.heldShards),
+    handler: async (request): Promise<HeldShardsResponse> => {
+      const state = await catalog.get(fromHex(request.params.dataset, 32));
+      const { manifest } = state;
+      const held = new Set((await store.listShards(state.id)).map(([s, i]) => `${s}/${i}`));
+      const assigned = [...shardsOnNode(state.nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length)];
+      const bits = assigned.flatMap(([s, i], j) => (held.has(`${s}/${i}`) ? [j] : []));
+      const bitmap = bitmapFromIndices(bits, assigned.length);
+      return { datasetId: toHex(state.id), assignedShards: assigned.length, held: Buffer.from(bitmap).toString('base64') };
     },
   });
 

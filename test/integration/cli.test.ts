@@ -126,7 +126,7 @@ describe('sherd CLI', () => {
     expect(unknownRoot.stderr.split('\n')).toHaveLength(2);
     expect(unknownRoot.stderr).toBe(`sherd: dataset 0x${'00'.repeat(32)} is not registered on chain\n`);
     const status = await sherd(['status', `0x${'00'.repeat(32)}`, '--devnet', devnet.path]);
-    expect(status.code).toBe(0);
+    expect(status.code).toBe(1);
     expect(status.stdout).toBe(`dataset 0x${'00'.repeat(32)} is not registered on chain 31337 (registry ${devnet.registry.address})\n`);
   });
 

@@ -1,0 +1,127 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { nodesFromChain, uploadChainFor } from '../../client/chain-context.ts';
+import { codeFor, DEFAULT_STORAGE_EPOCHS, upload, type UploadResult } from '../../client/upload.ts';
+import { fromHex, toHex } from '../../proofs/bytes.ts';
+import { MAX_TOTAL_SHARDS } from '../../proofs/codec.ts';
+import { certificateToJson } from '../../protocol/certificate.ts';
+import { CliError, integer, parse, positionals, print, UsageError } from '../args.ts';
+import { certificatePath, chainFrom, chainOptions } from '../context.ts';
+import { formatBytes, ProgressBar } from '../progress.ts';
+
+export const UPLOAD_USAGE =
+  'sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]';
+
+/** The file to upload exists and is a file; said in a sentence otherwise, before anything is read or paid. */
+export async function checkFile(path: string): Promise<void> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new CliError('no_such_file', `no such file: ${path}`);
+    throw error;
+  });
+  if (info.isDirectory())
+    throw new CliError('is_directory', `${path} is a directory; give one file (datasets of many files are not supported yet)`);
+}
+
+function humanReport(result: UploadResult, id: string, seconds: number, certificateFile: string): string {
+  const chain = result.chain;
+  const certified = result.alreadyCertified
+    ? `already certified on chain (tx ${chain?.certifiedTx}): nothing paid or sent`
+    : `certified on chain: ${result.signers.length} of ${result.nodeCount} nodes signed (quorum ${result.quorum}); ` +
+      `tx ${chain?.certifiedTx}, ${chain?.certifyGas} gas`;
+  return [
+    `dataset ${id}`,
+    `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) ` +
+      `on ${result.nodeCount} nodes in ${seconds} s`,
+    `content root ${toHex(result.contentRoot)}, owner ${result.owner}`,
+    ...(result.resumed ? [`resumed an earlier upload: ${result.shardsSkipped} shards were already on their nodes`] : []),
+    certified,
+    `certificate saved to ${certificateFile}`,
+    ...result.sameContent.map(
+      (other) => `note: ${other.owner} registered the same content as its own dataset ${toHex(other.datasetId)}; this one is yours`,
+    ),
+    ...result.failedNodes.map((f) => `warning: node ${f.index} (${f.url}) was routed around: ${f.error}`),
+  ].join('\n');
+}
+
+/** `sherd upload FILE`: register, code, disperse and certify; run again, it resumes or reports the certified dataset. */
+export async function cmdUpload(args: string[]): Promise<number> {
+  const options = {
+    ...chainOptions,
+    k: { type: 'string' },
+    m: { type: 'string' },
+    epochs: { type: 'string' },
+    workers: { type: 'string' },
+    json: { type: 'boolean' },
+  } as const;
+  const { values, positionals: given } = parse(args, options, 'upload');
+  const [file] = positionals(given, 1, UPLOAD_USAGE) as [string];
+  const epochs = integer('epochs', values.epochs, { min: 1, max: 0xffffffff });
+  const k = integer('k', values.k, { min: 1, max: MAX_TOTAL_SHARDS - 1 });
+  const m = integer('m', values.m, { min: 1, max: MAX_TOTAL_SHARDS - 1 });
+  if (k !== undefined && m !== undefined && k + m > MAX_TOTAL_SHARDS)
+    throw new UsageError(`--k ${k} --m ${m}: k + m must be at most ${MAX_TOTAL_SHARDS}`);
+  const workers = integer('workers', values.workers, { min: 1, max: 256 });
+  await checkFile(file);
+  const { context, accountKey, stateDir } = await chainFrom(values);
+  const bar = new ProgressBar();
+  const started = performance.now();
+  try {
+    if (!accountKey) throw new UsageError('an upload pays on chain: pass --account-key FILE');
+    const nodes = await nodesFromChain(context.registry);
+    const code = codeFor(nodes.length, k, m);
+    if (code.k + code.m > nodes.length) {
+      throw new UsageError(`k + m = ${code.k + code.m} shards per segment need as many nodes; the chain has ${nodes.length} active`);
+    }
+    const result = await upload(file, {
+      nodes,
+      chain: uploadChainFor(context, accountKey),
+      uploaderKey: fromHex(accountKey, 32),
+      k,
+      m,
+      epochs,
+      workers,
+      onProgress: (e) => {
+        if (e.phase === 'encode') bar.update('encode', e.bytes, e.totalBytes);
+        if (e.phase === 'disperse') bar.update('disperse', e.shardsSent, e.shardsTotal, 'count');
+      },
+    });
+    bar.done();
+    const id = toHex(result.datasetId);
+    const certificateFile = certificatePath(stateDir, id);
+    const certificate = certificateToJson(result.certificate);
+    await mkdir(dirname(certificateFile), { recursive: true });
+    await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
+    const seconds = Math.round((performance.now() - started) / 10) / 100;
+    const report = {
+      datasetId: id,
+      contentRoot: toHex(result.contentRoot),
+      owner: result.owner,
+      bytes: result.size,
+      k: result.k,
+      m: result.m,
+      segments: result.segments,
+      shards: result.shards,
+      nodes: result.nodeCount,
+      signers: result.signers.length,
+      quorum: result.quorum,
+      failedNodes: result.failedNodes,
+      seconds,
+      alreadyCertified: result.alreadyCertified,
+      resumed: result.resumed,
+      shardsSkipped: result.shardsSkipped,
+      registerTx: result.chain?.registerTx ?? null,
+      certifiedTx: result.chain?.certifiedTx,
+      certifyGas: result.chain?.certifyGas,
+      certificateFile,
+      certificate,
+      sameContent: result.sameContent.map((other) => ({ datasetId: toHex(other.datasetId), owner: other.owner })),
+    };
+    print(values.json === true, report, humanReport(result, id, seconds, certificateFile));
+    return 0;
+  } finally {
+    bar.done();
+    context.close();
+  }
+}
+
+export { DEFAULT_STORAGE_EPOCHS };
