@@ -16,7 +16,7 @@ import { Devnet } from '../../cli/devnet.ts';
 import { DatasetReader, download } from '../../client/download.ts';
 import { EncoderPool } from '../../client/encoder.ts';
 import { NodeClient } from '../../client/node-client.ts';
-import { upload, type UploadResult } from '../../client/upload.ts';
+import { upload, type UploadOptions, type UploadResult } from '../../client/upload.ts';
 import { ShardStore } from '../../storage-node/store.ts';
 
 /** Six real node processes on loopback; k = 3, m = 3, so any three may fail. */
@@ -33,7 +33,7 @@ async function readAll(stream: Readable): Promise<Uint8Array> {
 }
 
 /** Uploads `bytes` as the devnet's uploader, or as `uploaderKey` with its own wallet. */
-function uploadAs(bytes: Uint8Array, uploaderKey = devnet.uploaderKey, extra: { attempts?: number } = {}): Promise<UploadResult> {
+function uploadAs(bytes: Uint8Array, uploaderKey = devnet.uploaderKey, extra: Partial<UploadOptions> = {}): Promise<UploadResult> {
   const chain =
     uploaderKey === devnet.uploaderKey
       ? devnet.uploadChain()
@@ -170,6 +170,10 @@ describe('a devnet of real storage-node processes', () => {
     const owned = await uploadAs(bytes);
     expect(toHex(owned.contentRoot)).toBe(toHex(squatted.contentRoot));
     expect(toHex(owned.datasetId)).not.toBe(toHex(squatted.datasetId));
+    // The owner is told, and goes on under its own id.
+    expect(owned.sameContent.map((other) => [toHex(other.datasetId), other.owner])).toEqual([
+      [toHex(squatted.datasetId), accountAddress(squatterKey)],
+    ]);
     for (const [result, owner] of [
       [squatted, accountAddress(squatterKey)],
       [owned, devnet.file.uploader],
@@ -182,6 +186,38 @@ describe('a devnet of real storage-node processes', () => {
       });
       expect(Buffer.compare(await readBack(result.datasetId), bytes)).toBe(0);
     }
+  });
+
+  it('reports a dataset uploaded again as already certified: nothing paid, sent or submitted, the same certificate', async () => {
+    const balance = () => devnet.chain.provider.getBalance(devnet.file.uploader);
+    const before = await balance();
+    const again = await uploadAs(data);
+    expect(await balance()).toBe(before);
+    expect(again).toMatchObject({ alreadyCertified: true, resumed: false, shardsSkipped: uploaded.shards, signers: [0, 1, 2, 3, 4, 5] });
+    expect(toHex(again.datasetId)).toBe(toHex(uploaded.datasetId));
+    expect(again.chain).toEqual({ registerTx: null, certifiedTx: uploaded.chain!.certifiedTx, certifyGas: uploaded.chain!.certifyGas });
+    expect(toHex(again.certificate.signature)).toBe(toHex(uploaded.certificate.signature));
+    expect(certificateProblem(again.certificate, keysOf(devnet))).toBeUndefined();
+  });
+
+  it('resumes an upload that stopped part way: only the shards the nodes lack are sent, then it certifies', async () => {
+    const bytes = new Uint8Array(randomBytes(2_500_000));
+    const stop = new AbortController();
+    const first = await uploadAs(bytes, devnet.uploaderKey, {
+      signal: stop.signal,
+      maxBytesInFlight: 131_072,
+      onProgress: (e) => {
+        if (e.phase === 'disperse' && e.shardsSent === 10) stop.abort();
+      },
+    }).catch((error: unknown) => error);
+    expect(first).toMatchObject({ name: 'AbortedError' });
+    const resumed = await uploadAs(bytes);
+    expect(resumed).toMatchObject({ alreadyCertified: false, resumed: true, signers: [0, 1, 2, 3, 4, 5] });
+    expect(resumed.shardsSkipped).toBeGreaterThanOrEqual(10);
+    expect(resumed.shardsSkipped).toBeLessThan(resumed.shards);
+    expect(resumed.chain?.registerTx).toBeNull(); // registered (and paid) by the first attempt
+    expect((await devnet.registry.dataset(resumed.datasetId)).certified).toBe(true);
+    expect(Buffer.compare(await readBack(resumed.datasetId), bytes)).toBe(0);
   });
 
   it('keeps every shard across a restart of every node', async () => {

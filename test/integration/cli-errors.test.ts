@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upload } from '../../client/upload.ts';
+import { toHex } from '../../proofs/bytes.ts';
+import { Devnet } from '../../cli/devnet.ts';
+import { sherd, type Run } from '../helpers/sherd.ts';
+
+/**
+ * Every message docs/cli.md lists, produced by the real command on a real devnet: the table is
+ * read from the doc, so a message changed in one place and not the other fails here.
+ */
+const DOC = resolve(import.meta.dirname, '../../docs/cli.md');
+const NOBODY = `0x${'00'.repeat(32)}`;
+
+let dir: string;
+let devnet: Devnet;
+let dataset: string;
+const file = () => join(dir, 'data.bin');
+
+interface Row {
+  message: string;
+  exit: number;
+  stream: 'stderr' | 'stdout';
+}
+
+/** The doc's message tables: exit 2 under "Bad usage", exit 1 under "Failures" (stderr) and the reports (stdout). */
+async function documentedRows(): Promise<Row[]> {
+  const rows: Row[] = [];
+  let section: Omit<Row, 'message'> | undefined;
+  for (const line of (await readFile(DOC, 'utf8')).split('\n')) {
+    if (line.startsWith('## Bad usage')) section = { exit: 2, stream: 'stderr' };
+    else if (line.startsWith('## Failures')) section = { exit: 1, stream: 'stderr' };
+    else if (line.startsWith('Reports that end with status 1')) section = { exit: 1, stream: 'stdout' };
+    const cell = /^\| (`+) ?(.+?) ?\1 \|/.exec(line);
+    if (section && cell) rows.push({ message: cell[2]!, ...section });
+  }
+  return rows;
+}
+
+/** A documented message with its `<…>` parts as wildcards, matched against a whole line. */
+function pattern(message: string): RegExp {
+  const parts = message.split(/<[^>]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('.*?')}$`);
+}
+
+const withDevnet = (args: string[]) => [...args, '--devnet', devnet.path];
+
+/** How each documented message is produced. Keys are the doc's messages, exactly. */
+const cases: Record<string, () => Promise<Run>> = {
+  'unknown command <command>; see sherd --help': () => sherd(['frobnicate']),
+  'unknown option <flag> for sherd <command>; see sherd --help': () => sherd(['upload', file(), '--frob']),
+  '<flag> needs a value': () => sherd(['upload', file(), '--k']),
+  '<flag> takes no value': () => sherd(['upload', file(), '--json=1']),
+  'usage: <usage>': () => sherd(['download', dataset]),
+  '--<flag> must be an integer from <min> to <max>, got <value>': () => sherd(['upload', file(), '--k', '0']),
+  '--<flag> must be a whole number, got <value>': () =>
+    sherd([
+      'node',
+      'register',
+      '--rpc',
+      devnet.file.rpc,
+      '--registry',
+      devnet.file.registryAddress,
+      '--key',
+      'k.json',
+      '--account-key',
+      'a.key',
+      '--endpoint',
+      'http://127.0.0.1:1',
+      '--stake',
+      'abc',
+    ]),
+  '--k <k> --m <m>: k + m must be at most 256': () => sherd(['upload', file(), '--k', '200', '--m', '100']),
+  'k + m = <n> shards per segment need as many nodes; the chain has <count> active': () =>
+    sherd(withDevnet(['upload', file(), '--k', '4'])),
+  'DATASET must be a dataset id, 0x followed by 64 hex digits, got <text>': () => sherd(['download', '0x1234', 'out.bin']),
+  '--range must look like START-END (bytes, END exclusive) or START-, got <text>': () =>
+    sherd(withDevnet(['download', dataset, join(dir, 'r.bin'), '--range', '10'])),
+  '--range <text>: the range is reversed; END must not be less than START': () =>
+    sherd(withDevnet(['download', dataset, join(dir, 'r.bin'), '--range', '1000-10'])),
+  '--range <text> ends past the end of the dataset (<size> bytes)': () =>
+    sherd(withDevnet(['download', dataset, join(dir, 'r.bin'), '--range', '0-30000000'])),
+  '--confidence must be a number between 0 and 1 (exclusive), got <text>': () =>
+    sherd(withDevnet(['sample', dataset, '--confidence', '1.5'])),
+  '--confidence and --samples exclude each other': () => sherd(withDevnet(['sample', dataset, '--confidence', '0.9', '--samples', '3'])),
+  '--samples must be an integer from 1 to <shards>, got <value>': () => sherd(withDevnet(['sample', dataset, '--samples', '1000'])),
+  '--size: not a size: <text> (try 64MiB)': () => sherd(['demo', '--size', 'lots']),
+  '--rpc and --registry go together': () => sherd(['status', dataset, '--rpc', devnet.file.rpc]),
+  'the devnet has no node <index> (it has <count>)': () => sherd(withDevnet(['node', 'rewards', '--node', '9'])),
+  '<file> exists; refusing to overwrite a key': () => sherd(['node', 'keygen', '--out', devnet.file.nodes[0]!.keyFile]),
+
+  'no such file: <path>': () => sherd(withDevnet(['upload', join(dir, 'nope.bin')])),
+  '<path> is a directory; give one file (datasets of many files are not supported yet)': () => sherd(withDevnet(['upload', dir])),
+  'no devnet file at <path>; start one with `sherd devnet --nodes 8` or pass --devnet FILE': () =>
+    sherd(['upload', file(), '--devnet', join(dir, 'missing.json')]),
+  'cannot read account key file <path>': () => sherd(withDevnet(['upload', file(), '--account-key', join(dir, 'missing.key')])),
+  '<path> must hold a 0x-prefixed 32-byte hex private key': () =>
+    sherd(withDevnet(['upload', file(), '--account-key', join(dir, 'bad.key')])),
+  'cannot read key file <path>': () =>
+    sherd(['node', 'start', '--port', '0', '--data-dir', join(dir, 'db'), '--key', join(dir, 'missing.json')]),
+  'cannot reach the chain at <url>: <reason>': () =>
+    sherd(['status', NOBODY, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registryAddress]),
+  'dataset <id> is not registered on chain': () => sherd(withDevnet(['download', NOBODY, join(dir, 'x.bin')])),
+  'the dataset is empty; there is nothing to store': () => sherd(withDevnet(['upload', join(dir, 'empty.bin')])),
+  'port <port> is in use; choose another with --port': () =>
+    sherd([
+      'node',
+      'start',
+      '--port',
+      String(devnet.file.nodes[0]!.port),
+      '--data-dir',
+      join(dir, 'fresh-db'),
+      '--key',
+      devnet.file.nodes[0]!.keyFile,
+    ]),
+  'data dir <dir> is held by another running node; stop it or choose another --data-dir': () =>
+    sherd(['node', 'start', '--port', '0', '--data-dir', devnet.file.nodes[0]!.dataDir, '--key', devnet.file.nodes[0]!.keyFile]),
+  'a devnet is already running in <dir> (pid <pid>); stop it with `sherd devnet stop --dir <dir>`': () =>
+    sherd(['devnet', '--nodes', '2', '--dir', join(dir, 'busy')]),
+  'no devnet is running in <dir>': () => sherd(['devnet', 'stop', '--dir', join(dir, 'idle')]),
+  '<action> reverted: <error>(<arguments>)': () => {
+    const node = devnet.file.nodes[0]!;
+    return sherd([
+      'node',
+      'register',
+      '--rpc',
+      devnet.file.rpc,
+      '--registry',
+      devnet.file.registryAddress,
+      '--key',
+      node.keyFile,
+      '--account-key',
+      node.operatorKeyFile,
+      '--endpoint',
+      node.url,
+    ]);
+  },
+  'dataset <id> is not registered on chain <chainId> (registry <address>)': () => sherd(withDevnet(['status', NOBODY])),
+  // Last: it takes nodes down for good.
+  'NOT RECOVERABLE: segments <list> have fewer than k = <k> shards answering': async () => {
+    await Promise.all([1, 2, 3].map((i) => devnet.stopNode(i, { kill: true })));
+    return sherd(withDevnet(['sample', dataset]));
+  },
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sherd-cli-errors-'));
+  devnet = await Devnet.start({ nodes: 4, dir: join(dir, 'devnet') });
+  await writeFile(file(), randomBytes(600_000));
+  await writeFile(join(dir, 'empty.bin'), '');
+  await writeFile(join(dir, 'bad.key'), 'not a key\n');
+  await mkdir(join(dir, 'busy'));
+  await writeFile(join(dir, 'busy', 'devnet.pid'), `${process.pid}\n`); // this test process: alive
+  const result = await upload(file(), { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
+  dataset = toHex(result.datasetId);
+}, 120_000);
+
+afterAll(async () => {
+  await devnet?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('docs/cli.md', () => {
+  it('lists exactly the messages this test produces', async () => {
+    expect((await documentedRows()).map((row) => row.message).sort()).toEqual(Object.keys(cases).sort());
+  });
+
+  it('gives each message its exit status, on one line', async () => {
+    const outcomes: string[] = [];
+    for (const row of await documentedRows()) {
+      const run = await cases[row.message]!();
+      const line = row.stream === 'stderr' ? run.stderr : (run.stdout.trim().split('\n').at(-1) ?? '');
+      const text = row.stream === 'stderr' ? line.replace(/^sherd: /, '').replace(/\n$/, '') : line;
+      const ok = run.code === row.exit && pattern(row.message).test(text) && (row.stream === 'stdout' || /^sherd: [^\n]*\n$/.test(line));
+      if (!ok)
+        outcomes.push(
+          `${row.message}\n  got exit ${run.code}, ${row.stream}: ${JSON.stringify(row.stream === 'stderr' ? run.stderr : run.stdout)}`,
+        );
+    }
+    expect(outcomes).toEqual([]);
+  }, 300_000);
+
+  it('leaves nothing behind when a command fails', async () => {
+    const failures = [
+      await sherd(withDevnet(['download', dataset, join(dir, 'left.bin'), '--range', '0-30000000'])),
+      await sherd(withDevnet(['download', NOBODY, join(dir, 'left.bin')])),
+      await sherd([
+        'node',
+        'start',
+        '--port',
+        String(devnet.file.nodes[0]!.port),
+        '--data-dir',
+        join(dir, 'left-db'),
+        '--key',
+        devnet.file.nodes[0]!.keyFile,
+      ]),
+    ];
+    expect(failures.map((run) => run.code)).toEqual([2, 1, 1]);
+    expect((await readdir(dir)).filter((name) => name.startsWith('left'))).toEqual([]);
+  });
+});
