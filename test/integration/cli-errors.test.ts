@@ -34,7 +34,7 @@ async function documentedRows(): Promise<Row[]> {
     if (line.startsWith('## Bad usage')) section = { exit: 2, stream: 'stderr' };
     else if (line.startsWith('## Failures')) section = { exit: 1, stream: 'stderr' };
     else if (line.startsWith('Reports that end with status 1')) section = { exit: 1, stream: 'stdout' };
-    const cell = /^\| (`+) ?(.+?) ?\1 \|/.exec(line);
+    const cell = /^\| (`+) ?(.+?) ?\1\s*\|/.exec(line);
     if (section && cell) rows.push({ message: cell[2]!, ...section });
   }
   return rows;
