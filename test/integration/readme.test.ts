@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The README's shell blocks, run as written in a fresh directory where `npx sherd` is this
+ * checkout's binary: a README example cannot break unnoticed. Only what the README leaves to
+ * the reader is substituted (the dataset id a command printed, the registry address, free
+ * ports for fixed ones), and "a second node the same way" is done the same way.
+ */
+const REPO = resolve(import.meta.dirname, '../..');
+let dir: string;
+const background: ChildProcess[] = [];
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The ```sh block that follows `marker` in the README, as commands: continuations joined, comments dropped. */
+async function shellBlock(marker: string): Promise<string[]> {
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+  const from = readme.indexOf(marker);
+  if (from < 0) throw new Error(`the README has no "${marker}"`);
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(from))![1]!;
+  return block
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter((line) => line.length > 0);
+}
+
+function run(command: string): Promise<Ran> {
+  return new Promise((done) => {
+    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.once('exit', (code) =>
+      done({ code: code ?? -1, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString() }),
+    );
+  });
+}
+
+/** A command the README runs with `&`: started, and ready once it prints its first line (as a reader would wait for it). */
+function runInBackground(command: string): Promise<string> {
+  // Its own process group, so that stopping it reaches the node process npx started, as a shell's `kill %1` would.
+  const child = spawn('bash', ['-c', `exec ${command.replace(/&$/, '')}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  background.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((ready, fail) => {
+    createInterface({ input: child.stdout! }).once('line', ready);
+    child.once('exit', (code) => fail(new Error(`${command} exited ${code}: ${stderr}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sherd-readme-'));
+  await mkdir(join(dir, 'node_modules/.bin'), { recursive: true });
+  await symlink(join(REPO, 'bin/sherd.js'), join(dir, 'node_modules/.bin/sherd'));
+});
+
+afterAll(async () => {
+  for (const child of background) {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  await run('npx sherd devnet stop >/dev/null 2>&1 || true');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the README, as written', () => {
+  it('runs the typical session: devnet, upload, download, a range through head, sample, status, rewards, stop', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 777);
+    await writeFile(join(dir, 'train-00001.parquet'), data);
+    let dataset = '';
+    for (const line of await shellBlock('A typical session')) {
+      const command = line.replaceAll('0x<dataset>', dataset);
+      const result = await run(command);
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+      if (command.includes(' upload ')) dataset = /^dataset (0x[0-9a-f]{64})$/m.exec(result.stdout)![1]!;
+      if (command.includes('| head -c 100')) expect(Buffer.from(result.stdout, 'latin1').equals(data.subarray(0, 100))).toBe(true);
+      if (command.includes(' sample ')) expect(result.stdout).toContain('recoverable: every segment has at least k = 4 shards answering');
+    }
+    expect(await readFile(join(dir, 'copy.parquet'))).toEqual(data);
+    const certificate = JSON.parse(await readFile(join(dir, '.sherd/devnet/certificates', `${dataset}.json`), 'utf8')) as {
+      datasetId: string;
+    };
+    expect(certificate.datasetId).toBe(dataset);
+    // `sherd devnet stop` waited for everything to go.
+    await expect(stat(join(dir, '.sherd/devnet/devnet.pid'))).rejects.toThrow();
+    const nodes = (JSON.parse(await readFile(join(dir, '.sherd/devnet/devnet.json'), 'utf8')) as { nodes: Array<{ url: string }> }).nodes;
+    const answers = await Promise.all(
+      nodes.map((node) =>
+        fetch(`${node.url}/health`).then(
+          () => 'answered',
+          () => 'gone',
+        ),
+      ),
+    );
+    expect(answers).toEqual(nodes.map(() => 'gone'));
+  }, 300_000);
+
+  it('runs "Running on another chain" on the local chain, then uploads and reads the status there', async () => {
+    const [chainPort, port0, port1] = [await freePort(), await freePort(), await freePort()];
+    const ports = (line: string) => line.replaceAll('8545', String(chainPort)).replaceAll('7000', String(port0));
+    let registry = '';
+    const lines = (await shellBlock('To try it on\none machine')).map(ports);
+    // "… and a second node the same way, on 7001".
+    const secondNode = lines
+      .slice(-3)
+      .map((line) =>
+        line
+          .replaceAll('node0', 'node1')
+          .replaceAll('db0', 'db1')
+          .replaceAll('account-1', 'account-2')
+          .replaceAll(String(port0), String(port1)),
+      );
+    for (const line of [...lines, ...secondNode]) {
+      const command = line.replaceAll('0xREG', registry);
+      if (command.endsWith('&')) {
+        await runInBackground(command);
+        continue;
+      }
+      const result = await run(command);
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+      if (command.includes('chain deploy')) registry = /deployed at (0x[0-9a-f]{40})/.exec(result.stdout)![1]!;
+    }
+    // The public-chain block's upload and status, pointed at the local chain.
+    await writeFile(join(dir, 'data.bin'), randomBytes(500_000));
+    const rpc = `http://127.0.0.1:${chainPort}`;
+    const publicLines = (await shellBlock('On a public chain')).filter((line) => / (upload|status) /.test(line));
+    let dataset = '';
+    for (const line of publicLines) {
+      const command = line
+        .replaceAll('https://rpc.example', rpc)
+        .replaceAll('0xREG', registry)
+        .replaceAll('uploader.key', '.sherd/local-chain/account-3.key')
+        .replaceAll('0x<dataset>', dataset);
+      const result = await run(command);
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+      if (command.includes(' upload ')) dataset = /^dataset (0x[0-9a-f]{64})$/m.exec(result.stdout)![1]!;
+      if (command.includes(' status ')) expect(result.stdout).toContain('certified   yes, 2 signers');
+    }
+  }, 300_000);
+});
