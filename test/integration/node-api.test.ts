@@ -368,6 +368,11 @@ describe('storage node API over loopback', () => {
     expect(health.json.status).toBe('ok');
     const served = await call('GET', path(fresh, `/shards/0/0`));
     expect(Buffer.compare(served.raw, fresh.blobs[0]![0]!)).toBe(0);
+    // What it holds, as a bitmap over its assigned shards in upload order: one shard, held.
+    const held = await call('GET', path(fresh, '/shards'));
+    expect(held.json).toEqual({ datasetId: toHex(idOf(fresh)), assignedShards: 1, held: Buffer.from([1]).toString('base64') });
+    const unknown = await call('GET', `/v1/datasets/0x${'cd'.repeat(32)}/shards`);
+    expect([unknown.status, unknown.json.error]).toEqual([404, 'unknown_dataset']);
     const metrics = new TextDecoder().decode((await call('GET', '/metrics')).raw);
     const grew = (name: string) => metric(metrics, name) - metric(before, name);
     expect(grew('sherd_shards_rejected_total{code="bad_blob_length"}')).toBe(1);
