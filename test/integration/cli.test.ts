@@ -128,6 +128,9 @@ describe('sherd CLI', () => {
     const status = await sherd(['status', `0x${'00'.repeat(32)}`, '--devnet', devnet.path]);
     expect(status.code).toBe(1);
     expect(status.stdout).toBe(`dataset 0x${'00'.repeat(32)} is not registered on chain 31337 (registry ${devnet.registry.address})\n`);
+    const statusJson = await sherd(['status', `0x${'00'.repeat(32)}`, '--devnet', devnet.path, '--json']);
+    expect(statusJson.code).toBe(1);
+    expect(JSON.parse(statusJson.stdout)).toMatchObject({ datasetId: `0x${'00'.repeat(32)}`, registered: false, certified: false });
   });
 
   it('runs the demo end to end and reports in JSON', async () => {
