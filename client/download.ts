@@ -1,16 +1,17 @@
 import { Readable } from 'node:stream';
+import type { Registry } from '../chain/registry.ts';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { ErasureCodec } from '../proofs/codec.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { sha256 } from '../proofs/hash.ts';
-import type { Registry } from '../chain/registry.ts';
-import { datasetRoot, decodeManifest, manifestSegments, segmentPayloadBytes, shardPosition, type Manifest } from '../protocol/manifest.ts';
+import { merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
+import { segmentCount, segmentPayloadBytes, shardPosition } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
-import { registrationProblem, type RegisteredTerms } from '../protocol/registration.ts';
+import type { RegisteredTerms } from '../protocol/registration.ts';
 import { blobsToSegment } from '../protocol/segment.ts';
 import { mapOrdered } from './concurrency.ts';
-import { DownloadError, RemoteError, throwIfAborted } from './errors.ts';
+import { DownloadError, RemoteError } from './errors.ts';
 import { NodeClient } from './node-client.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
@@ -18,11 +19,11 @@ import type { DownloadProgress, NodeEndpoint } from './types.ts';
 export type ReaderRegistryView = Pick<Registry, 'dataset' | 'nodeSetKeys'>;
 
 export interface DownloadOptions {
-  /** Where the dataset is registered: the manifest must match its content root, size, code and node set there. */
+  /** Where the dataset is registered: its content root, size, code and node set come from there. */
   registry?: ReaderRegistryView;
-  /** Instead of `registry` (off chain, e.g. from a certificate): the terms the manifest must match. */
+  /** Instead of `registry` (off chain, e.g. from a certificate): the dataset's terms. */
   registration?: RegisteredTerms;
-  /** Known nodes; a manifest's node keys are matched to these by public key. */
+  /** Known nodes; the node set's keys are matched to these by public key. */
   nodes: NodeEndpoint[];
   /** Byte range [start, end) to read; defaults to the whole dataset. */
   start?: number;
@@ -40,62 +41,52 @@ export interface DownloadOptions {
 type NodeHealth = 'ok' | 'slow' | 'down' | 'lying';
 
 /**
- * Reads a dataset back. The manifest comes from any node and must match the registration
- * (content root, size, code, node set); each segment needs any k shards that match their
- * SHA-256 in the manifest. Data shards are
- * asked for first; a node that is down, slow (no answer within `hedgeAfterMs`) or returns
- * bad bytes is replaced by a parity shard from another node, and remembered, so later
- * segments go around it from the start.
+ * Reads a dataset back without its manifest: the registration gives the content root, size,
+ * code and node set, and every shard arrives with its commitment, SHA-256 and inclusion
+ * proof, so it is checked against the content root alone. Opening costs one chain read, and
+ * time to first byte and memory do not grow with the dataset. Each segment needs any k
+ * checked shards. Data shards are asked for first; a node that is down, slow (no answer
+ * within `hedgeAfterMs`) or returns bad bytes is replaced by a parity shard from another node,
+ * and remembered, so later segments go around it from the start.
  */
 export class DatasetReader {
   private readonly health = new Map<number, NodeHealth>();
   private readonly codec: ErasureCodec;
   private readonly clientsByNode: Array<NodeClient | undefined>;
+  private readonly segments: number;
   reconstructedSegments = 0;
 
   private constructor(
     readonly id: Uint8Array,
-    readonly manifest: Manifest,
+    readonly terms: RegisteredTerms,
     clients: Map<string, NodeClient>,
     private readonly options: DownloadOptions,
   ) {
-    this.codec = new ErasureCodec(manifest.k, manifest.m);
-    this.clientsByNode = manifest.nodes.map((key) => clients.get(toHex(key)));
+    this.codec = new ErasureCodec(terms.k, terms.m);
+    this.segments = segmentCount(terms.size, terms.k);
+    this.clientsByNode = terms.nodeKeys.map((key) => clients.get(key.toLowerCase()));
     this.clientsByNode.forEach((client, i) => {
       if (!client) this.health.set(i, 'down');
     });
   }
 
-  /** Opens dataset `id` (its dataset id, not its content root). */
+  /** Opens dataset `id` (its dataset id, not its content root): one read of its registration, nothing from the nodes yet. */
   static async open(id: Uint8Array, options: DownloadOptions): Promise<DatasetReader> {
     if (!(id instanceof Uint8Array) || id.length !== 32) throw new InvalidArgumentError('a dataset id is 32 bytes');
-    if (!Array.isArray(options.nodes) || options.nodes.length === 0)
+    if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
       throw new InvalidArgumentError('download needs at least one storage node');
-    // The registration first: nothing to close if the chain says no or cannot be reached.
+    }
     const terms = options.registration ?? (await registeredTerms(options.registry, id));
+    if (terms.nodeKeys.length < terms.k + terms.m) throw new InvalidArgumentError(`the node set has ${terms.nodeKeys.length} nodes, the code needs ${terms.k + terms.m}`);
     const clients = new Map<string, NodeClient>();
     for (const node of options.nodes) {
       clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));
     }
-    const problems: string[] = [];
-    for (const client of clients.values()) {
-      throwIfAborted(options.signal);
-      try {
-        const manifest = decodeManifest(await client.getManifest(id, options.signal));
-        const problem = registrationProblem(terms, manifest, datasetRoot(manifest));
-        if (!problem) return new DatasetReader(id, manifest, clients, options);
-        problems.push(`${client.url}: ${problem.message}`);
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        problems.push((error as Error).message);
-      }
-    }
-    await Promise.allSettled([...clients.values()].map((c) => c.close()));
-    throw new DownloadError('manifest_unavailable', `no node returned a manifest for ${toHex(id)}`, { details: problems.join('; ') });
+    return new DatasetReader(id, terms, clients, options);
   }
 
   get size(): number {
-    return this.manifest.size;
+    return this.terms.size;
   }
 
   async close(): Promise<void> {
@@ -108,7 +99,7 @@ export class DatasetReader {
       throw new InvalidArgumentError(`byte range ${start}-${end} is outside the dataset (0-${this.size})`);
     }
     if (start === end) return;
-    const segmentBytes = segmentPayloadBytes(this.manifest.k);
+    const segmentBytes = segmentPayloadBytes(this.terms.k);
     const first = Math.floor(start / segmentBytes);
     const last = Math.floor((end - 1) / segmentBytes);
     const indices = Array.from({ length: last - first + 1 }, (_, i) => first + i);
@@ -133,25 +124,38 @@ export class DatasetReader {
 
   /** Shard indices of segment `s` in the order to ask for them: data first, nodes that failed before last. */
   private candidateOrder(s: number): number[] {
-    const n = this.manifest.k + this.manifest.m;
+    const n = this.terms.k + this.terms.m;
     const rank = (i: number) => {
-      const h = this.health.get(nodeForShard(s, i, this.manifest.nodes.length)) ?? 'ok';
+      const h = this.health.get(nodeForShard(s, i, this.terms.nodeKeys.length)) ?? 'ok';
       return (h === 'ok' ? 0 : h === 'slow' ? 1 : 2) * 1000 + i;
     };
     return Array.from({ length: n }, (_, i) => i).sort((a, b) => rank(a) - rank(b));
   }
 
-  /** One shard from its node, checked against its SHA-256 in the manifest: the blob, or why not (and the node's health updated). */
+  /**
+   * One shard from its node, checked against the content root alone: its SHA-256 is the one in
+   * the leaf the node sent, and that leaf sits at the shard's position under the root. The
+   * blob, or why not (and the node's health updated).
+   */
   private async fetchShard(s: number, i: number, node: number, client: NodeClient, signal: AbortSignal): Promise<Uint8Array | string> {
     try {
-      const blob = await client.getShard(this.id, s, i, signal);
-      const expected = this.manifest.shards[shardPosition(this.manifest, s, i)]!.hash;
-      if (blob.length === BYTES_PER_BLOB && equalBytes(sha256(blob), expected)) return blob;
+      const shard = await client.getShardWithProof(this.id, s, i, signal);
+      const position = shardPosition(this.terms, s, i);
+      const leafCount = this.segments * (this.terms.k + this.terms.m);
+      const leaf = merkleLeaf(shard.commitment, shard.shardHash);
+      if (
+        shard.blob.length === BYTES_PER_BLOB &&
+        equalBytes(sha256(shard.blob), shard.shardHash) &&
+        verifyMerkleProof(this.terms.contentRoot, leaf, position, shard.inclusionProof, leafCount)
+      ) {
+        return shard.blob;
+      }
       this.health.set(node, 'lying');
-      return `shard ${i} from node ${node}: bytes do not match the manifest`;
+      return `shard ${i} from node ${node}: bytes do not match the content root`;
     } catch (error) {
       if (signal.aborted) return `shard ${i} from node ${node}: cancelled`;
       if (error instanceof RemoteError && (error.code === 'unreachable' || error.code === 'timeout')) this.health.set(node, 'down');
+      if (error instanceof RemoteError && error.code === 'bad_response') this.health.set(node, 'lying');
       return `shard ${i} from node ${node}: ${(error as Error).message}`;
     }
   }
@@ -162,8 +166,8 @@ export class DatasetReader {
    * after `hedgeAfterMs` (its node is marked slow). Once k are good the rest are cancelled.
    */
   async readSegment(s: number): Promise<[number, Uint8Array]> {
-    const { k, m } = this.manifest;
-    if (!Number.isInteger(s) || s < 0 || s >= manifestSegments(this.manifest)) throw new InvalidArgumentError(`no segment ${s}`);
+    const { k, m } = this.terms;
+    if (!Number.isInteger(s) || s < 0 || s >= this.segments) throw new InvalidArgumentError(`no segment ${s}`);
     const candidates = this.candidateOrder(s);
     const blobs: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
     const errors: string[] = [];
@@ -189,7 +193,7 @@ export class DatasetReader {
       const launch = (): void => {
         if (next >= candidates.length) return;
         const i = candidates[next++]!;
-        const node = nodeForShard(s, i, this.manifest.nodes.length);
+        const node = nodeForShard(s, i, this.terms.nodeKeys.length);
         const client = this.clientsByNode[node];
         if (!client) {
           errors.push(`shard ${i}: node ${node} is not among the known nodes`);
@@ -228,7 +232,7 @@ export class DatasetReader {
   }
 }
 
-/** The registration of `id` on chain, as the terms its manifest must match. */
+/** The registration of `id` on chain: content root, size, code and node set. */
 async function registeredTerms(registry: ReaderRegistryView | undefined, id: Uint8Array): Promise<RegisteredTerms> {
   if (!registry) throw new InvalidArgumentError('reading a dataset needs the registry it is registered in, or its registration');
   const registration = await registry.dataset(id);

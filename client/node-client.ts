@@ -1,9 +1,11 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Pool, type Dispatcher } from 'undici';
-import { toHex } from '../proofs/bytes.ts';
-import { encodeMerkleProof } from '../proofs/merkle.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
+import { decodeMerkleProof, encodeMerkleProof } from '../proofs/merkle.ts';
 import {
+  COMMITMENT_HEADER,
   PROOF_HEADER,
+  SHARD_HASH_HEADER,
   routePath,
   routes,
   SHARD_CONTENT_TYPE,
@@ -40,6 +42,14 @@ interface RequestOptions {
   body?: string | Uint8Array;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
+}
+
+/** A shard as a node serves it, with the leaf and proof that tie it to the content root. */
+export interface ProvenShard {
+  blob: Uint8Array;
+  commitment: Uint8Array;
+  shardHash: Uint8Array;
+  inclusionProof: Uint8Array[];
 }
 
 export interface NodeClientOptions {
@@ -120,6 +130,28 @@ export class NodeClient {
     return this.bytes(routePath('getShard', { dataset: toHex(id), segment, index }), signal);
   }
 
+  /**
+   * A shard with what proves it: its commitment, SHA-256 and inclusion proof, from the
+   * response's headers. Only parsed here (RemoteError `bad_response` when missing or
+   * malformed); the reader checks them against the content root.
+   */
+  async getShardWithProof(id: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<ProvenShard> {
+    const path = routePath('getShard', { dataset: toHex(id), segment, index });
+    const { body, headers } = await this.exchange(path, { signal });
+    try {
+      const header = (name: string) => {
+        const value = headers[name];
+        if (typeof value !== 'string') throw new Error(`no ${name} header`);
+        return value;
+      };
+      const inclusionProof = decodeMerkleProof(fromHex(header(PROOF_HEADER)));
+      if (!inclusionProof) throw new Error(`${PROOF_HEADER} is not a list of 32-byte hashes`);
+      return { blob: body, commitment: fromHex(header(COMMITMENT_HEADER), 48), shardHash: fromHex(header(SHARD_HASH_HEADER), 32), inclusionProof };
+    } catch (cause) {
+      throw new RemoteError('bad_response', `${this.url}${path} answered without a valid proof: ${(cause as Error).message}`, this.url, { cause });
+    }
+  }
+
   getManifest(id: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     return this.bytes(routePath('manifest', { dataset: toHex(id) }), signal);
   }
@@ -169,6 +201,10 @@ export class NodeClient {
   }
 
   private async request(path: string, init: RequestOptions): Promise<Uint8Array> {
+    return (await this.exchange(path, init)).body;
+  }
+
+  private async exchange(path: string, init: RequestOptions): Promise<{ body: Uint8Array; headers: Dispatcher.ResponseData['headers'] }> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     let response: Dispatcher.ResponseData;
@@ -193,7 +229,7 @@ export class NodeClient {
     } catch (cause) {
       throw new RemoteError(timeout.aborted ? 'timeout' : 'unreachable', `${this.url} broke off its answer`, this.url, { cause });
     }
-    if (response.statusCode >= 200 && response.statusCode < 300) return body;
+    if (response.statusCode >= 200 && response.statusCode < 300) return { body, headers: response.headers };
     let code = 'http_error';
     let message = `${this.url}${path} answered HTTP ${response.statusCode}`;
     try {

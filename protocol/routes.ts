@@ -4,7 +4,14 @@
  * every JSON response against the same response schema before trusting it.
  */
 export const SHARD_CONTENT_TYPE = 'application/octet-stream';
+/** A shard's inclusion proof: the hex of its Merkle siblings, bottom up (on PUT and on GET). */
 export const PROOF_HEADER = 'x-sherd-proof';
+/**
+ * On GET of a shard, its KZG commitment and SHA-256 (hex): with the proof, its leaf, so a
+ * reader checks the blob against the content root alone, without the manifest.
+ */
+export const COMMITMENT_HEADER = 'x-sherd-commitment';
+export const SHARD_HASH_HEADER = 'x-sherd-shard-hash';
 
 const hex = (bytes: number) => ({ type: 'string', pattern: `^0x[0-9a-f]{${bytes * 2}}$` }) as const;
 /** Datasets are named by their id (protocol/messages.ts datasetId), never by their content root alone. */

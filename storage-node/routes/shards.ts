@@ -2,10 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { ApiError } from '../../protocol/errors.ts';
 import { bitmapFromIndices } from '../../protocol/bitmap.ts';
-import { manifestSegments, shardsPerSegment } from '../../protocol/manifest.ts';
+import { encodeMerkleProof } from '../../proofs/merkle.ts';
+import { manifestSegments, shardPosition, shardsPerSegment } from '../../protocol/manifest.ts';
 import { shardsOnNode } from '../../protocol/placement.ts';
 import {
+  COMMITMENT_HEADER,
   PROOF_HEADER,
+  SHARD_HASH_HEADER,
   routes,
   SHARD_CONTENT_TYPE,
   type DatasetStatusResponse,
@@ -113,6 +116,12 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
       if (!blob) throw new ApiError('unknown_shard', `this node does not hold shard ${segment}/${index}`);
       metrics.inc('sherd_shards_served_total');
       metrics.inc('sherd_bytes_served_total', blob.length);
+      // What a reader needs to check the blob against the content root alone: its leaf and the leaf's proof.
+      const position = shardPosition(state.manifest, segment, index);
+      const record = state.manifest.shards[position]!;
+      void reply.header(COMMITMENT_HEADER, toHex(record.commitment));
+      void reply.header(SHARD_HASH_HEADER, toHex(record.hash));
+      void reply.header(PROOF_HEADER, toHex(encodeMerkleProof(state.tree.proof(position))));
       return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(blob));
     },
   });
