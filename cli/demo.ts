@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { toHex } from '../proofs/bytes.ts';
 import { Devnet } from './devnet.ts';
-import { download } from '../client/download.ts';
+import { download } from '../client/dataset.ts';
 import { SherdError } from '../proofs/errors.ts';
 import { nodesFromChain } from '../client/chain-context.ts';
 import { sampleDataset } from '../client/sample.ts';

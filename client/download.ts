@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Registry } from '../chain/registry.ts';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
@@ -238,19 +237,4 @@ async function registeredTerms(registry: ReaderRegistryView | undefined, id: Uin
   const registration = await registry.dataset(id);
   if (!registration.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
   return { ...registration, nodeKeys: await registry.nodeSetKeys(registration.nodeSet) };
-}
-
-/** The SDK's download: a byte stream of the dataset (or a range of it). */
-export function download(id: Uint8Array, options: DownloadOptions): Readable {
-  return Readable.from(
-    (async function* () {
-      const reader = await DatasetReader.open(id, options);
-      try {
-        yield* reader.read(options.start ?? 0, options.end ?? reader.size);
-      } finally {
-        await reader.close();
-      }
-    })(),
-    { objectMode: false, highWaterMark: 1 },
-  );
 }

@@ -8,7 +8,10 @@ export {
   type NodeSampleReport,
   type SampleFailureRecord,
 } from './sample.ts';
-export { download, DatasetReader, type DownloadOptions } from './download.ts';
+export { DatasetReader, type DownloadOptions } from './download.ts';
+export { Dataset, download, openDataset } from './dataset.ts';
+export type { FileEntry } from '../protocol/file-index.ts';
+export { collectFiles, type DatasetFile, type UploadSource } from './source.ts';
 export { EncoderPool } from './encoder.ts';
 export { NodeClient } from './node-client.ts';
 export { RemoteError, UploadError, DownloadError, SampleError, AbortedError } from './errors.ts';

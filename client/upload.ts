@@ -30,7 +30,8 @@ import { ByteBudget, mapOrdered, sleep } from './concurrency.ts';
 import { EncoderPool } from './encoder.ts';
 import { RemoteError, throwIfAborted, UploadError } from './errors.ts';
 import { NodeClient } from './node-client.ts';
-import { fixedChunks, sourceSize, sourceStream, type UploadSource } from './source.ts';
+import type { FileEntry } from '../protocol/file-index.ts';
+import { datasetFiles, datasetSize, datasetStream, fixedChunks, type DatasetFile, type UploadSource } from './source.ts';
 import type { NodeEndpoint, UploadProgress } from './types.ts';
 
 /** The on-chain side of an upload: a registry connected to the uploader's wallet. */
@@ -49,6 +50,8 @@ export interface UploadOptions {
   chain?: UploadChain;
   /** Epochs of storage to pay for at registration (default DEFAULT_STORAGE_EPOCHS). */
   epochs?: number;
+  /** The file name of a dataset made of bytes or a stream (default `data`); paths name their own files. */
+  name?: string;
   /** secp256k1 key that signs the announcement; its address owns the dataset (and is part of its id). */
   uploaderKey: Uint8Array;
   k?: number;
@@ -82,6 +85,10 @@ export interface UploadResult {
   datasetId: Uint8Array;
   /** The Merkle root over the shard leaves. */
   contentRoot: Uint8Array;
+  /** The dataset's files, as its file index lists them (paths, offsets, lengths, SHA-256s). */
+  files: FileEntry[];
+  /** Symbolic links under the paths given, not followed. */
+  skippedLinks: string[];
   owner: string;
   size: number;
   k: number;
@@ -129,7 +136,10 @@ interface CommittedDataset {
   tree: MerkleTree;
   id: Uint8Array;
   owner: string;
-  reread: UploadSource;
+  /** The files as pass 2 reads them again (streams replaced by their spool files). */
+  reread: DatasetFile[];
+  files: FileEntry[];
+  skippedLinks: string[];
 }
 
 /**
@@ -144,10 +154,10 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
   const context = prepare(options);
   let spoolDir: string | undefined;
   try {
-    if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
-      spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
-    }
-    const dataset = await commitPhase(context, source, options.uploaderKey, spoolDir);
+    const { files, skippedLinks } = await datasetFiles(source, options.name);
+    if (files.length === 0) throw new UploadError('empty_dataset', 'the dataset is empty; there is nothing to store');
+    if (files.some((file) => isStream(file.source))) spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
+    const dataset = { ...(await commitPhase(context, files, options.uploaderKey, spoolDir)), skippedLinks };
     const chainId = options.chain?.chainId ?? options.chainId ?? OFFCHAIN_CHAIN_ID;
     const registryAddress = options.chain?.registry.address ?? options.registryAddress ?? OFFCHAIN_REGISTRY;
     // Ask the chain first, before paying or sending anything: an upload run again is idempotent.
@@ -186,6 +196,8 @@ function uploadResult(context: UploadContext, dataset: CommittedDataset, outcome
   return {
     datasetId: dataset.id,
     contentRoot: dataset.tree.root,
+    files: dataset.files,
+    skippedLinks: dataset.skippedLinks,
     owner: dataset.owner,
     size: manifest.size,
     k: manifest.k,
@@ -322,57 +334,61 @@ function markFailed(context: UploadContext, index: number, error: unknown): void
   }
 }
 
+function isStream(source: DatasetFile['source']): source is AsyncIterable<Uint8Array> {
+  return typeof source !== 'string' && !(source instanceof Uint8Array);
+}
+
+/** Passes a stream through while writing it to `path`, so the upload's second pass can read it again. */
+async function* spooled(stream: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<Uint8Array> {
+  const spool = createWriteStream(path);
+  try {
+    for await (const chunk of stream) {
+      if (!spool.write(chunk)) await once(spool, 'drain');
+      yield chunk;
+    }
+    spool.end();
+    await once(spool, 'close');
+  } finally {
+    spool.destroy();
+  }
+}
+
 /**
- * Pass 1: codes every segment and commits to every shard in the worker pool, keeping only
- * 80 bytes per shard; a stream that cannot be read twice is spooled to `spoolDir` meanwhile.
+ * Pass 1: codes every segment of the dataset's bytes (its files, then their index) and
+ * commits to every shard in the worker pool, keeping only 80 bytes per shard; a stream that
+ * cannot be read twice is spooled to `spoolDir` meanwhile.
  */
-async function commitPhase(
-  context: UploadContext,
-  source: UploadSource,
-  uploaderKey: Uint8Array,
-  spoolDir?: string,
-): Promise<CommittedDataset> {
+async function commitPhase(context: UploadContext, files: DatasetFile[], uploaderKey: Uint8Array, spoolDir?: string): Promise<Omit<CommittedDataset, 'skippedLinks'>> {
   const { k, m, encoder, signal } = context;
   const segmentBytes = segmentPayloadBytes(k);
-  const totalBytes = await sourceSize(source);
-  const reread = spoolDir ? join(spoolDir, 'input') : source;
-  const spool = spoolDir ? createWriteStream(reread as string) : undefined;
+  const totalBytes = datasetSize(files);
+  const spoolPath = (i: number) => join(spoolDir!, `file-${i}`);
+  const passOne = files.map((f, i) => (isStream(f.source) ? { ...f, source: spooled(f.source, spoolPath(i)) } : f));
+  const reread = files.map((f, i) => (isStream(f.source) ? { ...f, source: spoolPath(i) } : f));
   const records: ShardRecord[] = [];
+  let entries: FileEntry[] = [];
   let size = 0;
   let segments = 0;
-  try {
-    const commits = mapOrdered(
-      fixedChunks(sourceStream(source), segmentBytes),
-      encoder.threads + 1,
-      async (chunk) => {
-        size += chunk.length;
-        // Copy for the spool: the chunk's buffer is transferred to the worker below.
-        if (spool && !spool.write(Buffer.from(chunk))) await once(spool, 'drain');
-        return encoder.commit(chunk, k, m, signal);
-      },
-      signal,
-    );
-    for await (const { commitments, hashes } of commits) {
-      // Views into the worker's two buffers: 2 allocations per segment, not 2 per shard (2 GiB ≈ 135k shards).
-      for (let i = 0; i < k + m; i++) {
-        records.push({ commitment: commitments.subarray(i * 48, i * 48 + 48), hash: hashes.subarray(i * 32, i * 32 + 32) });
-      }
-      segments++;
-      context.emit({ phase: 'encode', bytes: Math.min(size, segments * segmentBytes), totalBytes, segments });
+  const stream = datasetStream(passOne, (indexed) => {
+    entries = indexed;
+  });
+  const commits = mapOrdered(fixedChunks(stream, segmentBytes), encoder.threads + 1, async (chunk) => {
+    size += chunk.length;
+    return encoder.commit(chunk, k, m, signal);
+  }, signal);
+  for await (const { commitments, hashes } of commits) {
+    // Views into the worker's two buffers: 2 allocations per segment, not 2 per shard (2 GiB ≈ 135k shards).
+    for (let i = 0; i < k + m; i++) {
+      records.push({ commitment: commitments.subarray(i * 48, i * 48 + 48), hash: hashes.subarray(i * 32, i * 32 + 32) });
     }
-    if (spool) {
-      spool.end();
-      await once(spool, 'close');
-    }
-  } finally {
-    spool?.destroy();
+    segments++;
+    context.emit({ phase: 'encode', bytes: Math.min(size, segments * segmentBytes), totalBytes, segments });
   }
-  if (size === 0) throw new UploadError('empty_dataset', 'the dataset is empty; there is nothing to store');
   if (segments !== segmentCount(size, k)) throw new UploadError('internal', 'segment count does not match the size');
   const manifest: Manifest = { size, k, m, nodes: context.keys, shards: records };
   const tree = manifestTree(manifest);
   const owner = accountAddress(uploaderKey);
-  return { manifest, manifestBytes: encodeManifest(manifest), tree, id: datasetId(owner, tree.root), owner, reread };
+  return { manifest, manifestBytes: encodeManifest(manifest), tree, id: datasetId(owner, tree.root), owner, reread, files: entries };
 }
 
 /**
@@ -456,7 +472,7 @@ async function dispersePhase(
     }
   };
   const segments = mapOrdered(
-    fixedChunks(sourceStream(dataset.reread), segmentPayloadBytes(k)),
+    fixedChunks(datasetStream(dataset.reread), segmentPayloadBytes(k)),
     encoder.threads + 1,
     (chunk) => encoder.shard(chunk, k, m, signal),
     signal,

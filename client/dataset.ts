@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { equalBytes } from '../proofs/bytes.ts';
+import { InvalidArgumentError } from '../proofs/errors.ts';
+import { decodeFileIndex, decodeFileIndexTrailer, FILE_INDEX_TRAILER_BYTES, type FileEntry } from '../protocol/file-index.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { segmentPayloadBytes } from '../protocol/manifest.ts';
+import { DatasetReader, type DownloadOptions } from './download.ts';
+import { DownloadError } from './errors.ts';
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/**
+ * A dataset as files. Opening reads only its end, the file index and its trailer, through
+ * the same checked shards as any byte (DatasetReader): the names, offsets, lengths and
+ * SHA-256s are covered by the content root on chain.
+ */
+export class Dataset {
+  private readonly byPath: Map<string, FileEntry>;
+
+  private constructor(
+    readonly reader: DatasetReader,
+    readonly files: readonly FileEntry[],
+  ) {
+    this.byPath = new Map(files.map((file) => [file.path, file]));
+  }
+
+  static async open(id: Uint8Array, options: DownloadOptions): Promise<Dataset> {
+    const reader = await DatasetReader.open(id, options);
+    try {
+      return new Dataset(reader, await readIndex(reader));
+    } catch (error) {
+      await reader.close();
+      if (error instanceof ProtocolError) throw new DownloadError('bad_file_index', `dataset's file index is unreadable: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  get id(): Uint8Array {
+    return this.reader.id;
+  }
+
+  /** Bytes of all files (the dataset without its index). */
+  get size(): number {
+    return this.files.reduce((sum, file) => sum + file.length, 0);
+  }
+
+  file(path: string): FileEntry | undefined {
+    return this.byPath.get(path);
+  }
+
+  /** The only file of a single-file dataset; undefined when it has several. */
+  get single(): FileEntry | undefined {
+    return this.files.length === 1 ? this.files[0] : undefined;
+  }
+
+  /**
+   * The bytes [start, end) of `path`, checked shard by shard; a whole file is also checked
+   * against its SHA-256 in the index at the end.
+   */
+  async *read(path: string, start = 0, end?: number): AsyncGenerator<Uint8Array> {
+    const file = this.byPath.get(path);
+    if (!file) throw new DownloadError('no_such_file', `the dataset has no file ${path}`);
+    const stop = end ?? file.length;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(stop) || start < 0 || stop > file.length || start > stop) {
+      throw new InvalidArgumentError(`byte range ${start}-${stop} is outside ${path} (0-${file.length})`);
+    }
+    const whole = start === 0 && stop === file.length;
+    const hash = whole ? createHash('sha256') : undefined;
+    for await (const chunk of this.reader.read(file.offset + start, file.offset + stop)) {
+      hash?.update(chunk);
+      yield chunk;
+    }
+    if (hash && !equalBytes(new Uint8Array(hash.digest()), file.sha256)) {
+      throw new DownloadError('file_hash_mismatch', `${path} does not match its SHA-256 in the file index`);
+    }
+  }
+
+  /** The same as a Node stream. */
+  createReadStream(path: string, range: { start?: number; end?: number } = {}): Readable {
+    return Readable.from(this.read(path, range.start, range.end), { objectMode: false, highWaterMark: 1 });
+  }
+
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+}
+
+/** The file index from the dataset's end: the last segment first, which holds it whole unless the index is large. */
+async function readIndex(reader: DatasetReader): Promise<FileEntry[]> {
+  const size = reader.size;
+  if (size < FILE_INDEX_TRAILER_BYTES) throw new ProtocolError('bad_file_index', 'the dataset is shorter than a file index trailer');
+  const segmentBytes = segmentPayloadBytes(reader.terms.k);
+  const lastSegmentStart = Math.floor((size - 1) / segmentBytes) * segmentBytes;
+  const tail = await collect(reader.read(Math.min(lastSegmentStart, size - FILE_INDEX_TRAILER_BYTES), size));
+  const { fileCount, indexBytes } = decodeFileIndexTrailer(tail.subarray(tail.length - FILE_INDEX_TRAILER_BYTES));
+  const need = indexBytes + FILE_INDEX_TRAILER_BYTES;
+  if (need > size) throw new ProtocolError('bad_file_index', 'the file index is longer than the dataset');
+  const index =
+    need <= tail.length
+      ? tail.subarray(tail.length - need, tail.length - FILE_INDEX_TRAILER_BYTES)
+      : await collect(reader.read(size - need, size - FILE_INDEX_TRAILER_BYTES));
+  return decodeFileIndex(index, fileCount, size);
+}
+
+/** Opens dataset `id` as files (see Dataset). */
+export function openDataset(id: Uint8Array, options: DownloadOptions): Promise<Dataset> {
+  return Dataset.open(id, options);
+}
+
+/**
+ * The SDK's download: a byte stream of one file of the dataset (`file`, or its only file),
+ * or of bytes [start, end) of it; every byte checked against the content root on chain.
+ */
+export function download(id: Uint8Array, options: DownloadOptions & { file?: string }): Readable {
+  return Readable.from(
+    (async function* () {
+      const dataset = await Dataset.open(id, options);
+      try {
+        const path = options.file ?? dataset.single?.path;
+        if (path === undefined) {
+          throw new InvalidArgumentError(`the dataset has ${dataset.files.length} files; name the one to download with \`file\``);
+        }
+        yield* dataset.read(path, options.start ?? 0, options.end);
+      } finally {
+        await dataset.close();
+      }
+    })(),
+    { objectMode: false, highWaterMark: 1 },
+  );
+}
