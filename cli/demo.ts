@@ -32,6 +32,8 @@ export interface DemoReport {
   datasetId: string;
   contentRoot: string;
   bytes: number;
+  /** The dataset's size on chain: the file with its index. */
+  datasetBytes: number;
   k: number;
   m: number;
   segments: number;
@@ -205,6 +207,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       datasetId: toHex(id),
       contentRoot: toHex(result.contentRoot),
       bytes: input.bytes,
+      datasetBytes: result.size,
       k: result.k,
       m: result.m,
       segments: result.segments,

@@ -4,7 +4,7 @@ import { runCli, UsageError } from './args.ts';
 import { cmdChain } from './commands/chain.ts';
 import { cmdDemo } from './commands/demo.ts';
 import { cmdDevnet } from './commands/devnet.ts';
-import { cmdDownload } from './commands/download.ts';
+import { cmdDownload, cmdLs } from './commands/download.ts';
 import { cmdSample } from './commands/sample.ts';
 import { cmdStatus } from './commands/status.ts';
 import { cmdUpload } from './commands/upload.ts';
@@ -23,13 +23,17 @@ usage:
       (--detach: in the background); writes DIR/devnet.json and DIR/devnet.pid
   sherd devnet stop [--dir ${DEFAULT_DEVNET_DIR}]
       stop that devnet and every node it started, and wait until they are gone
-  sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]
-      register FILE on chain (paying for E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it
+  sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]
+      files and directories (recursive, links not followed) as one dataset: register it on chain (paying for
+      E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it
   sherd sample DATASET [--devnet F | --rpc URL --registry ADDR] [--confidence 0.99 | --samples N] [--json]
       check by random samples, each proven against the content root on chain, that every segment can still be
       recovered; exits 1 when some segment has fewer than k shards answering
-  sherd download DATASET OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
-      read a dataset back (OUT may be - for stdout), routing around failed nodes
+  sherd download DATASET OUT [--file PATH] [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
+      read a dataset back, every byte checked against the content root on chain, routing around failed nodes:
+      one file (the only one, or --file PATH) to OUT or - for stdout; many files to the directory OUT
+  sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
+      the dataset's files: length, SHA-256, path
   sherd status DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's state on chain: registered, certified, signers, size, k, m, epochs paid
   sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte-epoch WEI]
@@ -58,6 +62,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   devnet: cmdDevnet,
   upload: cmdUpload,
   download: cmdDownload,
+  ls: cmdLs,
   status: cmdStatus,
   sample: cmdSample,
   chain: cmdChain,

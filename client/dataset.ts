@@ -35,7 +35,8 @@ export class Dataset {
       return new Dataset(reader, await readIndex(reader));
     } catch (error) {
       await reader.close();
-      if (error instanceof ProtocolError) throw new DownloadError('bad_file_index', `dataset's file index is unreadable: ${error.message}`, { cause: error });
+      if (error instanceof ProtocolError)
+        throw new DownloadError('bad_file_index', `dataset's file index is unreadable: ${error.message}`, { cause: error });
       throw error;
     }
   }

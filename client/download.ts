@@ -76,7 +76,8 @@ export class DatasetReader {
       throw new InvalidArgumentError('download needs at least one storage node');
     }
     const terms = options.registration ?? (await registeredTerms(options.registry, id));
-    if (terms.nodeKeys.length < terms.k + terms.m) throw new InvalidArgumentError(`the node set has ${terms.nodeKeys.length} nodes, the code needs ${terms.k + terms.m}`);
+    if (terms.nodeKeys.length < terms.k + terms.m)
+      throw new InvalidArgumentError(`the node set has ${terms.nodeKeys.length} nodes, the code needs ${terms.k + terms.m}`);
     const clients = new Map<string, NodeClient>();
     for (const node of options.nodes) {
       clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));

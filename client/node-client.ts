@@ -146,9 +146,16 @@ export class NodeClient {
       };
       const inclusionProof = decodeMerkleProof(fromHex(header(PROOF_HEADER)));
       if (!inclusionProof) throw new Error(`${PROOF_HEADER} is not a list of 32-byte hashes`);
-      return { blob: body, commitment: fromHex(header(COMMITMENT_HEADER), 48), shardHash: fromHex(header(SHARD_HASH_HEADER), 32), inclusionProof };
+      return {
+        blob: body,
+        commitment: fromHex(header(COMMITMENT_HEADER), 48),
+        shardHash: fromHex(header(SHARD_HASH_HEADER), 32),
+        inclusionProof,
+      };
     } catch (cause) {
-      throw new RemoteError('bad_response', `${this.url}${path} answered without a valid proof: ${(cause as Error).message}`, this.url, { cause });
+      throw new RemoteError('bad_response', `${this.url}${path} answered without a valid proof: ${(cause as Error).message}`, this.url, {
+        cause,
+      });
     }
   }
 

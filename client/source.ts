@@ -38,7 +38,8 @@ async function walk(root: string, dir: string, into: DatasetFile[], skippedLinks
     const absolute = join(dir, entry.name);
     if (entry.isSymbolicLink()) skippedLinks.push(absolute);
     else if (entry.isDirectory()) await walk(root, absolute, into, skippedLinks);
-    else if (entry.isFile()) into.push({ path: asDatasetPath(relative(root, absolute)), source: absolute, size: (await stat(absolute)).size });
+    else if (entry.isFile())
+      into.push({ path: asDatasetPath(relative(root, absolute)), source: absolute, size: (await stat(absolute)).size });
   }
 }
 
@@ -92,7 +93,10 @@ export function datasetSize(files: DatasetFile[]): number | undefined {
 
 function fileBytes(source: DatasetFile['source']): AsyncIterable<Uint8Array> {
   if (typeof source === 'string') return createReadStream(source, { highWaterMark: 1 << 20 });
-  if (source instanceof Uint8Array) return (async function* () { yield source; })();
+  if (source instanceof Uint8Array)
+    return (async function* () {
+      yield source;
+    })();
   return source;
 }
 

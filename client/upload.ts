@@ -358,7 +358,12 @@ async function* spooled(stream: AsyncIterable<Uint8Array>, path: string): AsyncG
  * commits to every shard in the worker pool, keeping only 80 bytes per shard; a stream that
  * cannot be read twice is spooled to `spoolDir` meanwhile.
  */
-async function commitPhase(context: UploadContext, files: DatasetFile[], uploaderKey: Uint8Array, spoolDir?: string): Promise<Omit<CommittedDataset, 'skippedLinks'>> {
+async function commitPhase(
+  context: UploadContext,
+  files: DatasetFile[],
+  uploaderKey: Uint8Array,
+  spoolDir?: string,
+): Promise<Omit<CommittedDataset, 'skippedLinks'>> {
   const { k, m, encoder, signal } = context;
   const segmentBytes = segmentPayloadBytes(k);
   const totalBytes = datasetSize(files);
@@ -372,10 +377,15 @@ async function commitPhase(context: UploadContext, files: DatasetFile[], uploade
   const stream = datasetStream(passOne, (indexed) => {
     entries = indexed;
   });
-  const commits = mapOrdered(fixedChunks(stream, segmentBytes), encoder.threads + 1, async (chunk) => {
-    size += chunk.length;
-    return encoder.commit(chunk, k, m, signal);
-  }, signal);
+  const commits = mapOrdered(
+    fixedChunks(stream, segmentBytes),
+    encoder.threads + 1,
+    async (chunk) => {
+      size += chunk.length;
+      return encoder.commit(chunk, k, m, signal);
+    },
+    signal,
+  );
   for await (const { commitments, hashes } of commits) {
     // Views into the worker's two buffers: 2 allocations per segment, not 2 per shard (2 GiB ≈ 135k shards).
     for (let i = 0; i < k + m; i++) {

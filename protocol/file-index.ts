@@ -51,7 +51,8 @@ export function encodeFileIndex(files: ReadonlyArray<Omit<FileEntry, 'offset'>>)
     return new TextEncoder().encode(f.path);
   });
   for (let i = 1; i < files.length; i++) {
-    if (comparePaths(files[i - 1]!.path, files[i]!.path) >= 0) throw new ProtocolError('bad_file_index', `paths must be unique and sorted: ${files[i]!.path}`);
+    if (comparePaths(files[i - 1]!.path, files[i]!.path) >= 0)
+      throw new ProtocolError('bad_file_index', `paths must be unique and sorted: ${files[i]!.path}`);
   }
   const indexBytes = paths.reduce((sum, p) => sum + ENTRY_FIXED_BYTES + p.length, 0);
   const out = new Uint8Array(indexBytes + FILE_INDEX_TRAILER_BYTES);
@@ -113,7 +114,8 @@ export function decodeFileIndex(index: Uint8Array, fileCount: number, datasetSiz
     }
     const problem = pathProblem(path);
     if (problem) throw new ProtocolError('bad_file_index', problem);
-    if (entries.length > 0 && comparePaths(entries.at(-1)!.path, path) >= 0) throw new ProtocolError('bad_file_index', `paths are not unique and sorted at ${path}`);
+    if (entries.length > 0 && comparePaths(entries.at(-1)!.path, path) >= 0)
+      throw new ProtocolError('bad_file_index', `paths are not unique and sorted at ${path}`);
     at += 2 + pathLength;
     const entryOffset = view.getBigUint64(at);
     const length = view.getBigUint64(at + 8);

@@ -1,16 +1,21 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createWriteStream, rmSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { datasetNodesFromChain } from '../../client/chain-context.ts';
-import { DatasetReader } from '../../client/download.ts';
+import { Dataset } from '../../client/dataset.ts';
 import { toHex } from '../../proofs/bytes.ts';
-import { parse, positionals, print, UsageError } from '../args.ts';
-import { chainFrom, chainOptions, datasetArg } from '../context.ts';
+import type { FileEntry } from '../../protocol/file-index.ts';
+import { CliError, parse, positionals, print, UsageError } from '../args.ts';
+import { chainFrom, chainOptions, datasetArg, type ChainArgs } from '../context.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 
-export const DOWNLOAD_USAGE = 'sherd download DATASET OUT [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]';
+export const DOWNLOAD_USAGE =
+  'sherd download DATASET OUT [--file PATH] [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]';
+export const LS_USAGE = 'sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--json]';
 
-/** START-END (END exclusive) or START-, checked against the dataset's size: a bad range is bad usage. */
+/** START-END (END exclusive) or START-, checked against the file's size: a bad range is bad usage. */
 export function parseRange(text: string | undefined, size: number): { start: number; end: number } {
   if (text === undefined) return { start: 0, end: size };
   const match = /^(\d+)-(\d*)$/.exec(text);
@@ -18,62 +23,156 @@ export function parseRange(text: string | undefined, size: number): { start: num
   const start = Number(match[1]);
   const end = match[2] ? Number(match[2]) : size;
   if (end < start) throw new UsageError(`--range ${text}: the range is reversed; END must not be less than START`);
-  if (end > size) throw new UsageError(`--range ${text} ends past the end of the dataset (${size} bytes)`);
+  if (end > size) throw new UsageError(`--range ${text} ends past the end of the file (${size} bytes)`);
   return { start, end };
 }
 
-/**
- * `sherd download DATASET OUT`: streams the dataset (or a range) to OUT, or to stdout for `-`.
- * A file is written beside OUT and renamed into place only when complete, so a failed download
- * leaves nothing behind; a closed stdout (`| head`) ends the command quietly (runCli).
- */
-export async function cmdDownload(args: string[]): Promise<number> {
-  const { values, positionals: given } = parse(args, { ...chainOptions, range: { type: 'string' }, json: { type: 'boolean' } }, 'download');
-  const [datasetText, out] = positionals(given, 2, DOWNLOAD_USAGE) as [string, string];
-  const id = datasetArg(datasetText);
+/** The dataset, opened from the chain the flags name. */
+async function openFromChain(values: ChainArgs, id: Uint8Array): Promise<Dataset> {
   const { context } = await chainFrom(values);
-  const bar = new ProgressBar();
-  const started = performance.now();
-  let reader: DatasetReader;
   try {
-    reader = await DatasetReader.open(id, {
-      nodes: await datasetNodesFromChain(context.registry, id),
-      registry: context.registry,
-      onProgress: (e) => bar.update('download', e.bytes, e.totalBytes),
-    });
+    return await Dataset.open(id, { nodes: await datasetNodesFromChain(context.registry, id), registry: context.registry });
   } finally {
     context.close();
   }
+}
+
+/** Partial files to remove if the command is stopped (SIGINT, SIGTERM) while writing them. */
+const partials = new Set<string>();
+function removePartialsAndExit(signal: NodeJS.Signals): void {
+  // Synchronously: the process exits right after.
+  for (const path of partials) rmSync(path, { force: true });
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+
+/**
+ * Writes `bytes` to `path` whole or not at all: into `path.sherd-partial`, renamed into place
+ * when complete, removed on any failure or signal. A path that exists and is not a regular
+ * file (/dev/null, a FIFO) is written directly.
+ */
+async function writeWhole(bytes: Readable | AsyncIterable<Uint8Array>, path: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing && !existing.isFile()) {
+    if (existing.isDirectory()) throw new CliError('is_directory', `${path} is a directory; give a file to write`);
+    await pipeline(bytes, createWriteStream(path));
+    return;
+  }
+  const partial = `${path}.sherd-partial`;
+  partials.add(partial);
+  const onSignal = removePartialsAndExit;
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    const { start, end } = parseRange(values.range, reader.size);
-    if (out === '-') {
-      await pipeline(reader.read(start, end), process.stdout, { end: false });
+    await pipeline(bytes, createWriteStream(partial));
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === partial) {
+      throw new CliError('no_such_directory', `no such directory: ${dirname(path)}`);
+    }
+    throw error;
+  } finally {
+    partials.delete(partial);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Every file of the dataset into directory `out` (made here: it must not exist, or be empty); on failure, nothing is left. */
+async function writeDirectory(dataset: Dataset, out: string, bar: ProgressBar): Promise<void> {
+  const existing = await readdir(out).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    if (error.code === 'ENOTDIR')
+      throw new CliError('not_a_directory', `${out} is a file; a dataset of ${dataset.files.length} files is written to a directory`);
+    throw error;
+  });
+  if (existing && existing.length > 0) throw new CliError('directory_not_empty', `${out} is not empty; give a new or empty directory`);
+  await mkdir(out, { recursive: true });
+  let written = 0;
+  try {
+    for (const file of dataset.files) {
+      const path = join(out, ...file.path.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeWhole(dataset.read(file.path), path);
+      written += file.length;
+      bar.update('download', written, dataset.size);
+    }
+  } catch (error) {
+    if (!existing) await rm(out, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Which file to write: --file, or the only one; a multi-file dataset without --file goes to a directory (undefined). */
+function chosenFile(dataset: Dataset, path: string | undefined): FileEntry | undefined {
+  if (path === undefined) return dataset.single;
+  const file = dataset.file(path);
+  if (!file) throw new CliError('no_such_file', `the dataset has no file ${path}; \`sherd ls\` lists them`);
+  return file;
+}
+
+/**
+ * `sherd download DATASET OUT`: a single-file dataset (or `--file PATH` of any) to the file
+ * OUT or to stdout for `-`, whole or `--range`; a dataset of many files to the directory OUT.
+ * Files land whole or not at all; a closed stdout (`| head`) ends the command quietly.
+ */
+export async function cmdDownload(args: string[]): Promise<number> {
+  const options = { ...chainOptions, range: { type: 'string' }, file: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const { values, positionals: given } = parse(args, options, 'download');
+  const [datasetText, out] = positionals(given, 2, DOWNLOAD_USAGE) as [string, string];
+  const id = datasetArg(datasetText);
+  const dataset = await openFromChain(values, id);
+  const bar = new ProgressBar();
+  const started = performance.now();
+  try {
+    const file = chosenFile(dataset, values.file);
+    if (!file && (out === '-' || values.range !== undefined)) {
+      throw new UsageError(
+        `the dataset has ${dataset.files.length} files; give --file PATH to ${out === '-' ? 'write one to stdout' : 'read a range of one'}`,
+      );
+    }
+    const { start, end } = file ? parseRange(values.range, file.length) : { start: 0, end: dataset.size };
+    if (file && out === '-') {
+      await pipeline(dataset.read(file.path, start, end), process.stdout, { end: false });
       return 0;
     }
-    const partial = `${out}.sherd-partial`;
-    try {
-      await pipeline(reader.read(start, end), createWriteStream(partial));
-      await rename(partial, out);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    }
+    if (file) await writeWhole(dataset.createReadStream(file.path, { start, end }), out);
+    else await writeDirectory(dataset, out, bar);
     bar.done();
     const seconds = Math.round((performance.now() - started) / 10) / 100;
+    const rebuilt = dataset.reader.reconstructedSegments;
+    const what = file ? `${formatBytes(end - start)} of ${file.path}` : `${dataset.files.length} files, ${formatBytes(end - start)}`;
     const report = {
       datasetId: toHex(id),
+      file: file?.path ?? null,
+      files: dataset.files.length,
       bytes: end - start,
       start,
       end,
       out,
       seconds,
-      reconstructedSegments: reader.reconstructedSegments,
+      reconstructedSegments: rebuilt,
     };
-    const human = `wrote ${formatBytes(end - start)} to ${out} in ${seconds} s (${reader.reconstructedSegments} segments rebuilt from parity)`;
-    print(values.json === true, report, human);
+    print(values.json === true, report, `wrote ${what} to ${out} in ${seconds} s (${rebuilt} segments rebuilt from parity)`);
     return 0;
   } finally {
     bar.done();
-    await reader.close();
+    await dataset.close();
+  }
+}
+
+/** `sherd ls DATASET`: the dataset's files, from its index (checked like every byte). */
+export async function cmdLs(args: string[]): Promise<number> {
+  const { values, positionals: given } = parse(args, { ...chainOptions, json: { type: 'boolean' } }, 'ls');
+  const id = datasetArg(positionals(given, 1, LS_USAGE)[0]);
+  const dataset = await openFromChain(values, id);
+  try {
+    const files = dataset.files.map((f) => ({ path: f.path, length: f.length, sha256: toHex(f.sha256) }));
+    const width = Math.max(...files.map((f) => String(f.length).length), 1);
+    const human = files.map((f) => `${String(f.length).padStart(width)}  ${f.sha256}  ${f.path}`).join('\n');
+    print(values.json === true, { datasetId: toHex(id), files }, human);
+    return 0;
+  } finally {
+    await dataset.close();
   }
 }

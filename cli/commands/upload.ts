@@ -5,21 +5,27 @@ import { codeFor, DEFAULT_STORAGE_EPOCHS, upload, type UploadResult } from '../.
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { MAX_TOTAL_SHARDS } from '../../proofs/codec.ts';
 import { certificateToJson } from '../../protocol/certificate.ts';
-import { CliError, integer, parse, positionals, print, UsageError } from '../args.ts';
+import { CliError, integer, parse, print, UsageError } from '../args.ts';
 import { certificatePath, chainFrom, chainOptions } from '../context.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 
 export const UPLOAD_USAGE =
-  'sherd upload FILE [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]';
+  'sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]';
 
-/** The file to upload exists and is a file; said in a sentence otherwise, before anything is read or paid. */
+/** Every path to upload exists (a file or a directory); said in a sentence otherwise, before anything is read or paid. */
+export async function checkPaths(paths: string[]): Promise<void> {
+  for (const path of paths) {
+    await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new CliError('no_such_file', `no such file: ${path}`);
+      throw error;
+    });
+  }
+}
+
+/** A file to read, not a directory, for a command that takes one. */
 export async function checkFile(path: string): Promise<void> {
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new CliError('no_such_file', `no such file: ${path}`);
-    throw error;
-  });
-  if (info.isDirectory())
-    throw new CliError('is_directory', `${path} is a directory; give one file (datasets of many files are not supported yet)`);
+  await checkPaths([path]);
+  if ((await stat(path)).isDirectory()) throw new CliError('is_directory', `${path} is a directory; give a file`);
 }
 
 function humanReport(result: UploadResult, id: string, seconds: number, certificateFile: string): string {
@@ -32,7 +38,9 @@ function humanReport(result: UploadResult, id: string, seconds: number, certific
     `dataset ${id}`,
     `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) ` +
       `on ${result.nodeCount} nodes in ${seconds} s`,
-    `content root ${toHex(result.contentRoot)}, owner ${result.owner}`,
+    `${result.files.length === 1 ? `1 file, ${result.files[0]!.path}` : `${result.files.length} files`}; content root ${toHex(result.contentRoot)}`,
+    `owner ${result.owner}`,
+    ...result.skippedLinks.map((link) => `skipped the symbolic link ${link} (links are not followed)`),
     ...(result.resumed ? [`resumed an earlier upload: ${result.shardsSkipped} shards were already on their nodes`] : []),
     certified,
     `certificate saved to ${certificateFile}`,
@@ -54,14 +62,14 @@ export async function cmdUpload(args: string[]): Promise<number> {
     json: { type: 'boolean' },
   } as const;
   const { values, positionals: given } = parse(args, options, 'upload');
-  const [file] = positionals(given, 1, UPLOAD_USAGE) as [string];
+  if (given.length === 0) throw new UsageError(`usage: ${UPLOAD_USAGE}`);
   const epochs = integer('epochs', values.epochs, { min: 1, max: 0xffffffff });
   const k = integer('k', values.k, { min: 1, max: MAX_TOTAL_SHARDS - 1 });
   const m = integer('m', values.m, { min: 1, max: MAX_TOTAL_SHARDS - 1 });
   if (k !== undefined && m !== undefined && k + m > MAX_TOTAL_SHARDS)
     throw new UsageError(`--k ${k} --m ${m}: k + m must be at most ${MAX_TOTAL_SHARDS}`);
   const workers = integer('workers', values.workers, { min: 1, max: 256 });
-  await checkFile(file);
+  await checkPaths(given);
   const { context, accountKey, stateDir } = await chainFrom(values);
   const bar = new ProgressBar();
   const started = performance.now();
@@ -72,7 +80,7 @@ export async function cmdUpload(args: string[]): Promise<number> {
     if (code.k + code.m > nodes.length) {
       throw new UsageError(`k + m = ${code.k + code.m} shards per segment need as many nodes; the chain has ${nodes.length} active`);
     }
-    const result = await upload(file, {
+    const result = await upload(given, {
       nodes,
       chain: uploadChainFor(context, accountKey),
       uploaderKey: fromHex(accountKey, 32),
@@ -96,7 +104,8 @@ export async function cmdUpload(args: string[]): Promise<number> {
       datasetId: id,
       contentRoot: toHex(result.contentRoot),
       owner: result.owner,
-      bytes: result.size,
+      bytes: result.files.reduce((sum, f) => sum + f.length, 0),
+      datasetBytes: result.size,
       k: result.k,
       m: result.m,
       segments: result.segments,
@@ -114,6 +123,8 @@ export async function cmdUpload(args: string[]): Promise<number> {
       certifyGas: result.chain?.certifyGas,
       certificateFile,
       certificate,
+      files: result.files.map((f) => ({ path: f.path, offset: f.offset, length: f.length, sha256: toHex(f.sha256) })),
+      skippedLinks: result.skippedLinks,
       sameContent: result.sameContent.map((other) => ({ datasetId: toHex(other.datasetId), owner: other.owner })),
     };
     print(values.json === true, report, humanReport(result, id, seconds, certificateFile));

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { upload } from '../../client/upload.ts';
 import { toHex } from '../../proofs/bytes.ts';
-import { Devnet } from '../../cli/devnet.ts';
+import { Devnet, SHERD_BIN } from '../../cli/devnet.ts';
 import { sherd, type Run } from '../helpers/sherd.ts';
 
 /**
@@ -18,6 +19,9 @@ const NOBODY = `0x${'00'.repeat(32)}`;
 let dir: string;
 let devnet: Devnet;
 let dataset: string;
+/** A dataset of two files, a.txt and sub/b.txt. */
+let multi: string;
+let big: string;
 const file = () => join(dir, 'data.bin');
 
 interface Row {
@@ -81,7 +85,8 @@ const cases: Record<string, () => Promise<Run>> = {
     sherd(withDevnet(['download', dataset, join(dir, 'r.bin'), '--range', '10'])),
   '--range <text>: the range is reversed; END must not be less than START': () =>
     sherd(withDevnet(['download', dataset, join(dir, 'r.bin'), '--range', '1000-10'])),
-  '--range <text> ends past the end of the dataset (<size> bytes)': () =>
+  'the dataset has <count> files; give --file PATH to <what>': () => sherd(withDevnet(['download', multi, '-'])),
+  '--range <text> ends past the end of the file (<size> bytes)': () =>
     sherd(withDevnet(['download', dataset, join(dir, 'r.bin'), '--range', '0-30000000'])),
   '--confidence must be a number between 0 and 1 (exclusive), got <text>': () =>
     sherd(withDevnet(['sample', dataset, '--confidence', '1.5'])),
@@ -93,7 +98,13 @@ const cases: Record<string, () => Promise<Run>> = {
   '<file> exists; refusing to overwrite a key': () => sherd(['node', 'keygen', '--out', devnet.file.nodes[0]!.keyFile]),
 
   'no such file: <path>': () => sherd(withDevnet(['upload', join(dir, 'nope.bin')])),
-  '<path> is a directory; give one file (datasets of many files are not supported yet)': () => sherd(withDevnet(['upload', dir])),
+  '<path> is a directory; give a file': () => sherd(['demo', '--file', dir]),
+  '<path> is a directory; give a file to write': () => sherd(withDevnet(['download', multi, dir, '--file', 'a.txt'])),
+  'the dataset has no file <path>; `sherd ls` lists them': () =>
+    sherd(withDevnet(['download', multi, join(dir, 'n.bin'), '--file', 'nope'])),
+  '<dir> is not empty; give a new or empty directory': () => sherd(withDevnet(['download', multi, join(dir, 'tree')])),
+  '<path> is a file; a dataset of <count> files is written to a directory': () => sherd(withDevnet(['download', multi, file()])),
+  'no such directory: <dir>': () => sherd(withDevnet(['download', dataset, join(dir, 'no/such/out.bin')])),
   'no devnet file at <path>; start one with `sherd devnet --nodes 8` or pass --devnet FILE': () =>
     sherd(['upload', file(), '--devnet', join(dir, 'missing.json')]),
   'cannot read account key file <path>': () => sherd(withDevnet(['upload', file(), '--account-key', join(dir, 'missing.key')])),
@@ -104,7 +115,7 @@ const cases: Record<string, () => Promise<Run>> = {
   'cannot reach the chain at <url>: <reason>': () =>
     sherd(['status', NOBODY, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registryAddress]),
   'dataset <id> is not registered on chain': () => sherd(withDevnet(['download', NOBODY, join(dir, 'x.bin')])),
-  'the dataset is empty; there is nothing to store': () => sherd(withDevnet(['upload', join(dir, 'empty.bin')])),
+  'the dataset is empty; there is nothing to store': () => sherd(withDevnet(['upload', join(dir, 'empty')])),
   'port <port> is in use; choose another with --port': () =>
     sherd([
       'node',
@@ -139,10 +150,13 @@ const cases: Record<string, () => Promise<Run>> = {
     ]);
   },
   'dataset <id> is not registered on chain <chainId> (registry <address>)': () => sherd(withDevnet(['status', NOBODY])),
-  // Last: it takes nodes down for good.
   'NOT RECOVERABLE: segments <list> have fewer than k = <k> shards answering': async () => {
     await Promise.all([1, 2, 3].map((i) => devnet.stopNode(i, { kill: true })));
-    return sherd(withDevnet(['sample', dataset]));
+    try {
+      return await sherd(withDevnet(['sample', dataset]));
+    } finally {
+      for (const i of [1, 2, 3]) await devnet.startNode(i);
+    }
   },
 };
 
@@ -150,12 +164,24 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sherd-cli-errors-'));
   devnet = await Devnet.start({ nodes: 4, dir: join(dir, 'devnet') });
   await writeFile(file(), randomBytes(600_000));
-  await writeFile(join(dir, 'empty.bin'), '');
+  await mkdir(join(dir, 'empty'));
+  await mkdir(join(dir, 'tree', 'sub'), { recursive: true });
+  await writeFile(join(dir, 'tree', 'a.txt'), 'a');
+  await writeFile(join(dir, 'tree', 'sub', 'b.txt'), 'bb');
   await writeFile(join(dir, 'bad.key'), 'not a key\n');
   await mkdir(join(dir, 'busy'));
   await writeFile(join(dir, 'busy', 'devnet.pid'), `${process.pid}\n`); // this test process: alive
   const result = await upload(file(), { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
   dataset = toHex(result.datasetId);
+  const tree = await upload(join(dir, 'tree'), { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
+  multi = toHex(tree.datasetId);
+  // Big enough that its download is still writing when it is stopped.
+  const large = await upload(new Uint8Array(randomBytes(24 * 1024 * 1024)), {
+    nodes: devnet.endpoints,
+    chain: devnet.uploadChain(),
+    uploaderKey: devnet.uploaderKey,
+  });
+  big = toHex(large.datasetId);
 }, 120_000);
 
 afterAll(async () => {
@@ -201,4 +227,14 @@ describe('docs/cli.md', () => {
     expect(failures.map((run) => run.code)).toEqual([2, 1, 1]);
     expect((await readdir(dir)).filter((name) => name.startsWith('left'))).toEqual([]);
   });
+
+  it('removes the partial file of a download stopped by SIGTERM while it writes', async () => {
+    const out = join(dir, 'stopped.bin');
+    const child = spawn(process.execPath, [SHERD_BIN, ...withDevnet(['download', big, out])], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    await vi.waitFor(() => stat(`${out}.sherd-partial`), { timeout: 60_000, interval: 20 });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect((await readdir(dir)).filter((name) => name.startsWith('stopped'))).toEqual([]);
+  }, 120_000);
 });

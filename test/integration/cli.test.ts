@@ -31,7 +31,12 @@ describe('sherd CLI', () => {
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     const result = JSON.parse(up.stdout) as Record<string, unknown>;
-    expect(result).toMatchObject({ bytes: 900_000, k: 2, m: 2, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
+    // The file, then its index entry (2 + 9 bytes of path + 48) and the 20-byte trailer.
+    const datasetBytes = 900_000 + 2 + 'input.bin'.length + 48 + 20;
+    expect(result).toMatchObject({ bytes: 900_000, datasetBytes, k: 2, m: 2, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
+    expect(result.files).toEqual([
+      { path: 'input.bin', offset: 0, length: 900_000, sha256: `0x${createHash('sha256').update(bytes).digest('hex')}` },
+    ]);
     expect(result.certifiedTx).toMatch(/^0x[0-9a-f]{64}$/);
     expect(result.certifyGas).toBeGreaterThan(100_000);
     expect(result.datasetId).toBe(toHex(datasetId(devnet.file.uploader, fromHex(result.contentRoot as string, 32))));
@@ -42,7 +47,7 @@ describe('sherd CLI', () => {
       registered: true,
       certified: true,
       signers: 4,
-      size: 900_000,
+      size: datasetBytes,
       k: 2,
       m: 2,
       epochs: 7,
@@ -50,7 +55,7 @@ describe('sherd CLI', () => {
       owner: devnet.file.uploader,
     });
     // Paid for 7 epochs at the devnet's price, challenged from the epoch after certification.
-    expect(BigInt(onChain.feeWei as string)).toBe(900_000n * 7n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
+    expect(BigInt(onChain.feeWei as string)).toBe(BigInt(datasetBytes) * 7n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
     expect(onChain.firstEpoch).toBeGreaterThanOrEqual(1);
     const saved = JSON.parse(await readFile(result.certificateFile as string, 'utf8')) as Record<string, unknown>;
     expect(saved).toMatchObject({ datasetId: result.datasetId, contentRoot: result.contentRoot, owner: devnet.file.uploader });
@@ -159,6 +164,7 @@ describe('sherd CLI', () => {
       challengesMissed: 0,
     });
     // Every node holds a quarter of the shards, so the four answers release exactly one epoch's fee: size × feePerByteEpoch.
-    expect(BigInt(report.rewardsPaid as string)).toBe(1_048_576n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
+    expect(report.datasetBytes).toBe(1_048_576 + 2 + 'dataset.bin'.length + 48 + 20);
+    expect(BigInt(report.rewardsPaid as string)).toBe(BigInt(report.datasetBytes as number) * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
   });
 });

@@ -80,7 +80,9 @@ describe('a devnet of real storage-node processes', () => {
   it('stores a streamed dataset and certifies it on chain with every node signing', async () => {
     // One file named `data` (a stream has no name), then its index entry and the 20-byte trailer.
     const size = data.length + (2 + 'data'.length + 48) + 20;
-    expect(uploaded.files).toEqual([{ path: 'data', offset: 0, length: data.length, sha256: new Uint8Array(createHash('sha256').update(data).digest()) }]);
+    expect(uploaded.files).toEqual([
+      { path: 'data', offset: 0, length: data.length, sha256: new Uint8Array(createHash('sha256').update(data).digest()) },
+    ]);
     expect(uploaded).toMatchObject({
       size,
       k: 3,
@@ -252,9 +254,7 @@ describe('a devnet of real storage-node processes', () => {
   });
 
   it('refuses an empty dataset with a typed error', async () => {
-    const err = await upload([], { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder }).catch(
-      (e: unknown) => e,
-    );
+    const err = await upload([], { nodes: devnet.endpoints, uploaderKey: devnet.uploaderKey, encoder }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'UploadError', code: 'empty_dataset', message: 'the dataset is empty; there is nothing to store' });
   });
 
