@@ -32,7 +32,7 @@ export function pathProblem(path: string): string | undefined {
   if (new TextEncoder().encode(path).length > MAX_PATH_BYTES) return `a path must be at most ${MAX_PATH_BYTES} bytes`;
   if (path.startsWith('/')) return `path ${path} must be relative`;
   if (path.includes('\\')) return `path ${path} must use / between its parts`;
-  if (/[\u0000-\u001f]/.test(path)) return `path ${JSON.stringify(path)} has a control character`;
+  if ([...path].some((c) => c.charCodeAt(0) < 0x20)) return `path ${JSON.stringify(path)} has a control character`;
   if (path.split('/').some((part) => part === '' || part === '.' || part === '..')) return `path ${path} has an empty, . or .. part`;
   return undefined;
 }
