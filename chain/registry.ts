@@ -190,6 +190,21 @@ function findRevertData(error: unknown, depth = 0): string | undefined {
 }
 
 /**
+ * The aggregate signature of a certify transaction sent straight to this registry for `id`, or
+ * undefined (sent through another contract, or not decodable). The caller still verifies it.
+ */
+function certifySignature(tx: { to: string | null; data: string } | null, registry: string, id: Uint8Array): Uint8Array | undefined {
+  if (!tx || tx.to?.toLowerCase() !== registry) return undefined;
+  try {
+    const call = registryInterface.parseTransaction({ data: tx.data });
+    if (call?.name !== 'certify' || (call.args.getValue('id') as string).toLowerCase() !== toHex(id)) return undefined;
+    return g2FromEip2537(fromHex(call.args.getValue('signature') as string, 256));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Typed access to a deployed SherdRegistry: every call and result is checked against the
  * checked-in ABI (chain/abi.ts), and results come back with named fields. Consumers that need
  * only part of it take a `Pick<Registry, ...>` of the methods they call.
@@ -375,8 +390,9 @@ export class Registry {
   async certification(id: Uint8Array): Promise<Certification | undefined> {
     const provider = this.contract.runner?.provider;
     if (!provider) throw new ChainError('chain_call_failed', 'reading a certification needs a provider');
+    const fromBlock = Number((await this.parameters()).genesisBlock);
     const [log] = await this.read('reading the certification', () =>
-      this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(id)),
+      this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(id), fromBlock),
     );
     if (!log) return undefined;
     const [tx, receipt] = await Promise.all([
@@ -385,15 +401,14 @@ export class Registry {
     ]);
     const parsed = registryInterface.parseLog(log);
     const signers = fromHex(parsed!.args.getValue('signerBitmap') as string);
-    const call = tx ? registryInterface.parseTransaction({ data: tx.data }) : null;
-    const signature = call?.name === 'certify' ? g2FromEip2537(fromHex(call.args.getValue('signature') as string, 256)) : undefined;
-    return { signers, signature, txHash: log.transactionHash, gasUsed: receipt?.gasUsed ?? 0n };
+    return { signers, signature: certifySignature(tx, this.address, id), txHash: log.transactionHash, gasUsed: receipt?.gasUsed ?? 0n };
   }
 
   /** Every registration of `contentRoot`, by any owner (from DatasetRegistered events). */
   async registrationsOf(contentRoot: Uint8Array): Promise<Array<{ datasetId: Uint8Array; owner: string }>> {
     const filter = this.contract.getEvent('DatasetRegistered')(undefined, contentRoot);
-    const logs = await this.read('reading registrations', () => this.contract.queryFilter(filter));
+    const fromBlock = Number((await this.parameters()).genesisBlock);
+    const logs = await this.read('reading registrations', () => this.contract.queryFilter(filter, fromBlock));
     return logs.map((log) => {
       const args = registryInterface.parseLog(log)!.args;
       return { datasetId: fromHex(args.getValue('datasetId') as string, 32), owner: (args.getValue('owner') as string).toLowerCase() };

@@ -30,7 +30,7 @@ export async function openRpc(url: string): Promise<RpcConnection> {
     return { provider, chainId, close: () => provider.destroy() };
   } catch (cause) {
     provider.destroy();
-    throw new ChainError('rpc_unreachable', `cannot reach the chain at ${url}: ${(cause as Error).message}`, { cause });
+    throw new ChainError('rpc_unreachable', `cannot reach the chain at ${url}; check that it runs and that the URL is right`, { cause });
   }
 }
 

@@ -28,10 +28,19 @@ export interface CommandChain {
   stateDir: string;
 }
 
+/** --rpc and --registry as the chain client will take them; bad values are bad usage. */
+export function checkChainFlags(rpc: string | undefined, registry: string | undefined): void {
+  if (rpc !== undefined && !/^https?:\/\/\S+$/.test(rpc)) throw new UsageError(`--rpc must be an http(s) URL, got ${rpc}`);
+  if (registry !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(registry)) {
+    throw new UsageError(`--registry must be an address, 0x followed by 40 hex digits, got ${registry}`);
+  }
+}
+
 /** The chain to talk to: --rpc/--registry if given, else the devnet file's. */
 export async function chainFrom(values: ChainArgs): Promise<CommandChain> {
   if (values.rpc || values.registry) {
     if (!values.rpc || !values.registry) throw new UsageError('--rpc and --registry go together');
+    checkChainFlags(values.rpc, values.registry);
     const accountKey = await readAccountKey(values['account-key']);
     return { context: await connectChain(values.rpc, values.registry), accountKey, stateDir: '.sherd' };
   }

@@ -2,6 +2,7 @@ import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { CliError, integer, parse, print, UsageError, wholeNumber } from './args.ts';
+import { checkChainFlags } from './context.ts';
 import { DEFAULT_DEVNET_FILE, readDevnetFile } from './devnet-file.ts';
 import { readAccountKey, readNodeKey, writeNodeKey } from './keyfile.ts';
 import { startNode } from '../storage-node/node.ts';
@@ -46,18 +47,19 @@ async function cmdRewards(args: string[]): Promise<number> {
   }
   if (values.claim && !accountKeyFile) throw new UsageError('--claim pays the operator: pass --account-key FILE');
   const publicKey = blsPublicKey(await readNodeKey(keyFile));
+  checkChainFlags(rpc, registryAddress);
   const { provider, registry, close } = await connectRegistry(rpc, registryAddress);
   try {
     const id = await registry.nodeIdByKey(publicKey);
-    if (id === undefined) throw new UsageError(`the key in ${keyFile} is not registered in ${registryAddress}`);
+    if (id === undefined) throw new CliError('node_not_registered', `the key in ${keyFile} is not registered in ${registryAddress}`);
     const [node, before] = await Promise.all([registry.node(id), registry.nodeEarnings(id)]);
     let claimTx: string | null = null;
     if (values.claim) {
       const operator = new Wallet((await readAccountKey(accountKeyFile))!, provider);
       if (operator.address.toLowerCase() !== node.operator.toLowerCase()) {
-        throw new UsageError(`node ${id} is operated by ${node.operator}, not by the key in ${accountKeyFile}`);
+        throw new CliError('not_operator', `node ${id} is operated by ${node.operator}, not by the key in ${accountKeyFile}`);
       }
-      if (before.unclaimed === 0n) throw new UsageError(`node ${id} has no unclaimed rewards`);
+      if (before.unclaimed === 0n) throw new CliError('nothing_to_claim', `node ${id} has no unclaimed rewards`);
       claimTx = (await registry.connect(operator).claimRewards(id)).hash;
     }
     const after = values.claim ? await registry.nodeEarnings(id) : before;
@@ -122,6 +124,7 @@ export async function cmdNode(args: string[]): Promise<number> {
       throw new UsageError('usage: sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL');
     }
     const stakeArg = wholeNumber('stake', values.stake);
+    checkChainFlags(values.rpc, values.registry);
     const { provider, registry, close } = await connectRegistry(values.rpc, values.registry);
     try {
       const secretKey = await readNodeKey(values.key);
@@ -179,6 +182,7 @@ async function cmdNodeStart(args: string[]): Promise<number> {
   const dataDir = values['data-dir'];
   if (values.port === undefined || !dataDir || !values.key) throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
   const port = integer('port', values.port, { min: 0, max: 65_535 })!;
+  checkChainFlags(values.rpc, values.registry);
   const node = await startNode({
     port,
     host: values.host,

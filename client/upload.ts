@@ -29,6 +29,7 @@ import { registrationProblem } from '../protocol/registration.ts';
 import { ByteBudget, mapOrdered, sleep } from './concurrency.ts';
 import { EncoderPool } from './encoder.ts';
 import { RemoteError, throwIfAborted, UploadError } from './errors.ts';
+import { nodeSetFromChain } from './chain-context.ts';
 import { NodeClient } from './node-client.ts';
 import type { FileEntry } from '../protocol/file-index.ts';
 import { datasetFiles, datasetSize, datasetStream, fixedChunks, type DatasetFile, type UploadSource } from './source.ts';
@@ -162,6 +163,9 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     const registryAddress = options.chain?.registry.address ?? options.registryAddress ?? OFFCHAIN_REGISTRY;
     // Ask the chain first, before paying or sending anything: an upload run again is idempotent.
     const before = options.chain ? await options.chain.registry.dataset(dataset.id) : undefined;
+    // A dataset registered before lives on the node set fixed then, whatever is active now.
+    if (options.chain && before?.registered)
+      await followNodeSet(context, dataset, options.chain.registry, before.nodeSet, options.timeoutMs);
     const sameContent = options.chain ? await otherRegistrations(options.chain.registry, dataset) : [];
     if (options.chain && before?.certified) {
       const outcome = await alreadyCertifiedPhase(context, dataset, options.chain, chainId);
@@ -215,7 +219,8 @@ function uploadResult(context: UploadContext, dataset: CommittedDataset, outcome
 
 /** Other owners' registrations of the same content root. */
 async function otherRegistrations(registry: Registry, dataset: CommittedDataset): Promise<UploadResult['sameContent']> {
-  const all = await registry.registrationsOf(dataset.tree.root);
+  // Only a note for the user: a chain that will not serve the logs (a capped range) costs it, not the upload.
+  const all = await registry.registrationsOf(dataset.tree.root).catch(() => []);
   return all.filter((r) => !equalBytes(r.datasetId, dataset.id));
 }
 
@@ -244,9 +249,33 @@ async function alreadyCertifiedPhase(
   if (!certification)
     throw new UploadError('internal', `dataset ${toHex(dataset.id)} is certified but its DatasetCertified event was not found`);
   const chainResult = { registerTx: null, certifiedTx: certification.txHash, certifyGas: Number(certification.gasUsed) };
-  if (!certification.signature) return { ...(await certifyPhase(context, dataset, chainId, registry.address)), chain: chainResult };
+  const signers = indicesFromBitmap(certification.signers, context.nodes.length);
+  const message = attestationMessage(chainId, registry.address, dataset.id);
+  // Checked like any aggregate (the keys' proofs of possession were checked on chain); failing that, the nodes' own attestations.
+  const signature = certification.signature;
+  const verified =
+    signature !== undefined &&
+    signers.length > 0 &&
+    blsVerify(blsAggregatePublicKeys(signers.map((i) => context.keys[i]!)), message, signature);
+  if (!verified) return { ...(await certifyPhase(context, dataset, chainId, registry.address)), chain: chainResult };
+  return {
+    certificate: certificateOf(context, dataset, chainId, registry.address, certification.signers, signature),
+    signers,
+    chain: chainResult,
+  };
+}
+
+/** The certificate of `dataset` for these signers (a bitmap over the node set) and their aggregate signature. */
+function certificateOf(
+  context: UploadContext,
+  dataset: CommittedDataset,
+  chainId: bigint,
+  registryAddress: string,
+  signers: Uint8Array,
+  signature: Uint8Array,
+): Certificate {
   const { manifest } = dataset;
-  const certificate: Certificate = {
+  return {
     datasetId: dataset.id,
     owner: dataset.owner,
     contentRoot: dataset.tree.root,
@@ -254,12 +283,11 @@ async function alreadyCertifiedPhase(
     k: manifest.k,
     m: manifest.m,
     chainId,
-    registryAddress: registry.address,
+    registryAddress,
     nodeCount: context.nodes.length,
-    signers: certification.signers,
-    signature: certification.signature,
+    signers,
+    signature,
   };
-  return { certificate, signers: indicesFromBitmap(certification.signers, context.nodes.length), chain: chainResult };
 }
 
 /** Positions (segment · n + index) of the shards nodes already hold, for a resumed upload; a node that cannot say holds none. */
@@ -284,6 +312,31 @@ async function heldShards(context: UploadContext, dataset: CommittedDataset): Pr
     }),
   );
   return held;
+}
+
+/**
+ * Re-targets the upload at node set `nodeSet` (the one a dataset registered before was placed
+ * on) when it is not the active nodes the upload started with: the shards and content root do
+ * not depend on the node list, only the manifest's node list and the placement do.
+ */
+async function followNodeSet(
+  context: UploadContext,
+  dataset: CommittedDataset,
+  registry: Registry,
+  nodeSet: number,
+  timeoutMs?: number,
+): Promise<void> {
+  const nodes = await nodeSetFromChain(registry, nodeSet);
+  const keys = nodes.map((node) => fromHex(node.publicKey, 48));
+  if (keys.length === context.keys.length && keys.every((key, i) => equalBytes(key, context.keys[i]!))) return;
+  checkPlacement(context.k + context.m, nodes.length);
+  await Promise.allSettled(context.clients.map((c) => c.close()));
+  context.nodes = nodes;
+  context.keys = keys;
+  context.clients = nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: timeoutMs ?? 60_000 }));
+  context.quorum = quorumFor(nodes.length, context.k, context.m);
+  dataset.manifest = { ...dataset.manifest, nodes: keys };
+  dataset.manifestBytes = encodeManifest(dataset.manifest);
 }
 
 /**
@@ -533,20 +586,15 @@ async function certifyPhase(
   const signers = [...signatures.keys()].sort((a, b) => a - b);
   context.emit({ phase: 'certify', signers: signers.length, quorum: context.quorum });
   if (signers.length < context.quorum) throw belowQuorum(signers.length, context.quorum, context.failed);
-  const { manifest } = dataset;
-  const certificate: Certificate = {
-    datasetId: dataset.id,
-    owner: dataset.owner,
-    contentRoot: dataset.tree.root,
-    size: manifest.size,
-    k: manifest.k,
-    m: manifest.m,
+  const signature = blsAggregateSignatures(signers.map((i) => signatures.get(i)!));
+  const certificate = certificateOf(
+    context,
+    dataset,
     chainId,
     registryAddress,
-    nodeCount: context.nodes.length,
-    signers: bitmapFromIndices(signers, context.nodes.length),
-    signature: blsAggregateSignatures(signers.map((i) => signatures.get(i)!)),
-  };
+    bitmapFromIndices(signers, context.nodes.length),
+    signature,
+  );
   // Every signature was checked on its own above, so this aggregate check needs no proofs of possession.
   if (!blsVerify(blsAggregatePublicKeys(signers.map((i) => keys[i]!)), message, certificate.signature)) {
     throw new UploadError('bad_certificate', 'the aggregate signature does not verify');

@@ -1,4 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { NonceManager, Wallet } from 'ethers';
 import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
@@ -110,11 +111,24 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     }
   } catch (error) {
     await closeAll();
-    // Only on a failed start, never on close(): that directory holds nothing yet but what this attempt wrote.
-    if (createdDir) await rm(createdDir, { recursive: true, force: true });
+    // Only on a failed start, never on close(): the data dir holds nothing but what this attempt wrote. Its
+    // parents that this attempt made go too, one by one and only while empty: another node may be using one.
+    if (createdDir) await removeCreated(options.dataDir, createdDir);
     throw error;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return { url: `http://${host}:${port}`, app, close: closeAll };
+}
+
+/** Removes `dataDir`, then each parent up to `firstCreated` (the first directory mkdir made) while it is empty. */
+async function removeCreated(dataDir: string, firstCreated: string): Promise<void> {
+  await rm(dataDir, { recursive: true, force: true });
+  for (let dir = dirname(resolve(dataDir)); resolve(firstCreated).length <= dir.length && dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty, or gone: leave it
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { deployRegistry } from '../../chain/deploy.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, type RegistryParameters } from '../../chain/registry.ts';
 import { openRpc } from '../../chain/rpc.ts';
 import { CliError, integer, parse, positionals, print, UsageError, wholeNumber } from '../args.ts';
+import { checkChainFlags } from '../context.ts';
 import { readAccountKey } from '../keyfile.ts';
 import { HARDHAT_ACCOUNTS, HARDHAT_MNEMONIC, startLocalChain } from '../local-chain.ts';
 
@@ -36,6 +37,7 @@ async function deploy(args: string[]): Promise<number> {
     ]),
   ) as unknown as RegistryParameters;
   const key = (await readAccountKey(values['account-key']))!;
+  checkChainFlags(values.rpc, undefined);
   const { provider, chainId, close } = await openRpc(values.rpc);
   try {
     const registry = await deployRegistry(new Wallet(key, provider), parameters);

@@ -9,7 +9,7 @@ function sizeArg(text: string): number {
   try {
     return parseBytes(text);
   } catch (error) {
-    throw new UsageError(`--size: ${(error as Error).message}`);
+    throw new UsageError(`--size: not a size: ${text} (try 64MiB)`);
   }
 }
 

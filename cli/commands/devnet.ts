@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,12 +12,21 @@ export const DEVNET_USAGE = 'sherd devnet [--nodes 8] [--dir D] [--detach] [--js
 /** The devnet process's id, beside devnet.json while it runs. */
 const pidFile = (dir: string) => join(dir, 'devnet.pid');
 
+/**
+ * Whether `pid` runs and is one of ours: a pid file can outlive its process (a reboot, a
+ * SIGKILL), and the number may since belong to something else. Where /proc exists, the
+ * process's command line must name the sherd binary; a process we may not signal is not ours.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(SHERD_BIN);
+  } catch {
+    return true; // no /proc: trust the pid file
   }
 }
 
@@ -97,8 +106,11 @@ async function detach(args: string[], dir: string, json: boolean): Promise<numbe
   child.unref();
   const deadline = Date.now() + 300_000;
   while ((await readPid(pidFile(dir))) !== child.pid) {
-    if (exited !== undefined) throw new CliError('devnet_failed', `the devnet did not start (exit ${exited}); see ${logFile}`);
-    if (Date.now() > deadline) throw new CliError('devnet_failed', `the devnet did not start within 5 minutes; see ${logFile}`);
+    if (exited !== undefined) throw new CliError('devnet_failed', `the devnet did not start (it exited with ${exited}); see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new CliError('devnet_failed', `the devnet did not start (no answer within 5 minutes); see ${logFile}`);
+    }
     await sleep(200);
   }
   const path = join(dir, 'devnet.json');

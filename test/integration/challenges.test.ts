@@ -143,7 +143,7 @@ describe('availability of a dataset on honest nodes', () => {
       slashedWei: '0',
     });
     const again = await sherd(['node', 'rewards', '--devnet', devnet.path, '--node', '2', '--claim']);
-    expect(again.code).toBe(2);
+    expect(again.code).toBe(1);
     expect(again.stderr).toBe('sherd: node 2 has no unclaimed rewards\n');
   });
 });

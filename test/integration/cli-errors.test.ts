@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { writeNodeKey } from '../../cli/keyfile.ts';
+import { generateBlsKeyPair } from '../../proofs/bls.ts';
 import { spawn } from 'node:child_process';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { upload } from '../../client/upload.ts';
 import { toHex } from '../../proofs/bytes.ts';
@@ -77,7 +80,7 @@ const cases: Record<string, () => Promise<Run>> = {
       '--stake',
       'abc',
     ]),
-  '--k <k> --m <m>: k + m must be at most 256': () => sherd(['upload', file(), '--k', '200', '--m', '100']),
+  '--k <k> --m <m>: k + m must be at most <max>': () => sherd(['upload', file(), '--k', '200', '--m', '100']),
   'k + m = <n> shards per segment need as many nodes; the chain has <count> active': () =>
     sherd(withDevnet(['upload', file(), '--k', '4'])),
   'DATASET must be a dataset id, 0x followed by 64 hex digits, got <text>': () => sherd(['download', '0x1234', 'out.bin']),
@@ -94,6 +97,24 @@ const cases: Record<string, () => Promise<Run>> = {
   '--samples must be an integer from 1 to <shards>, got <value>': () => sherd(withDevnet(['sample', dataset, '--samples', '1000'])),
   '--size: not a size: <text> (try 64MiB)': () => sherd(['demo', '--size', 'lots']),
   '--rpc and --registry go together': () => sherd(['status', dataset, '--rpc', devnet.file.rpc]),
+  '--rpc must be an http(s) URL, got <text>': () =>
+    sherd(['status', dataset, '--rpc', 'localhost:8545', '--registry', devnet.file.registryAddress]),
+  '--registry must be an address, 0x followed by 40 hex digits, got <text>': () =>
+    sherd(['status', dataset, '--rpc', devnet.file.rpc, '--registry', '0x12']),
+  'an upload pays on chain: pass --account-key FILE': () =>
+    sherd(['upload', file(), '--rpc', devnet.file.rpc, '--registry', devnet.file.registryAddress]),
+  '--claim pays the operator: pass --account-key FILE': () =>
+    sherd([
+      'node',
+      'rewards',
+      '--rpc',
+      devnet.file.rpc,
+      '--registry',
+      devnet.file.registryAddress,
+      '--key',
+      devnet.file.nodes[0]!.keyFile,
+      '--claim',
+    ]),
   'the devnet has no node <index> (it has <count>)': () => sherd(withDevnet(['node', 'rewards', '--node', '9'])),
   '<file> exists; refusing to overwrite a key': () => sherd(['node', 'keygen', '--out', devnet.file.nodes[0]!.keyFile]),
 
@@ -112,7 +133,7 @@ const cases: Record<string, () => Promise<Run>> = {
     sherd(withDevnet(['upload', file(), '--account-key', join(dir, 'bad.key')])),
   'cannot read key file <path>': () =>
     sherd(['node', 'start', '--port', '0', '--data-dir', join(dir, 'db'), '--key', join(dir, 'missing.json')]),
-  'cannot reach the chain at <url>: <reason>': () =>
+  'cannot reach the chain at <url>; check that it runs and that the URL is right': () =>
     sherd(['status', NOBODY, '--rpc', 'http://127.0.0.1:1', '--registry', devnet.file.registryAddress]),
   'dataset <id> is not registered on chain': () => sherd(withDevnet(['download', NOBODY, join(dir, 'x.bin')])),
   'the dataset is empty; there is nothing to store': () => sherd(withDevnet(['upload', join(dir, 'empty')])),
@@ -131,7 +152,24 @@ const cases: Record<string, () => Promise<Run>> = {
     sherd(['node', 'start', '--port', '0', '--data-dir', devnet.file.nodes[0]!.dataDir, '--key', devnet.file.nodes[0]!.keyFile]),
   'a devnet is already running in <dir> (pid <pid>); stop it with `sherd devnet stop --dir <dir>`': () =>
     sherd(['devnet', '--nodes', '2', '--dir', join(dir, 'busy')]),
+  'cannot open the data dir <dir>: <reason>': async () => {
+    // A LevelDB whose CURRENT file names a manifest that is not there.
+    await mkdir(join(dir, 'damaged'), { recursive: true });
+    await writeFile(join(dir, 'damaged', 'CURRENT'), 'MANIFEST-000009\n');
+    return sherd(['node', 'start', '--port', '0', '--data-dir', join(dir, 'damaged'), '--key', devnet.file.nodes[0]!.keyFile]);
+  },
+  'the devnet did not start (<why>); see <log>': async () => {
+    // A file where the devnet wants node 0's directory: the detached devnet fails at once.
+    await mkdir(join(dir, 'blocked'), { recursive: true });
+    await writeFile(join(dir, 'blocked', 'node-0'), 'in the way');
+    return sherd(['devnet', '--nodes', '2', '--dir', join(dir, 'blocked'), '--detach']);
+  },
   'no devnet is running in <dir>': () => sherd(['devnet', 'stop', '--dir', join(dir, 'idle')]),
+  'the key in <file> is not registered in <registry>': () =>
+    sherd(['node', 'rewards', '--rpc', devnet.file.rpc, '--registry', devnet.file.registryAddress, '--key', join(dir, 'stranger.json')]),
+  'node <id> is operated by <address>, not by the key in <file>': () =>
+    sherd(withDevnet(['node', 'rewards', '--node', '0', '--claim', '--account-key', devnet.file.nodes[1]!.operatorKeyFile])),
+  'node <id> has no unclaimed rewards': () => sherd(withDevnet(['node', 'rewards', '--node', '0', '--claim'])),
   '<action> reverted: <error>(<arguments>)': () => {
     const node = devnet.file.nodes[0]!;
     return sherd([
@@ -170,7 +208,9 @@ beforeAll(async () => {
   await writeFile(join(dir, 'tree', 'sub', 'b.txt'), 'bb');
   await writeFile(join(dir, 'bad.key'), 'not a key\n');
   await mkdir(join(dir, 'busy'));
-  await writeFile(join(dir, 'busy', 'devnet.pid'), `${process.pid}\n`); // this test process: alive
+  // A live sherd process (devnet node 0), as a running devnet's pid file would name.
+  await writeFile(join(dir, 'busy', 'devnet.pid'), await readFile(join(dirname(devnet.file.nodes[0]!.logFile), 'node.pid')));
+  await writeNodeKey(join(dir, 'stranger.json'), generateBlsKeyPair().secretKey);
   const result = await upload(file(), { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
   dataset = toHex(result.datasetId);
   const tree = await upload(join(dir, 'tree'), { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
@@ -189,7 +229,35 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The message (or a template with `*` for its `${…}` parts) of every `new UsageError(…)` and `new CliError(code, …)` in cli/. */
+async function messagesInCode(): Promise<string[]> {
+  const root = resolve(import.meta.dirname, '../../cli');
+  const files = (await readdir(root, { recursive: true })).filter((name) => name.endsWith('.ts')).map((name) => join(root, name));
+  const messages: string[] = [];
+  for (const path of files) {
+    const source = ts.createSourceFile(path, await readFile(path, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && ['UsageError', 'CliError'].includes(node.expression.text)) {
+        const argument = node.arguments?.[node.expression.text === 'CliError' ? 1 : 0];
+        if (argument && (ts.isStringLiteral(argument) || ts.isNoSubstitutionTemplateLiteral(argument))) messages.push(argument.text);
+        else if (argument && ts.isTemplateExpression(argument)) {
+          messages.push(argument.head.text + argument.templateSpans.map((span) => `*${span.literal.text}`).join(''));
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return messages;
+}
+
 describe('docs/cli.md', () => {
+  it('lists every message the commands in cli/ can print', async () => {
+    const documented = (await documentedRows()).map((row) => pattern(row.message));
+    const undocumented = (await messagesInCode()).filter((message) => !documented.some((p) => p.test(message.replaceAll('*', 'X'))));
+    expect(undocumented).toEqual([]);
+  });
+
   it('lists exactly the messages this test produces', async () => {
     expect((await documentedRows()).map((row) => row.message).sort()).toEqual(Object.keys(cases).sort());
   });
