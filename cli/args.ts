@@ -91,23 +91,26 @@ export function explain(error: unknown): string {
   return e?.message ?? String(error);
 }
 
-function isBrokenPipe(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException)?.code === 'EPIPE';
-}
-
 /**
  * Runs a command's main and exits with its status; errors become one line on stderr. When
- * stdout closes early (`| head`), the command ends quietly with status 0, as `cat` does.
+ * stdout closes early (`| head`), the command stops and exits quietly with 0: the reader has
+ * what it asked for (Sherd's choice; `cat` would die of SIGPIPE). Only a broken stdout counts:
+ * an EPIPE from anywhere else is a failure like any other.
  */
 export function runCli(main: (argv: string[]) => Promise<number>): void {
-  process.stdout.on('error', (error) => {
-    if (isBrokenPipe(error)) process.exit(EXIT_OK);
-    throw error;
+  let stdoutClosed = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') {
+      process.stderr.write(`sherd: cannot write to stdout: ${error.message}\n`);
+      process.exit(EXIT_FAILURE);
+    }
+    stdoutClosed = true;
+    process.exit(EXIT_OK);
   });
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      if (isBrokenPipe(error)) process.exit(EXIT_OK);
+      if (stdoutClosed || ((error as NodeJS.ErrnoException)?.code === 'EPIPE' && process.stdout.destroyed)) process.exit(EXIT_OK);
       process.stderr.write(`sherd: ${explain(error)}\n`);
       if (process.env.SHERD_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
       process.exit(error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);

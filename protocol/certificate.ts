@@ -26,7 +26,7 @@ export interface Certificate {
 }
 
 export interface CertificateJson {
-  version: 1;
+  version: 2;
   datasetId: string;
   owner: string;
   contentRoot: string;
@@ -89,7 +89,7 @@ export function verifyCertificate(certificate: Certificate, nodes: PossessedKey[
 
 export function certificateToJson(c: Certificate): CertificateJson {
   return {
-    version: 1,
+    version: 2,
     datasetId: toHex(c.datasetId),
     owner: c.owner.toLowerCase(),
     contentRoot: toHex(c.contentRoot),
@@ -106,7 +106,7 @@ export function certificateToJson(c: Certificate): CertificateJson {
 
 export function certificateFromJson(json: unknown): Certificate {
   const j = json as Partial<CertificateJson> | null;
-  if (!j || typeof j !== 'object' || j.version !== 1) throw new ProtocolError('bad_certificate', 'not a version 1 Sherd certificate');
+  if (!j || typeof j !== 'object' || j.version !== 2) throw new ProtocolError('bad_certificate', 'not a version 2 Sherd certificate');
   try {
     if (typeof j.size !== 'number' || typeof j.nodeCount !== 'number' || typeof j.chainId !== 'string') throw new Error('missing fields');
     checkCodeParameters(j.k as number, j.m as number);

@@ -132,7 +132,7 @@ describe('certificate', () => {
     expect(certificateProblem({ ...certify([0, 1, 2, 3]), owner: '0x00000000000000000000000000000000000000cc' }, nodes)).toBe(
       'the dataset id is not the one its owner and content root give',
     );
-    expect(() => certificateFromJson({ version: 2 })).toThrowError('not a version 1 Sherd certificate');
+    expect(() => certificateFromJson({ version: 1 })).toThrowError('not a version 2 Sherd certificate');
   });
 });
 

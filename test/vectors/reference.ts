@@ -284,7 +284,7 @@ export interface CertificateInput {
 /** The certificate's JSON form, fields in this order. */
 export function certificateJson(c: CertificateInput): Record<string, unknown> {
   return {
-    version: 1,
+    version: 2,
     datasetId: hex(datasetId(c.owner, c.contentRoot)),
     owner: c.owner.toLowerCase(),
     contentRoot: hex(c.contentRoot),
