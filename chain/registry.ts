@@ -415,6 +415,12 @@ export class Registry {
     });
   }
 
+  /** The registration of `id` with its node set's keys: what a manifest, a reader or an upload must agree with. */
+  async registeredTerms(id: Uint8Array): Promise<DatasetRegistration & { nodeKeys: string[] }> {
+    const registration = await this.dataset(id);
+    return { ...registration, nodeKeys: registration.registered ? await this.nodeSetKeys(registration.nodeSet) : [] };
+  }
+
   async currentEpoch(): Promise<number> {
     return Number(await this.read('reading the current epoch', (c) => c.read('currentEpoch')));
   }

@@ -70,6 +70,14 @@ export function positionals(values: string[], count: number, usage: string): str
   return values;
 }
 
+/** Resolves on the first SIGINT or SIGTERM: how a long-running command (devnet, node, chain) learns to stop. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
 export function print(json: boolean, object: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(object, null, 2)}\n` : `${human}\n`);
 }

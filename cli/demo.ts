@@ -144,6 +144,47 @@ async function downloadTo(
   return { sha256: outHash.digest('hex'), reconstructedSegments };
 }
 
+/** Samples the dataset and runs one challenge epoch; fails the demo when a segment cannot be recovered. */
+async function checkAvailability(devnet: Devnet, id: Uint8Array, step: (message: string) => void) {
+  step('sampling the dataset from the nodes: random (shard, z), each opening checked against the content root on chain');
+  const sampled = await sampleDataset(id, { registry: devnet.registry });
+  if (!sampled.recoverable)
+    throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
+  step(
+    `${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: ` +
+      `every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`,
+  );
+  step('running a challenge epoch: the nodes answer on chain by themselves');
+  const epoch = await devnet.runChallengeEpoch(id, { onStep: step });
+  step(
+    `epoch ${epoch.epoch}: ${epoch.answered.length} of ${epoch.challenges} challenges answered, ` +
+      `${epoch.missed.length} missed; ${epoch.rewardsPaidWei} wei paid`,
+  );
+  return { sampled, epoch };
+}
+
+/** Kills m nodes spread over the ring (every segment loses exactly m of its n shards) and reads the dataset back. */
+async function downloadDegraded(
+  devnet: Devnet,
+  id: Uint8Array,
+  m: number,
+  dir: string,
+  options: DemoOptions,
+  step: (message: string) => void,
+) {
+  const nodeCount = devnet.file.nodes.length;
+  const stride = nodeCount / m;
+  const stoppedNodes = Array.from({ length: m }, (_, i) => Math.floor(i * stride));
+  step(`killing ${stoppedNodes.length} of ${nodeCount} nodes (${stoppedNodes.join(', ')}): the code tolerates m = ${m}`);
+  await Promise.all(stoppedNodes.map((i) => devnet.stopNode(i, { kill: true })));
+
+  step('downloading with those nodes down');
+  const downloadStarted = performance.now();
+  const readBack = await downloadTo(devnet, id, join(dir, 'readback.bin'), options);
+  const downloadSeconds = (performance.now() - downloadStarted) / 1000;
+  return { stoppedNodes, readBack, downloadSeconds };
+}
+
 /**
  * The main job, end to end on real processes: a devnet (local chain + node processes), a
  * dataset registered and certified on chain, sampled for availability, one challenge epoch
@@ -176,32 +217,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     if (!onChain.certified) throw new DemoError('demo_failed', 'the dataset is not certified on chain after the upload');
     step(`certified on chain: ${onChain.signers} signers, ${result.chain!.certifyGas} gas (tx ${result.chain!.certifiedTx})`);
 
-    step('sampling the dataset from the nodes: random (shard, z), each opening checked against the content root on chain');
-    const sampled = await sampleDataset(id, { registry: devnet.registry });
-    if (!sampled.recoverable)
-      throw new DemoError('demo_failed', `sampling says segments ${sampled.lostSegments.join(', ')} cannot be recovered`);
-    step(
-      `${sampled.samples} samples, ${sampled.failed} failed, in ${sampled.seconds.toFixed(2)} s: ` +
-        `every segment recoverable with confidence ${sampled.confidence.toFixed(4)}`,
-    );
+    const { sampled, epoch } = await checkAvailability(devnet, id, step);
 
-    step('running a challenge epoch: the nodes answer on chain by themselves');
-    const epoch = await devnet.runChallengeEpoch(id, { onStep: step });
-    step(
-      `epoch ${epoch.epoch}: ${epoch.answered.length} of ${epoch.challenges} challenges answered, ` +
-        `${epoch.missed.length} missed; ${epoch.rewardsPaidWei} wei paid`,
-    );
-
-    // Kill m nodes spread over the ring: every segment loses exactly m of its n shards.
-    const stride = nodeCount / result.m;
-    const stoppedNodes = Array.from({ length: result.m }, (_, i) => Math.floor(i * stride));
-    step(`killing ${stoppedNodes.length} of ${nodeCount} nodes (${stoppedNodes.join(', ')}): the code tolerates m = ${result.m}`);
-    await Promise.all(stoppedNodes.map((i) => devnet!.stopNode(i, { kill: true })));
-
-    step('downloading with those nodes down');
-    const downloadStarted = performance.now();
-    const readBack = await downloadTo(devnet, id, join(dir, 'readback.bin'), options);
-    const downloadSeconds = (performance.now() - downloadStarted) / 1000;
+    const { stoppedNodes, readBack, downloadSeconds } = await downloadDegraded(devnet, id, result.m, dir, options, step);
     const mib = input.bytes / 1048576;
     return {
       datasetId: toHex(id),

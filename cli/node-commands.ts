@@ -1,7 +1,7 @@
 import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
-import { CliError, integer, parse, print, UsageError, wholeNumber } from './args.ts';
+import { CliError, integer, parse, print, untilSignal, UsageError, wholeNumber } from './args.ts';
 import { checkChainFlags } from './context.ts';
 import { DEFAULT_DEVNET_FILE, readDevnetFile } from './devnet-file.ts';
 import { readAccountKey, readNodeKey, writeNodeKey } from './keyfile.ts';
@@ -201,10 +201,7 @@ async function cmdNodeStart(args: string[]): Promise<number> {
   process.stdout.write(
     values.json ? `${JSON.stringify({ event: 'listening', url: node.url })}\n` : `sherd node listening on ${node.url}\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilSignal();
   await node.close();
   return 0;
 }

@@ -15,7 +15,7 @@ import { NodeClient } from './node-client.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
 /** What a reader reads on chain: the dataset's registration and its node set's keys. */
-export type ReaderRegistryView = Pick<Registry, 'dataset' | 'nodeSetKeys'>;
+export type ReaderRegistryView = Pick<Registry, 'registeredTerms'>;
 
 export interface DownloadOptions {
   /** Where the dataset is registered: its content root, size, code and node set come from there. */
@@ -235,7 +235,7 @@ export class DatasetReader {
 /** The registration of `id` on chain: content root, size, code and node set. */
 async function registeredTerms(registry: ReaderRegistryView | undefined, id: Uint8Array): Promise<RegisteredTerms> {
   if (!registry) throw new InvalidArgumentError('reading a dataset needs the registry it is registered in, or its registration');
-  const registration = await registry.dataset(id);
-  if (!registration.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
-  return { ...registration, nodeKeys: await registry.nodeSetKeys(registration.nodeSet) };
+  const terms = await registry.registeredTerms(id);
+  if (!terms.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
+  return terms;
 }

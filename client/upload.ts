@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Signer } from 'ethers';
-import type { Registry } from '../chain/registry.ts';
+import { ChainError, type Registry } from '../chain/registry.ts';
 import { accountAddress, signDigest } from '../proofs/account.ts';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregatePublicKeys, blsAggregateSignatures, blsVerify, blsVerifyPossession } from '../proofs/bls.ts';
@@ -153,6 +153,7 @@ interface CommittedDataset {
  */
 export async function upload(source: UploadSource, options: UploadOptions): Promise<UploadResult> {
   const context = prepare(options);
+  if (options.chain) await checkWallet(options.chain, options.uploaderKey);
   let spoolDir: string | undefined;
   try {
     const { files, skippedLinks } = await datasetFiles(source, options.name);
@@ -236,9 +237,7 @@ async function alreadyCertifiedPhase(
   chainId: bigint,
 ): Promise<Pick<Outcome, 'certificate' | 'signers' | 'chain'>> {
   const { registry } = chain;
-  const registration = await registry.dataset(dataset.id);
-  const nodeKeys = await registry.nodeSetKeys(registration.nodeSet);
-  const problem = registrationProblem({ ...registration, nodeKeys }, dataset.manifest, dataset.tree.root);
+  const problem = registrationProblem(await registry.registeredTerms(dataset.id), dataset.manifest, dataset.tree.root);
   if (problem) {
     throw new UploadError(
       'registration_mismatch',
@@ -347,6 +346,14 @@ export function codeFor(nodeCount: number, k?: number, m?: number): { k: number;
   const defaults = defaultCodeParameters(nodeCount);
   const chosenK = k ?? defaults.k;
   return { k: chosenK, m: m ?? (k === undefined ? defaults.m : Math.max(1, Math.min(nodeCount, 256) - chosenK)) };
+}
+
+/** The registry must send as the uploader: it registers, pays and owns the dataset. Checked before any work. */
+async function checkWallet(chain: UploadChain, uploaderKey: Uint8Array): Promise<void> {
+  const owner = accountAddress(uploaderKey);
+  const signer = chain.registry.contract.runner as Signer | null;
+  const wallet = signer && 'getAddress' in signer ? (await signer.getAddress()).toLowerCase() : undefined;
+  if (wallet !== owner) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${owner}`);
 }
 
 /** Checks the options and sets up what every phase shares. */
@@ -461,20 +468,24 @@ async function commitPhase(
 async function registerPhase(chain: UploadChain, dataset: CommittedDataset, epochs: number): Promise<string | null> {
   const { registry } = chain;
   const { manifest, tree, id } = dataset;
-  const signer = registry.contract.runner as Signer | null;
-  const wallet = signer && 'getAddress' in signer ? (await signer.getAddress()).toLowerCase() : undefined;
-  if (wallet !== dataset.owner) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${dataset.owner}`);
   let registerTx: string | null = null;
-  let registration = await registry.dataset(id);
+  const registration = await registry.dataset(id);
   if (!registration.registered) {
     const fee = await registry.storageFee(manifest.size, epochs);
-    const registered = await registry.registerDataset(tree.root, manifest.size, manifest.k, manifest.m, epochs, fee);
-    if (!equalBytes(registered.datasetId, id))
+    const registered = await registry
+      .registerDataset(tree.root, manifest.size, manifest.k, manifest.m, epochs, fee)
+      .catch((error: unknown) => {
+        // Another upload of the same dataset by the same owner got there first: go on with its registration.
+        if (error instanceof ChainError && error.code === 'DatasetAlreadyRegistered') return undefined;
+        throw error;
+      });
+    if (registered && !equalBytes(registered.datasetId, id)) {
       throw new UploadError('internal', `the registry gave dataset id ${toHex(registered.datasetId)}, not ${toHex(id)}`);
-    registerTx = registered.receipt.hash;
-    registration = await registry.dataset(id); // the node set the contract fixed for it
+    }
+    registerTx = registered?.receipt.hash ?? null;
   }
-  const problem = registrationProblem({ ...registration, nodeKeys: await registry.nodeSetKeys(registration.nodeSet) }, manifest, tree.root);
+  // The node set the contract fixed for it, whether this upload or an earlier one registered it.
+  const problem = registrationProblem(await registry.registeredTerms(id), manifest, tree.root);
   if (problem?.code === 'node_set') {
     throw new UploadError('node_set_changed', 'the active node set changed between reading it and registering the dataset; upload again');
   }

@@ -4,7 +4,7 @@ import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { deployRegistry } from '../../chain/deploy.ts';
 import { DEFAULT_REGISTRY_PARAMETERS, type RegistryParameters } from '../../chain/registry.ts';
 import { openRpc } from '../../chain/rpc.ts';
-import { CliError, integer, parse, positionals, print, UsageError, wholeNumber } from '../args.ts';
+import { CliError, integer, parse, positionals, print, untilSignal, UsageError, wholeNumber } from '../args.ts';
 import { checkChainFlags } from '../context.ts';
 import { readAccountKey } from '../keyfile.ts';
 import { HARDHAT_ACCOUNTS, HARDHAT_MNEMONIC, startLocalChain } from '../local-chain.ts';
@@ -71,10 +71,7 @@ async function local(args: string[]): Promise<number> {
   const port = integer('port', values.port, { min: 1, max: 65_535 }, 8545)!;
   const blockSeconds = integer('block-seconds', values['block-seconds'], { min: 1, max: 3600 });
   const dir = resolve(values.dir ?? '.sherd/local-chain');
-  const stop = new Promise<void>((resolveStop) => {
-    process.once('SIGINT', resolveStop);
-    process.once('SIGTERM', resolveStop);
-  });
+  const stop = untilSignal();
   const chain = await startLocalChain({ port }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(error.message))) {
       throw new CliError('port_in_use', `port ${port} is in use; choose another with --port`);

@@ -8,7 +8,7 @@ export const DEMO_USAGE = 'sherd demo [--nodes 8] [--size 64MiB] [--file F] [--w
 function sizeArg(text: string): number {
   try {
     return parseBytes(text);
-  } catch (error) {
+  } catch {
     throw new UsageError(`--size: not a size: ${text} (try 64MiB)`);
   }
 }

@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError, integer, parse, positionals, print } from '../args.ts';
+import { CliError, integer, parse, positionals, print, untilSignal } from '../args.ts';
 import { Devnet, nodePidFile, SHERD_BIN } from '../devnet.ts';
 import { DEFAULT_DEVNET_DIR, readDevnetFile, type DevnetFile } from '../devnet-file.ts';
 
@@ -135,10 +135,7 @@ export async function cmdDevnet(args: string[]): Promise<number> {
   await refuseIfRunning(dir);
   if (values.detach) return detach(args, dir, values.json === true);
   // One block a second, so challenge epochs pass on their own while the devnet runs.
-  const stop = new Promise<void>((resolveStop) => {
-    process.once('SIGINT', resolveStop);
-    process.once('SIGTERM', resolveStop);
-  });
+  const stop = untilSignal();
   const devnet = await Devnet.start({ nodes, dir, blockSeconds: 1 });
   await writeFile(pidFile(dir), `${process.pid}\n`);
   print(

@@ -4,7 +4,7 @@ import { nodesFromChain, uploadChainFor } from '../../client/chain-context.ts';
 import { codeFor, DEFAULT_STORAGE_EPOCHS, upload, type UploadResult } from '../../client/upload.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { MAX_TOTAL_SHARDS } from '../../proofs/codec.ts';
-import { certificateToJson } from '../../protocol/certificate.ts';
+import { certificateToJson, type CertificateJson } from '../../protocol/certificate.ts';
 import { CliError, integer, parse, print, UsageError } from '../args.ts';
 import { certificatePath, chainFrom, chainOptions } from '../context.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
@@ -51,7 +51,38 @@ function humanReport(result: UploadResult, id: string, seconds: number, certific
   ].join('\n');
 }
 
-/** `sherd upload FILE`: register, code, disperse and certify; run again, it resumes or reports the certified dataset. */
+/** What `sherd upload --json` prints. */
+function jsonReport(result: UploadResult, seconds: number, certificateFile: string, certificate: CertificateJson) {
+  return {
+    datasetId: toHex(result.datasetId),
+    contentRoot: toHex(result.contentRoot),
+    owner: result.owner,
+    bytes: result.files.reduce((sum, f) => sum + f.length, 0),
+    datasetBytes: result.size,
+    k: result.k,
+    m: result.m,
+    segments: result.segments,
+    shards: result.shards,
+    nodes: result.nodeCount,
+    signers: result.signers.length,
+    quorum: result.quorum,
+    failedNodes: result.failedNodes,
+    seconds,
+    alreadyCertified: result.alreadyCertified,
+    resumed: result.resumed,
+    shardsSkipped: result.shardsSkipped,
+    registerTx: result.chain?.registerTx ?? null,
+    certifiedTx: result.chain?.certifiedTx,
+    certifyGas: result.chain?.certifyGas,
+    certificateFile,
+    certificate,
+    files: result.files.map((f) => ({ path: f.path, offset: f.offset, length: f.length, sha256: toHex(f.sha256) })),
+    skippedLinks: result.skippedLinks,
+    sameContent: result.sameContent.map((other) => ({ datasetId: toHex(other.datasetId), owner: other.owner })),
+  };
+}
+
+/** `sherd upload PATH...`: one dataset of the files and directories given; register, code, disperse and certify; run again, it resumes or reports the certified dataset. */
 export async function cmdUpload(args: string[]): Promise<number> {
   const options = {
     ...chainOptions,
@@ -100,33 +131,7 @@ export async function cmdUpload(args: string[]): Promise<number> {
     await mkdir(dirname(certificateFile), { recursive: true });
     await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
     const seconds = Math.round((performance.now() - started) / 10) / 100;
-    const report = {
-      datasetId: id,
-      contentRoot: toHex(result.contentRoot),
-      owner: result.owner,
-      bytes: result.files.reduce((sum, f) => sum + f.length, 0),
-      datasetBytes: result.size,
-      k: result.k,
-      m: result.m,
-      segments: result.segments,
-      shards: result.shards,
-      nodes: result.nodeCount,
-      signers: result.signers.length,
-      quorum: result.quorum,
-      failedNodes: result.failedNodes,
-      seconds,
-      alreadyCertified: result.alreadyCertified,
-      resumed: result.resumed,
-      shardsSkipped: result.shardsSkipped,
-      registerTx: result.chain?.registerTx ?? null,
-      certifiedTx: result.chain?.certifiedTx,
-      certifyGas: result.chain?.certifyGas,
-      certificateFile,
-      certificate,
-      files: result.files.map((f) => ({ path: f.path, offset: f.offset, length: f.length, sha256: toHex(f.sha256) })),
-      skippedLinks: result.skippedLinks,
-      sameContent: result.sameContent.map((other) => ({ datasetId: toHex(other.datasetId), owner: other.owner })),
-    };
+    const report = jsonReport(result, seconds, certificateFile, certificate);
     print(values.json === true, report, humanReport(result, id, seconds, certificateFile));
     return 0;
   } finally {

@@ -13,7 +13,7 @@ import type { ShardStore } from '../store.ts';
 import { fastifyRoute } from './route.ts';
 
 /** What a node reads on chain before accepting an announcement. */
-export type NodeRegistryView = Pick<Registry, 'dataset' | 'nodeSetKeys'>;
+export type NodeRegistryView = Pick<Registry, 'registeredTerms'>;
 
 export interface AnnounceRouteDeps {
   store: Pick<ShardStore, 'getMeta' | 'putDataset'>;
@@ -48,7 +48,7 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
       const derived = datasetId(uploader, contentRoot(state));
       if (!equalBytes(derived, id)) {
         throw new ApiError(
-          'root_mismatch',
+          'dataset_id_mismatch',
           `the manifest's content root and uploader ${uploader} give dataset ${toHex(derived)}, not ${toHex(id)}`,
         );
       }
@@ -86,13 +86,10 @@ function parseManifest(bytes: Uint8Array): Manifest {
 
 /** The chain is the source of truth: the dataset must be registered there with this content, size, code and node set. */
 async function checkRegistration(registry: NodeRegistryView, state: DatasetState): Promise<void> {
-  const registered = await registry.dataset(state.id).catch((cause: unknown) => {
+  const registered = await registry.registeredTerms(state.id).catch((cause: unknown) => {
     throw new ApiError('unavailable', 'cannot read the dataset registry on chain', { cause });
   });
   if (!registered.registered) throw new ApiError('dataset_not_registered', `dataset ${toHex(state.id)} is not registered on chain`);
-  const nodeKeys = await registry.nodeSetKeys(registered.nodeSet).catch((cause: unknown) => {
-    throw new ApiError('unavailable', 'cannot read the node set on chain', { cause });
-  });
-  const problem = registrationProblem({ ...registered, nodeKeys }, state.manifest, contentRoot(state));
+  const problem = registrationProblem(registered, state.manifest, contentRoot(state));
   if (problem) throw new ApiError('manifest_mismatch', `${problem.message} (node set ${registered.nodeSet})`);
 }

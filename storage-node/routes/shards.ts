@@ -52,18 +52,7 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
     },
   });
 
-  app.route<{ Params: { dataset: string } }>({
-    ...fastifyRoute(routes.heldShards),
-    handler: async (request): Promise<HeldShardsResponse> => {
-      const state = await catalog.get(fromHex(request.params.dataset, 32));
-      const { manifest } = state;
-      const held = new Set((await store.listShards(state.id)).map(([s, i]) => `${s}/${i}`));
-      const assigned = [...shardsOnNode(state.nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length)];
-      const bits = assigned.flatMap(([s, i], j) => (held.has(`${s}/${i}`) ? [j] : []));
-      const bitmap = bitmapFromIndices(bits, assigned.length);
-      return { datasetId: toHex(state.id), assignedShards: assigned.length, held: Buffer.from(bitmap).toString('base64') };
-    },
-  });
+  heldShardsRoute(app, deps);
 
   app.route<{ Params: { dataset: string } }>({
     ...fastifyRoute(routes.manifest),
@@ -123,6 +112,22 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
       void reply.header(SHARD_HASH_HEADER, toHex(record.hash));
       void reply.header(PROOF_HEADER, toHex(encodeMerkleProof(state.tree.proof(position))));
       return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(blob));
+    },
+  });
+}
+
+/** GET …/shards: which of its assigned shards the node holds, as a bitmap in upload order (an upload run again sends the rest). */
+function heldShardsRoute(app: FastifyInstance, deps: Pick<ShardRouteDeps, 'store' | 'catalog'>): void {
+  app.route<{ Params: { dataset: string } }>({
+    ...fastifyRoute(routes.heldShards),
+    handler: async (request): Promise<HeldShardsResponse> => {
+      const state = await deps.catalog.get(fromHex(request.params.dataset, 32));
+      const { manifest } = state;
+      const held = new Set((await deps.store.listShards(state.id)).map(([s, i]) => `${s}/${i}`));
+      const assigned = [...shardsOnNode(state.nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length)];
+      const bits = assigned.flatMap(([s, i], j) => (held.has(`${s}/${i}`) ? [j] : []));
+      const bitmap = bitmapFromIndices(bits, assigned.length);
+      return { datasetId: toHex(state.id), assignedShards: assigned.length, held: Buffer.from(bitmap).toString('base64') };
     },
   });
 }

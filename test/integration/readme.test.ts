@@ -96,14 +96,19 @@ describe('the README, as written', () => {
     const data = randomBytes(3 * 1024 * 1024 + 777);
     await writeFile(join(dir, 'train-00001.parquet'), data);
     let dataset = '';
+    const seen = new Set<string>();
     for (const line of await shellBlock('A typical session')) {
       const command = line.replaceAll('0x<dataset>', dataset);
       const result = await run(command);
       expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+      for (const step of ['devnet', 'upload', 'download', 'head', 'sample', 'status', 'rewards', 'stop'])
+        if (command.includes(` ${step}`)) seen.add(step);
       if (command.includes(' upload ')) dataset = /^dataset (0x[0-9a-f]{64})$/m.exec(result.stdout)![1]!;
       if (command.includes('| head -c 100')) expect(Buffer.from(result.stdout, 'latin1').equals(data.subarray(0, 100))).toBe(true);
       if (command.includes(' sample ')) expect(result.stdout).toContain('recoverable: every segment has at least k = 4 shards answering');
     }
+    // The checks above are tied to lines of the README: they must all have run.
+    expect([...seen].sort()).toEqual(['devnet', 'download', 'head', 'rewards', 'sample', 'status', 'stop', 'upload']);
     expect(await readFile(join(dir, 'copy.parquet'))).toEqual(data);
     const certificate = JSON.parse(await readFile(join(dir, '.sherd/devnet/certificates', `${dataset}.json`), 'utf8')) as {
       datasetId: string;
@@ -153,6 +158,7 @@ describe('the README, as written', () => {
     const rpc = `http://127.0.0.1:${chainPort}`;
     const publicLines = (await shellBlock('On a public chain')).filter((line) => / (upload|status) /.test(line));
     let dataset = '';
+    expect(publicLines.map((line) => / (upload|status) /.exec(line)![1])).toEqual(['upload', 'status']);
     for (const line of publicLines) {
       const command = line
         .replaceAll('https://rpc.example', rpc)

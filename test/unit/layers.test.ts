@@ -42,7 +42,9 @@ function sourceFiles(dir: string): string[] {
 /** Every module specifier in a file: static, bare (`import 'x'`), type-only, `export … from`, dynamic with a literal, require. */
 function importSpecifiers(source: string): string[] {
   const info = ts.preProcessFile(source, true, true);
-  return info.importedFiles.map((f) => f.fileName);
+  // createRequire(import.meta.url)('x'), as native and CommonJS packages are loaded here, is an import too.
+  const required = [...source.matchAll(/createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  return [...info.importedFiles.map((f) => f.fileName), ...required];
 }
 
 function layerOf(file: string): string {
@@ -64,10 +66,11 @@ describe('import specifiers', () => {
       "export * from './star.ts';",
       "const c = await import('./dynamic.ts');",
       "const d = require('./required.cjs');",
+      "const e = createRequire(import.meta.url)('./created.cjs');",
       "// import './commented.ts';",
     ].join('\n');
     expect(importSpecifiers(source).sort()).toEqual(
-      ['./a.ts', './b.ts', './bare.ts', './dynamic.ts', './required.cjs', './star.ts', './types.ts'].sort(),
+      ['./a.ts', './b.ts', './bare.ts', './created.cjs', './dynamic.ts', './required.cjs', './star.ts', './types.ts'].sort(),
     );
   });
 });
