@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Pool, type Dispatcher } from 'undici';
+import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { decodeMerkleProof, encodeMerkleProof } from '../proofs/merkle.ts';
 import {
@@ -37,7 +38,12 @@ function responseValidator(id: RouteId): ValidateFunction | undefined {
   return validate;
 }
 
+/** Answers larger than this are cut off: a node cannot make a client hold more than it asked for. */
+const DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
 interface RequestOptions {
+  /** The most bytes the answer may have (default 16 MiB). */
+  maxBytes?: number;
   method?: 'GET' | 'POST' | 'PUT';
   body?: string | Uint8Array;
   headers?: Record<string, string>;
@@ -127,7 +133,7 @@ export class NodeClient {
   }
 
   getShard(id: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.bytes(routePath('getShard', { dataset: toHex(id), segment, index }), signal);
+    return this.request(routePath('getShard', { dataset: toHex(id), segment, index }), { signal, maxBytes: BYTES_PER_BLOB });
   }
 
   /**
@@ -137,7 +143,7 @@ export class NodeClient {
    */
   async getShardWithProof(id: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<ProvenShard> {
     const path = routePath('getShard', { dataset: toHex(id), segment, index });
-    const { body, headers } = await this.exchange(path, { signal });
+    const { body, headers } = await this.exchange(path, { signal, maxBytes: BYTES_PER_BLOB });
     try {
       const header = (name: string) => {
         const value = headers[name];
@@ -160,7 +166,8 @@ export class NodeClient {
   }
 
   getManifest(id: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.bytes(routePath('manifest', { dataset: toHex(id) }), signal);
+    // 80 bytes a shard: 256 MiB is a manifest of about 45 TB at k = m.
+    return this.request(routePath('manifest', { dataset: toHex(id) }), { signal, maxBytes: 256 * 1024 * 1024 });
   }
 
   /** One sample: the shard opened at z (the answer is checked for shape only; see client/sample.ts). */
@@ -232,8 +239,9 @@ export class NodeClient {
     }
     let body: Uint8Array;
     try {
-      body = new Uint8Array(await response.body.arrayBuffer());
+      body = await readAtMost(response.body, init.maxBytes ?? DEFAULT_MAX_ANSWER_BYTES);
     } catch (cause) {
+      if (cause instanceof RemoteError) throw new RemoteError(cause.code, `${this.url}${path}: ${cause.message}`, this.url, { cause });
       throw new RemoteError(timeout.aborted ? 'timeout' : 'unreachable', `${this.url} broke off its answer`, this.url, { cause });
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return { body, headers: response.headers };
@@ -248,4 +256,19 @@ export class NodeClient {
     }
     throw new RemoteError(code, message, this.url, { status: response.statusCode });
   }
+}
+
+/** The whole body, or RemoteError `bad_response` as soon as it passes `limit` bytes (the rest is not read). */
+async function readAtMost(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += (chunk as Buffer).length;
+    if (length > limit) {
+      body.destroy();
+      throw new RemoteError('bad_response', `the answer is larger than the ${limit} bytes expected`, '');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return new Uint8Array(Buffer.concat(chunks, length));
 }

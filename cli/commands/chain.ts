@@ -91,7 +91,7 @@ async function local(args: string[]): Promise<number> {
       }),
     );
     const human = [
-      `local chain ${chain.chainId} (Prague) at ${chain.url}${blockSeconds ? `, a block every ${blockSeconds} s` : ', a block per transaction'}`,
+      `local chain ${chain.chainId} (Prague) at ${chain.url}, ${blockSeconds ? `a block every ${blockSeconds} s` : 'a block per transaction'}`,
       `funded development accounts (test keys, never for real money):`,
       ...accounts.map((a, i) => `  ${i}  ${a.address}  ${a.keyFile}`),
       'Ctrl-C stops it.',

@@ -29,6 +29,7 @@ export async function checkFile(path: string): Promise<void> {
 }
 
 function humanReport(result: UploadResult, id: string, seconds: number, certificateFile: string): string {
+  const files = result.files.length === 1 ? `1 file, ${result.files[0]!.path}` : `${result.files.length} files`;
   const chain = result.chain;
   const certified = result.alreadyCertified
     ? `already certified on chain (tx ${chain?.certifiedTx}): nothing paid or sent`
@@ -38,7 +39,7 @@ function humanReport(result: UploadResult, id: string, seconds: number, certific
     `dataset ${id}`,
     `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) ` +
       `on ${result.nodeCount} nodes in ${seconds} s`,
-    `${result.files.length === 1 ? `1 file, ${result.files[0]!.path}` : `${result.files.length} files`}; content root ${toHex(result.contentRoot)}`,
+    `${files}; content root ${toHex(result.contentRoot)}`,
     `owner ${result.owner}`,
     ...result.skippedLinks.map((link) => `skipped the symbolic link ${link} (links are not followed)`),
     ...(result.resumed ? [`resumed an earlier upload: ${result.shardsSkipped} shards were already on their nodes`] : []),
@@ -82,7 +83,10 @@ function jsonReport(result: UploadResult, seconds: number, certificateFile: stri
   };
 }
 
-/** `sherd upload PATH...`: one dataset of the files and directories given; register, code, disperse and certify; run again, it resumes or reports the certified dataset. */
+/**
+ * `sherd upload PATH...`: one dataset of the files and directories given; register, code,
+ * disperse and certify. Run again, it resumes, or reports the dataset already certified.
+ */
 export async function cmdUpload(args: string[]): Promise<number> {
   const options = {
     ...chainOptions,
