@@ -106,6 +106,7 @@ export interface Certification {
   /** The aggregate BLS signature (96 bytes, compressed); undefined if certify was called through another contract. */
   signature: Uint8Array | undefined;
   txHash: string;
+  blockNumber: number;
   gasUsed: bigint;
 }
 
@@ -401,7 +402,13 @@ export class Registry {
     ]);
     const parsed = registryInterface.parseLog(log);
     const signers = fromHex(parsed!.args.getValue('signerBitmap') as string);
-    return { signers, signature: certifySignature(tx, this.address, id), txHash: log.transactionHash, gasUsed: receipt?.gasUsed ?? 0n };
+    return {
+      signers,
+      signature: certifySignature(tx, this.address, id),
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      gasUsed: receipt?.gasUsed ?? 0n,
+    };
   }
 
   /** Every registration of `contentRoot`, by any owner (from DatasetRegistered events). */

@@ -5,6 +5,7 @@ import { cmdChain } from './commands/chain.ts';
 import { cmdDemo } from './commands/demo.ts';
 import { cmdDevnet } from './commands/devnet.ts';
 import { cmdDownload, cmdLs } from './commands/download.ts';
+import { cmdGateway } from './commands/gateway.ts';
 import { cmdSample } from './commands/sample.ts';
 import { cmdStatus } from './commands/status.ts';
 import { cmdUpload } from './commands/upload.ts';
@@ -34,6 +35,8 @@ usage:
       one file (the only one, or --file PATH) to OUT or - for stdout; many files to the directory OUT
   sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's files: length, SHA-256, path
+  sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB]
+      serve every certified dataset over HTTP (GET/HEAD /datasets/DATASET/PATH, Range, listings), every byte checked
   sherd status DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's state on chain: registered, certified, signers, size, k, m, epochs paid
   sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte-epoch WEI]
@@ -63,6 +66,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   upload: cmdUpload,
   download: cmdDownload,
   ls: cmdLs,
+  gateway: cmdGateway,
   status: cmdStatus,
   sample: cmdSample,
   chain: cmdChain,

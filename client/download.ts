@@ -29,6 +29,8 @@ export interface DownloadOptions {
   end?: number;
   /** Segments fetched ahead of the reader (default 4). Memory ≈ this × (k + m) × 128 KiB. */
   concurrency?: number;
+  /** Decoded segments shared between readers (a gateway's LRU); keys are `datasetId hex:segment`. */
+  cache?: SegmentCache;
   /** Per-request deadline (default 15 s). */
   timeoutMs?: number;
   /** After this long without an answer, ask another shard holder too (default 2 s). */
@@ -38,6 +40,12 @@ export interface DownloadOptions {
 }
 
 type NodeHealth = 'ok' | 'slow' | 'down' | 'lying';
+
+/** A store of decoded, verified segment payloads. */
+export interface SegmentCache {
+  get(key: string): Uint8Array | undefined;
+  set(key: string, payload: Uint8Array): void;
+}
 
 /**
  * Reads a dataset back without its manifest: the registration gives the content root, size,
@@ -160,14 +168,24 @@ export class DatasetReader {
     }
   }
 
+  /** Segment `s`'s full payload, from the shared cache when there is one. */
+  async readSegment(s: number): Promise<[number, Uint8Array]> {
+    if (!Number.isInteger(s) || s < 0 || s >= this.segments) throw new InvalidArgumentError(`no segment ${s}`);
+    const key = `${toHex(this.id)}:${s}`;
+    const cached = this.options.cache?.get(key);
+    if (cached) return [s, cached];
+    const payload = await this.fetchSegment(s);
+    this.options.cache?.set(key, payload);
+    return [s, payload];
+  }
+
   /**
-   * Fetches any k good shards of segment `s` and returns its full payload. k requests go out
-   * at once; each failure launches the next candidate, and so does a request still unanswered
+   * Fetches any k good shards of segment `s` and decodes its payload. k requests go out at
+   * once; each failure launches the next candidate, and so does a request still unanswered
    * after `hedgeAfterMs` (its node is marked slow). Once k are good the rest are cancelled.
    */
-  async readSegment(s: number): Promise<[number, Uint8Array]> {
+  private async fetchSegment(s: number): Promise<Uint8Array> {
     const { k, m } = this.terms;
-    if (!Number.isInteger(s) || s < 0 || s >= this.segments) throw new InvalidArgumentError(`no segment ${s}`);
     const candidates = this.candidateOrder(s);
     const blobs: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
     const errors: string[] = [];
@@ -228,7 +246,7 @@ export class DatasetReader {
     });
 
     if (blobs.slice(0, k).some((b) => b === undefined)) this.reconstructedSegments++;
-    return [s, blobsToSegment(this.codec, blobs)];
+    return blobsToSegment(this.codec, blobs);
   }
 }
 

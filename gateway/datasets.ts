@@ -1,0 +1,81 @@
+import type { Registry } from '../chain/registry.ts';
+import { datasetNodesFromChain } from '../client/chain-context.ts';
+import { Dataset } from '../client/dataset.ts';
+import type { SegmentCache } from '../client/download.ts';
+import { toHex } from '../proofs/bytes.ts';
+import { SherdError } from '../proofs/errors.ts';
+
+/** A dataset the gateway serves: its files, and when it was certified (Last-Modified). */
+export interface ServedDataset {
+  dataset: Dataset;
+  certifiedAt: Date | undefined;
+}
+
+/** Why a dataset cannot be served; `status` is the HTTP status the gateway answers with. */
+export class GatewayError extends SherdError {
+  override name = 'GatewayError';
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** Where the gateway finds datasets; `open` is cached by the caller's choice. */
+export interface DatasetSource {
+  open(id: Uint8Array): Promise<ServedDataset>;
+  close(): Promise<void>;
+}
+
+/** Opened datasets kept at once (each holds connection pools to its nodes). */
+const MAX_OPEN_DATASETS = 32;
+
+/**
+ * Datasets registered and certified on chain, opened without their manifest and kept open
+ * (least recently used closed first), all reading through one segment cache.
+ */
+export function chainDatasets(registry: Registry, cache: SegmentCache): DatasetSource {
+  const open = new Map<string, Promise<ServedDataset>>();
+  const load = async (id: Uint8Array): Promise<ServedDataset> => {
+    const terms = await registry.registeredTerms(id);
+    if (!terms.registered) throw new GatewayError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`, 404);
+    if (!terms.certified) throw new GatewayError('dataset_not_certified', `dataset ${toHex(id)} is registered but not certified`, 404);
+    const nodes = await datasetNodesFromChain(registry, id);
+    const dataset = await Dataset.open(id, { nodes, registration: terms, cache });
+    const certification = await registry.certification(id).catch(() => undefined);
+    const provider = registry.contract.runner?.provider;
+    const block = certification && provider ? await provider.getBlock(certification.blockNumber).catch(() => null) : null;
+    return { dataset, certifiedAt: block ? new Date(block.timestamp * 1000) : undefined };
+  };
+  return {
+    open(id) {
+      const key = toHex(id);
+      let entry = open.get(key);
+      if (entry) {
+        open.delete(key);
+      } else {
+        entry = load(id);
+        // A failure is not kept: the next request asks the chain again.
+        entry.catch(() => open.delete(key));
+      }
+      open.set(key, entry);
+      for (const [oldest, evicted] of open) {
+        if (open.size <= MAX_OPEN_DATASETS) break;
+        open.delete(oldest);
+        void evicted.then(
+          (served) => served.dataset.close(),
+          () => undefined,
+        );
+      }
+      return entry;
+    },
+    async close() {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.allSettled(all.map(async (entry) => (await entry).dataset.close()));
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Dataset } from '../client/dataset.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
+import { pathProblem, type FileEntry } from '../protocol/file-index.ts';
+import type { SegmentLru } from './cache.ts';
+import { GatewayError, type DatasetSource, type ServedDataset } from './datasets.ts';
+import { parseRangeHeader } from './ranges.ts';
+
+export interface GatewayDeps {
+  datasets: DatasetSource;
+  cache: SegmentLru;
+  /** Responses streaming at once; past this, 503 with Retry-After (default 64). */
+  maxStreams?: number;
+  logLevel?: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  tar: 'application/x-tar',
+  json: 'application/json',
+  jsonl: 'application/jsonl',
+  txt: 'text/plain; charset=utf-8',
+  csv: 'text/csv',
+  parquet: 'application/vnd.apache.parquet',
+  gz: 'application/gzip',
+  zst: 'application/zstd',
+  npy: 'application/octet-stream',
+  mds: 'application/octet-stream',
+  html: 'text/html; charset=utf-8',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+};
+
+function contentType(path: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
+  return (extension && CONTENT_TYPES[extension]) ?? 'application/octet-stream';
+}
+
+/** Strong, from the dataset id and the path: the bytes at that address never change. */
+function etagOf(id: Uint8Array, path: string): string {
+  return `"${createHash('sha256').update(id).update(path).digest('hex').slice(0, 32)}"`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Whether an If-Match / If-None-Match list names `etag` (or is `*`). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => tag.trim() === '*' || tag.trim().replace(/^W\//, '') === etag);
+}
+
+interface Counters {
+  requests: Map<number, number>;
+  bytesServed: number;
+  verifyFailures: number;
+}
+
+/**
+ * A read gateway over HTTP: every file of every certified dataset at /datasets/ID/PATH (and a
+ * single-file dataset at /datasets/ID), with exact lengths, ranges, strong ETags and immutable
+ * caching, every byte checked against the content root on chain before it is sent. A read
+ * that cannot be served checked ends with an error: a 5xx before the first byte, an aborted
+ * body after it.
+ */
+export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false });
+  const counters: Counters = { requests: new Map(), bytesServed: 0, verifyFailures: 0 };
+  const maxStreams = deps.maxStreams ?? 64;
+  let streams = 0;
+
+  app.addHook('onResponse', async (_request, reply) => {
+    counters.requests.set(reply.statusCode, (counters.requests.get(reply.statusCode) ?? 0) + 1);
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    const status = error instanceof GatewayError ? error.status : 502;
+    const code = error instanceof GatewayError ? error.code : 'unavailable';
+    if (status >= 500) counters.verifyFailures++;
+    void reply.status(status).send({ error: code, message: (error as Error).message });
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metricsText(counters, deps.cache)));
+
+  const serve = async (request: FastifyRequest<{ Params: { id: string; '*'?: string } }>, reply: FastifyReply) => {
+    const served = await openDataset(deps.datasets, request.params.id);
+    const path = request.params['*'];
+    if (path === undefined) {
+      const single = served.dataset.single;
+      if (!single) return reply.redirect(`/datasets/${request.params.id}/`, 301);
+      return serveFile(served, single, request, reply);
+    }
+    if (path === '') return listing(served.dataset, request, reply);
+    const file = path.split('/').some((part) => part === '..') || pathProblem(path) ? undefined : served.dataset.file(path);
+    if (!file) throw new GatewayError('no_such_file', `dataset ${request.params.id} has no file ${path}`, 404);
+    return serveFile(served, file, request, reply);
+  };
+
+  /** Headers, conditions and the range first; the body starts only once its first bytes are checked. */
+  const serveFile = async (served: ServedDataset, file: FileEntry, request: FastifyRequest, reply: FastifyReply) => {
+    const etag = etagOf(served.dataset.id, file.path);
+    void reply.header('etag', etag).header('accept-ranges', 'bytes').header('content-type', contentType(file.path));
+    void reply.header('cache-control', 'public, max-age=31536000, immutable');
+    if (served.certifiedAt) void reply.header('last-modified', served.certifiedAt.toUTCString());
+    const headers = request.headers;
+    if (headers['if-match'] !== undefined && !matches(headers['if-match'], etag)) {
+      throw new GatewayError('precondition_failed', 'If-Match does not name this file', 412);
+    }
+    if (matches(headers['if-none-match'], etag)) return reply.status(304).send();
+    // If-Range with another validator asks for the whole file.
+    const ifRange = headers['if-range'];
+    const rangeHeader = ifRange === undefined || ifRange === etag ? headers.range : undefined;
+    const range = parseRangeHeader(rangeHeader, file.length);
+    if (range.kind === 'unsatisfiable') {
+      void reply.header('content-range', `bytes */${file.length}`);
+      throw new GatewayError('range_not_satisfiable', `the range is outside ${file.path} (${file.length} bytes)`, 416);
+    }
+    const { start, end } = range.kind === 'single' ? range : { start: 0, end: file.length };
+    if (range.kind === 'single') void reply.status(206).header('content-range', `bytes ${start}-${end - 1}/${file.length}`);
+    void reply.header('content-length', String(end - start));
+    if (request.method === 'HEAD' || start === end) return reply.send();
+    if (streams >= maxStreams) {
+      void reply.header('retry-after', '1');
+      throw new GatewayError('overloaded', `${streams} reads are being served; try again shortly`, 503);
+    }
+    return reply.send(await checkedStream(served.dataset, file.path, start, end));
+  };
+
+  /** The bytes as a stream whose first chunk is already read (and so checked): a failure before it is a 5xx. */
+  const checkedStream = async (dataset: Dataset, path: string, start: number, end: number): Promise<Readable> => {
+    streams++;
+    const chunks = dataset.read(path, start, end);
+    let first: IteratorResult<Uint8Array>;
+    try {
+      first = await chunks.next();
+    } catch (cause) {
+      streams--;
+      throw new GatewayError('unavailable', `cannot read ${path} checked: ${(cause as Error).message}`, 503, { cause });
+    }
+    const body = Readable.from(
+      (async function* () {
+        try {
+          if (!first.done) {
+            counters.bytesServed += first.value.length;
+            yield first.value;
+          }
+          for await (const chunk of chunks) {
+            counters.bytesServed += chunk.length;
+            yield chunk;
+          }
+        } catch (error) {
+          counters.verifyFailures++;
+          throw error; // aborts the body: never an unchecked byte
+        }
+      })(),
+      { objectMode: false, highWaterMark: 1 },
+    );
+    body.once('close', () => streams--);
+    return body;
+  };
+
+  app.route({ method: ['GET', 'HEAD'], url: '/datasets/:id', handler: serve });
+  app.route({ method: ['GET', 'HEAD'], url: '/datasets/:id/*', handler: serve });
+  app.addHook('onClose', () => deps.datasets.close());
+  return app;
+}
+
+async function openDataset(datasets: DatasetSource, idText: string): Promise<ServedDataset> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(idText))
+    throw new GatewayError('bad_dataset_id', `${idText} is not a dataset id (0x and 64 hex digits)`, 400);
+  return datasets.open(fromHex(idText, 32));
+}
+
+/** GET /datasets/ID/: the files, as `<a href>` links (which fsspec's HTTP filesystem lists and globs) or JSON. */
+function listing(dataset: Dataset, request: FastifyRequest, reply: FastifyReply) {
+  const files = dataset.files.map((f) => ({ path: f.path, length: f.length, sha256: toHex(f.sha256) }));
+  if ((request.headers.accept ?? '').includes('application/json')) return reply.send({ datasetId: toHex(dataset.id), files });
+  const rows = files.map(
+    (f) => `<li><a href="${escapeHtml(f.path.split('/').map(encodeURIComponent).join('/'))}">${escapeHtml(f.path)}</a> ${f.length}</li>`,
+  );
+  const title = `Sherd dataset ${toHex(dataset.id)}`;
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(
+      `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><ul>\n${rows.join('\n')}\n</ul></body></html>\n`,
+    );
+}
+
+function metricsText(counters: Counters, cache: SegmentLru): string {
+  const lines = [
+    '# TYPE sherd_gateway_bytes_served_total counter',
+    `sherd_gateway_bytes_served_total ${counters.bytesServed}`,
+    '# TYPE sherd_gateway_cache_hits_total counter',
+    `sherd_gateway_cache_hits_total ${cache.hits}`,
+    '# TYPE sherd_gateway_cache_misses_total counter',
+    `sherd_gateway_cache_misses_total ${cache.misses}`,
+    '# TYPE sherd_gateway_cache_bytes gauge',
+    `sherd_gateway_cache_bytes ${cache.size}`,
+    '# TYPE sherd_gateway_read_failures_total counter',
+    `sherd_gateway_read_failures_total ${counters.verifyFailures}`,
+    '# TYPE sherd_gateway_requests_total counter',
+    ...[...counters.requests].map(([status, count]) => `sherd_gateway_requests_total{status="${status}"} ${count}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

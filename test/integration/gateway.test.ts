@@ -1,0 +1,163 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upload } from '../../client/upload.ts';
+import { Devnet } from '../../cli/devnet.ts';
+import { SegmentLru } from '../../gateway/cache.ts';
+import { chainDatasets } from '../../gateway/datasets.ts';
+import { createGateway } from '../../gateway/server.ts';
+import { toHex } from '../../proofs/bytes.ts';
+
+/** The gateway on a devnet of real node processes, read with curl (a client no one here wrote) and fetch. */
+let dir: string;
+let devnet: Devnet;
+let gateway: FastifyInstance;
+let base: string;
+let id: string;
+const files: Record<string, Buffer> = {};
+
+interface Curl {
+  code: number;
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** curl, with its response headers and body apart (-D to a file would race; -i and split on the blank line). */
+function curl(args: string[]): Promise<Curl> {
+  return new Promise((done) => {
+    execFile('curl', ['-s', '-i', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 }, (error, stdout) => {
+      const split = stdout.indexOf('\r\n\r\n');
+      const head = stdout.subarray(0, split).toString('latin1').split('\r\n');
+      const headers = Object.fromEntries(
+        head.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      );
+      done({ code: error ? Number(error.code) : 0, status: Number(head[0]!.split(' ')[1]), headers, body: stdout.subarray(split + 4) });
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sherd-gateway-'));
+  devnet = await Devnet.start({ nodes: 4, dir: join(dir, 'devnet') });
+  const tree = join(dir, 'shards');
+  await mkdir(join(tree, 'val'), { recursive: true });
+  for (const [name, size] of [
+    ['train-000000.tar', 700_000],
+    ['train-000001.tar', 300_001],
+    ['val/val-000000.jsonl', 12_345],
+  ] as const) {
+    files[name] = randomBytes(size);
+    await writeFile(join(tree, name), files[name]);
+  }
+  const result = await upload(tree, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
+  id = toHex(result.datasetId);
+  const cache = new SegmentLru(64 * 1024 * 1024);
+  gateway = await createGateway({ datasets: chainDatasets(devnet.registry, cache), cache });
+  await gateway.listen({ port: 0, host: '127.0.0.1' });
+  const address = gateway.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.close();
+  await devnet?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the gateway, with curl', () => {
+  const url = (path: string) => `${base}/datasets/${id}/${path}`;
+
+  it('answers HEAD with the exact length, ranges, a strong ETag, the type and immutable caching', async () => {
+    const head = await curl(['-I', url('train-000000.tar')]);
+    expect(head.status).toBe(200);
+    expect(head.headers).toMatchObject({
+      'content-length': '700000',
+      'accept-ranges': 'bytes',
+      'content-type': 'application/x-tar',
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
+    expect(head.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(head.headers['content-encoding']).toBeUndefined();
+    expect(new Date(head.headers['last-modified']!).getTime()).toBeGreaterThan(0);
+    expect(head.body.length).toBe(0);
+  });
+
+  it('serves whole files, a range, a suffix range and an open range, byte for byte', async () => {
+    for (const [name, bytes] of Object.entries(files)) expect((await curl([url(name)])).body.equals(bytes)).toBe(true);
+    const range = await curl(['-r', '1000-200999', url('train-000000.tar')]);
+    expect([range.status, range.headers['content-range'], range.headers['content-length']]).toEqual([
+      206,
+      'bytes 1000-200999/700000',
+      '200000',
+    ]);
+    expect(range.body.equals(files['train-000000.tar']!.subarray(1000, 201000))).toBe(true);
+    const suffix = await curl(['-H', 'Range: bytes=-100', url('train-000001.tar')]);
+    expect([suffix.status, suffix.headers['content-range']]).toEqual([206, 'bytes 299901-300000/300001']);
+    expect(suffix.body.equals(files['train-000001.tar']!.subarray(-100))).toBe(true);
+    const open = await curl(['-H', 'Range: bytes=12000-', url('val/val-000000.jsonl')]);
+    expect(open.body.equals(files['val/val-000000.jsonl']!.subarray(12000))).toBe(true);
+  });
+
+  it('answers an unsatisfiable range with 416 and the size', async () => {
+    const past = await curl(['-H', 'Range: bytes=700000-', url('train-000000.tar')]);
+    expect([past.status, past.headers['content-range']]).toEqual([416, 'bytes */700000']);
+  });
+
+  it('honours If-None-Match (304), If-Match (412) and If-Range', async () => {
+    const { etag } = (await curl(['-I', url('train-000001.tar')])).headers;
+    expect((await curl(['-H', `If-None-Match: ${etag}`, url('train-000001.tar')])).status).toBe(304);
+    expect((await curl(['-H', 'If-Match: "other"', url('train-000001.tar')])).status).toBe(412);
+    const stale = await curl(['-H', 'If-Range: "other"', '-H', 'Range: bytes=0-9', url('train-000001.tar')]);
+    expect([stale.status, stale.body.length]).toEqual([200, 300_001]);
+    const fresh = await curl(['-H', `If-Range: ${etag}`, '-H', 'Range: bytes=0-9', url('train-000001.tar')]);
+    expect([fresh.status, fresh.body.length]).toEqual([206, 10]);
+  });
+
+  it('lists the files as HTML links and as JSON', async () => {
+    const html = (await curl([`${base}/datasets/${id}/`])).body.toString();
+    for (const name of Object.keys(files)) expect(html).toContain(`<a href="${name}">`);
+    const json = JSON.parse((await curl(['-H', 'Accept: application/json', `${base}/datasets/${id}/`])).body.toString()) as {
+      files: Array<{ path: string; sha256: string }>;
+    };
+    expect(json.files.map((f) => f.path)).toEqual(Object.keys(files).sort());
+    expect(json.files[0]!.sha256).toBe(`0x${createHash('sha256').update(files[json.files[0]!.path]!).digest('hex')}`);
+  });
+
+  it('answers bad requests with 4xx and a JSON error', async () => {
+    const cases: Array<[string, number, string]> = [
+      [`${base}/datasets/0x12/x`, 400, 'bad_dataset_id'],
+      [`${base}/datasets/0x${'00'.repeat(32)}/x`, 404, 'dataset_not_registered'],
+      [url('nope.tar'), 404, 'no_such_file'],
+      [url('val/../train-000000.tar'), 404, 'no_such_file'],
+    ];
+    for (const [target, status, error] of cases) {
+      const answer = await curl(['--path-as-is', target]);
+      expect([target, answer.status, (JSON.parse(answer.body.toString()) as { error: string }).error]).toEqual([target, status, error]);
+    }
+  });
+
+  it('reads right with m nodes killed, and says so in /metrics', async () => {
+    // A second gateway with an empty cache, so every segment comes from the nodes that are left.
+    const cache = new SegmentLru(64 * 1024 * 1024);
+    const cold = await createGateway({ datasets: chainDatasets(devnet.registry, cache), cache });
+    await cold.listen({ port: 0, host: '127.0.0.1' });
+    const address = cold.server.address();
+    const coldBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    await Promise.all([0, 2].map((i) => devnet.stopNode(i, { kill: true })));
+    try {
+      const again = await curl(['-H', 'Range: bytes=5-300000', `${coldBase}/datasets/${id}/train-000001.tar`]);
+      expect(again.body.equals(files['train-000001.tar']!.subarray(5, 300001))).toBe(true);
+    } finally {
+      for (const i of [0, 2]) await devnet.startNode(i);
+      await cold.close();
+    }
+    const metrics = (await curl([`${base}/metrics`])).body.toString();
+    expect(Number(/^sherd_gateway_bytes_served_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(1_000_000);
+    expect(Number(/^sherd_gateway_cache_hits_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+  });
+});
