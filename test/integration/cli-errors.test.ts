@@ -96,6 +96,7 @@ const cases: Record<string, () => Promise<Run>> = {
   '--confidence and --samples exclude each other': () => sherd(withDevnet(['sample', dataset, '--confidence', '0.9', '--samples', '3'])),
   '--samples must be an integer from 1 to <shards>, got <value>': () => sherd(withDevnet(['sample', dataset, '--samples', '1000'])),
   '--size: not a size: <text> (try 64MiB)': () => sherd(['demo', '--size', 'lots']),
+  '--cache: not a size: <text> (try 256MiB)': () => sherd(withDevnet(['gateway', '--cache', 'lots'])),
   '--rpc and --registry go together': () => sherd(['status', dataset, '--rpc', devnet.file.rpc]),
   '--rpc must be an http(s) URL, got <text>': () =>
     sherd(['status', dataset, '--rpc', 'localhost:8545', '--registry', devnet.file.registryAddress]),
