@@ -62,6 +62,7 @@ export class DatasetReader {
   private readonly clientsByNode: Array<NodeClient | undefined>;
   private readonly segments: number;
   reconstructedSegments = 0;
+  private lastSegment: [number, Uint8Array] | undefined;
 
   private constructor(
     readonly id: Uint8Array,
@@ -172,10 +173,12 @@ export class DatasetReader {
   async readSegment(s: number): Promise<[number, Uint8Array]> {
     if (!Number.isInteger(s) || s < 0 || s >= this.segments) throw new InvalidArgumentError(`no segment ${s}`);
     const key = `${toHex(this.id)}:${s}`;
-    const cached = this.options.cache?.get(key);
+    const cached = this.options.cache?.get(key) ?? (this.lastSegment?.[0] === s ? this.lastSegment[1] : undefined);
     if (cached) return [s, cached];
     const payload = await this.fetchSegment(s);
     this.options.cache?.set(key, payload);
+    // The last segment holds the file index, read when a dataset opens and again with its last file: kept, once.
+    if (s === this.segments - 1) this.lastSegment = [s, payload];
     return [s, payload];
   }
 
