@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -30,18 +29,6 @@ export {
 /** Where a devnet node's process id is kept while it runs. */
 export function nodePidFile(node: Pick<DevnetNodeEntry, 'logFile'>): string {
   return join(dirname(node.logFile), 'node.pid');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 export interface DevnetOptions {
@@ -131,20 +118,18 @@ export class Devnet {
           secretKey = generateBlsKeyPair().secretKey;
           await writeNodeKey(keyFile, secretKey);
         }
-        const port = await freePort();
-        const url = `http://127.0.0.1:${port}`;
-        // Each node has its own operator account, funded here, which stakes and registers it.
+        // Each node has its own operator account, funded here, which stakes and registers it once it listens.
         const operator = new Wallet(toHex(generateAccountKey()), chain.provider);
         const operatorKeyFile = join(nodeDir, 'operator.key');
         await writeFile(operatorKeyFile, `${operator.privateKey}\n`, { mode: 0o600 });
         await (await funder.sendTransaction({ to: operator.address, value: DEFAULT_REGISTRY_PARAMETERS.minStake * 2n })).wait();
         const publicKey = blsPublicKey(secretKey);
         const proofOfPossession = blsProvePossession(secretKey);
-        await registry.connect(operator).registerNode(publicKey, proofOfPossession, url, DEFAULT_REGISTRY_PARAMETERS.minStake);
         nodes.push({
           index: i,
-          url,
-          port,
+          // Port 0 until the node listens: it picks a free port itself and says which (no reserve-then-bind race).
+          url: '',
+          port: 0,
           publicKey: toHex(publicKey),
           proofOfPossession: toHex(proofOfPossession),
           dataDir: join(nodeDir, 'db'),
@@ -172,6 +157,7 @@ export class Devnet {
     try {
       if (options.blockSeconds) await chain.provider.send('evm_setIntervalMining', [options.blockSeconds * 1000]);
       await Promise.all(devnet.file.nodes.map((_, i) => devnet.startNode(i)));
+      await devnet.registerNodes();
     } catch (error) {
       await devnet.stop();
       throw error;
@@ -256,12 +242,27 @@ export class Devnet {
       child.once('exit', onExit);
       lines.on('line', (line) => {
         if (line.includes('"listening"')) {
+          const url = (JSON.parse(line) as { url: string }).url;
+          if (node.port === 0) {
+            node.url = url;
+            node.port = Number(new URL(url).port);
+          }
           clearTimeout(timer);
           child.off('exit', onExit);
           resolveReady();
         }
       });
     });
+  }
+
+  /** Stakes and registers every node with the endpoint it listens on, in index order (registry ids 0, 1, …). */
+  async registerNodes(): Promise<void> {
+    for (const node of this.file.nodes) {
+      const operator = new Wallet((await readFile(node.operatorKeyFile, 'utf8')).trim(), this.chain.provider);
+      await this.registry
+        .connect(operator)
+        .registerNode(fromHex(node.publicKey, 48), fromHex(node.proofOfPossession, 96), node.url, DEFAULT_REGISTRY_PARAMETERS.minStake);
+    }
   }
 
   /** Stops node `index` gracefully (SIGTERM), or at once with `kill: true` (SIGKILL). */
