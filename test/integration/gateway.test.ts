@@ -69,6 +69,46 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+function run(command: string, args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(command, args, { cwd, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      done({ code: error ? Number(error.code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+describe('the gateway, with a standard-library Python reader (examples/python)', () => {
+  it('streams WebDataset-style tar shards member by member, every member as in the source', async () => {
+    // Two shards of samples (an image-like blob and a label each), tarred by the system's tar.
+    const root = join(dir, 'wds');
+    const expected: Record<string, { bytes: number; sha256: string }> = {};
+    for (const shard of ['train-000000', 'train-000001']) {
+      const members = join(dir, `members-${shard}`);
+      await mkdir(members, { recursive: true });
+      const names: string[] = [];
+      for (let sample = 0; sample < 5; sample++) {
+        for (const [extension, size] of [
+          ['jpg', 40_000 + sample * 777],
+          ['cls', 3],
+        ] as const) {
+          const name = `sample${String(sample).padStart(4, '0')}.${extension}`;
+          const bytes = randomBytes(size);
+          await writeFile(join(members, name), bytes);
+          names.push(name);
+          expected[`${shard}.tar/${name}`] = { bytes: size, sha256: createHash('sha256').update(bytes).digest('hex') };
+        }
+      }
+      await mkdir(root, { recursive: true });
+      expect((await run('tar', ['-cf', join(root, `${shard}.tar`), ...names], members)).code).toBe(0);
+    }
+    const result = await upload(root, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
+    const reader = join(import.meta.dirname, '../../examples/python/read_tar_shards.py');
+    const python = await run('/usr/bin/python3', [reader, `${base}/datasets/${toHex(result.datasetId)}/`, '--json']);
+    expect([python.code, python.stderr]).toEqual([0, '']);
+    expect(JSON.parse(python.stdout)).toEqual(expected);
+  }, 120_000);
+});
+
 describe('the gateway, with curl', () => {
   const url = (path: string) => `${base}/datasets/${id}/${path}`;
 
