@@ -1,6 +1,7 @@
 import { Wallet } from 'ethers';
 import { connectRegistry, type RegistryConnection } from '../chain/rpc.ts';
-import type { Registry } from '../chain/registry.ts';
+import type { DatasetRegistration, Registry } from '../chain/registry.ts';
+import type { RegisteredTerms } from '../protocol/registration.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { DownloadError } from './errors.ts';
 import type { NodeEndpoint } from './types.ts';
@@ -37,7 +38,20 @@ export async function datasetNodesFromChain(
   registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>,
   id: Uint8Array,
 ): Promise<NodeEndpoint[]> {
-  const dataset = await registry.dataset(id);
-  if (!dataset.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
-  return nodeSetFromChain(registry, dataset.nodeSet);
+  return (await registeredDataset(registry, id)).nodes;
+}
+
+/**
+ * A registered dataset as a reader needs it, from one read of its registration and one of its
+ * node set: the terms its shards are checked against (with the node set's keys) and the
+ * nodes' endpoints in placement order. DownloadError `dataset_not_registered` otherwise.
+ */
+export async function registeredDataset(
+  registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>,
+  id: Uint8Array,
+): Promise<{ terms: DatasetRegistration & RegisteredTerms; nodes: NodeEndpoint[] }> {
+  const registration = await registry.dataset(id);
+  if (!registration.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
+  const nodes = await nodeSetFromChain(registry, registration.nodeSet);
+  return { terms: { ...registration, nodeKeys: nodes.map((node) => node.publicKey) }, nodes };
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Signer } from 'ethers';
-import { ChainError, type Registry } from '../chain/registry.ts';
+import { ChainError, type DatasetRegistration, type Registry } from '../chain/registry.ts';
 import { accountAddress, signDigest } from '../proofs/account.ts';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { blsAggregatePublicKeys, blsAggregateSignatures, blsVerify, blsVerifyPossession } from '../proofs/bls.ts';
@@ -173,7 +173,9 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
       const shardsSkipped = dataset.manifest.shards.length;
       return uploadResult(context, dataset, { ...outcome, alreadyCertified: true, resumed: false, shardsSkipped, sameContent });
     }
-    const registerTx = options.chain ? await registerPhase(options.chain, dataset, options.epochs ?? DEFAULT_STORAGE_EPOCHS) : null;
+    const registerTx = options.chain
+      ? await registerPhase(options.chain, dataset, options.epochs ?? DEFAULT_STORAGE_EPOCHS, before!)
+      : null;
     await announcePhase(context, dataset, options.uploaderKey);
     const resumed = before?.registered === true;
     const held = resumed ? await heldShards(context, dataset) : new Set<number>();
@@ -332,7 +334,7 @@ async function followNodeSet(
   await Promise.allSettled(context.clients.map((c) => c.close()));
   context.nodes = nodes;
   context.keys = keys;
-  context.clients = nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: timeoutMs ?? 60_000 }));
+  context.clients = clientsFor(nodes, timeoutMs);
   context.quorum = quorumFor(nodes.length, context.k, context.m);
   dataset.manifest = { ...dataset.manifest, nodes: keys };
   dataset.manifestBytes = encodeManifest(dataset.manifest);
@@ -356,6 +358,11 @@ async function checkWallet(chain: UploadChain, uploaderKey: Uint8Array): Promise
   if (wallet !== owner) throw new InvalidArgumentError(`the registry must be connected to the uploader's wallet ${owner}`);
 }
 
+/** Enough connections per node that its verifier sees full batches (it checks up to 64 shards per commitment). */
+function clientsFor(nodes: NodeEndpoint[], timeoutMs = 60_000): NodeClient[] {
+  return nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs }));
+}
+
 /** Checks the options and sets up what every phase shares. */
 function prepare(options: UploadOptions): UploadContext {
   const { nodes } = options;
@@ -377,8 +384,7 @@ function prepare(options: UploadOptions): UploadContext {
     keys,
     k,
     m,
-    // Enough connections per node that its verifier sees full batches (it checks up to 64 shards per commitment).
-    clients: nodes.map((node) => new NodeClient(node.url, { connections: 16, timeoutMs: options.timeoutMs ?? 60_000 })),
+    clients: clientsFor(nodes, options.timeoutMs),
     failed: new Map(),
     encoder: options.encoder ?? new EncoderPool(options.workers),
     quorum: options.quorum ?? quorumFor(nodes.length, k, m),
@@ -465,12 +471,16 @@ async function commitPhase(
  * Registers the dataset (paying its fee) unless this uploader already did, then checks that
  * the chain's registration is this manifest: content, size, code, and the node set it was placed on.
  */
-async function registerPhase(chain: UploadChain, dataset: CommittedDataset, epochs: number): Promise<string | null> {
+async function registerPhase(
+  chain: UploadChain,
+  dataset: CommittedDataset,
+  epochs: number,
+  before: DatasetRegistration,
+): Promise<string | null> {
   const { registry } = chain;
   const { manifest, tree, id } = dataset;
   let registerTx: string | null = null;
-  const registration = await registry.dataset(id);
-  if (!registration.registered) {
+  if (!before.registered) {
     const fee = await registry.storageFee(manifest.size, epochs);
     const registered = await registry
       .registerDataset(tree.root, manifest.size, manifest.k, manifest.m, epochs, fee)

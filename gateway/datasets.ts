@@ -1,5 +1,6 @@
 import type { Registry } from '../chain/registry.ts';
-import { datasetNodesFromChain } from '../client/chain-context.ts';
+import { registeredDataset } from '../client/chain-context.ts';
+import { DownloadError } from '../client/errors.ts';
 import { Dataset } from '../client/dataset.ts';
 import type { SegmentCache } from '../client/download.ts';
 import { toHex } from '../proofs/bytes.ts';
@@ -40,10 +41,11 @@ const MAX_OPEN_DATASETS = 32;
 export function chainDatasets(registry: Registry, cache: SegmentCache): DatasetSource {
   const open = new Map<string, Promise<ServedDataset>>();
   const load = async (id: Uint8Array): Promise<ServedDataset> => {
-    const terms = await registry.registeredTerms(id);
-    if (!terms.registered) throw new GatewayError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`, 404);
+    const { terms, nodes } = await registeredDataset(registry, id).catch((error: unknown) => {
+      if (error instanceof DownloadError && error.code === 'dataset_not_registered') throw new GatewayError(error.code, error.message, 404);
+      throw error;
+    });
     if (!terms.certified) throw new GatewayError('dataset_not_certified', `dataset ${toHex(id)} is registered but not certified`, 404);
-    const nodes = await datasetNodesFromChain(registry, id);
     const dataset = await Dataset.open(id, { nodes, registration: terms, cache });
     const certification = await registry.certification(id).catch(() => undefined);
     const provider = registry.contract.runner?.provider;

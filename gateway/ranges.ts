@@ -13,7 +13,7 @@ export function parseRangeHeader(header: string | undefined, size: number): Rang
     .split(',')
     .map((spec) => spec.trim())
     .filter((spec) => spec.length > 0);
-  if (specs.length !== 1) return specs.length === 0 ? { kind: 'whole' } : { kind: 'whole' };
+  if (specs.length !== 1) return { kind: 'whole' }; // none, or several: the whole file
   const spec = /^(\d*)-(\d*)$/.exec(specs[0]!);
   if (!spec || (spec[1] === '' && spec[2] === '')) return { kind: 'whole' }; // malformed: ignored
   if (spec[1] === '') {

@@ -94,7 +94,8 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
       return serveFile(served, single, request, reply);
     }
     if (path === '') return listing(served.dataset, request, reply);
-    const file = path.split('/').some((part) => part === '..') || pathProblem(path) ? undefined : served.dataset.file(path);
+    // pathProblem refuses `..`, empty and absolute paths, which no dataset can hold.
+    const file = pathProblem(path) ? undefined : served.dataset.file(path);
     if (!file) throw new GatewayError('no_such_file', `dataset ${request.params.id} has no file ${path}`, 404);
     return serveFile(served, file, request, reply);
   };

@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { datasetNodesFromChain } from '../../client/chain-context.ts';
+import { registeredDataset } from '../../client/chain-context.ts';
 import { Dataset } from '../../client/dataset.ts';
 import { toHex } from '../../proofs/bytes.ts';
 import type { FileEntry } from '../../protocol/file-index.ts';
@@ -31,7 +31,8 @@ export function parseRange(text: string | undefined, size: number): { start: num
 async function openFromChain(values: ChainArgs, id: Uint8Array): Promise<Dataset> {
   const { context } = await chainFrom(values);
   try {
-    return await Dataset.open(id, { nodes: await datasetNodesFromChain(context.registry, id), registry: context.registry });
+    const { terms, nodes } = await registeredDataset(context.registry, id);
+    return await Dataset.open(id, { nodes, registration: terms });
   } finally {
     context.close();
   }
