@@ -411,6 +411,12 @@ export class Registry {
     };
   }
 
+  /** When block `blockNumber` was made, or undefined if the provider does not know it. */
+  async blockTime(blockNumber: number): Promise<Date | undefined> {
+    const block = await this.contract.runner?.provider?.getBlock(blockNumber).catch(() => null);
+    return block ? new Date(block.timestamp * 1000) : undefined;
+  }
+
   /** Every registration of `contentRoot`, by any owner (from DatasetRegistered events). */
   async registrationsOf(contentRoot: Uint8Array): Promise<Array<{ datasetId: Uint8Array; owner: string }>> {
     const filter = this.contract.getEvent('DatasetRegistered')(undefined, contentRoot);

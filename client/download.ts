@@ -12,6 +12,7 @@ import { blobsToSegment } from '../protocol/segment.ts';
 import { mapOrdered } from './concurrency.ts';
 import { DownloadError, RemoteError } from './errors.ts';
 import { NodeClient } from './node-client.ts';
+import { NodeHealth, type NodeRef, type ShardFailure } from './node-health.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
 /** What a reader reads on chain: the dataset's registration and its node set's keys. */
@@ -33,13 +34,13 @@ export interface DownloadOptions {
   cache?: SegmentCache;
   /** Per-request deadline (default 15 s). */
   timeoutMs?: number;
-  /** After this long without an answer, ask another shard holder too (default 2 s). */
+  /** The longest wait for a shard before another holder is asked too (default 2 s); the delay follows observed latencies below that. */
   hedgeAfterMs?: number;
+  /** What is known about the nodes, shared between readers (a gateway's); by default each reader keeps its own. */
+  health?: NodeHealth;
   signal?: AbortSignal;
   onProgress?: (event: DownloadProgress) => void;
 }
-
-type NodeHealth = 'ok' | 'slow' | 'down' | 'lying';
 
 /** A store of decoded, verified segment payloads. */
 export interface SegmentCache {
@@ -57,9 +58,10 @@ export interface SegmentCache {
  * and remembered, so later segments go around it from the start.
  */
 export class DatasetReader {
-  private readonly health = new Map<number, NodeHealth>();
+  readonly health: NodeHealth;
   private readonly codec: ErasureCodec;
   private readonly clientsByNode: Array<NodeClient | undefined>;
+  private readonly refs: NodeRef[];
   private readonly segments: number;
   reconstructedSegments = 0;
   private lastSegment: [number, Uint8Array] | undefined;
@@ -72,10 +74,9 @@ export class DatasetReader {
   ) {
     this.codec = new ErasureCodec(terms.k, terms.m);
     this.segments = segmentCount(terms.size, terms.k);
-    this.clientsByNode = terms.nodeKeys.map((key) => clients.get(key.toLowerCase()));
-    this.clientsByNode.forEach((client, i) => {
-      if (!client) this.health.set(i, 'down');
-    });
+    this.clientsByNode = terms.nodeKeys.map((key) => clients.get(toHex(fromHex(key, 48))));
+    this.refs = terms.nodeKeys.map((key, i) => ({ publicKey: toHex(fromHex(key, 48)), url: this.clientsByNode[i]?.url ?? '' }));
+    this.health = options.health ?? new NodeHealth({ maxHedgeMs: options.hedgeAfterMs });
   }
 
   /** Opens dataset `id` (its dataset id, not its content root): one read of its registration, nothing from the nodes yet. */
@@ -135,8 +136,8 @@ export class DatasetReader {
   private candidateOrder(s: number): number[] {
     const n = this.terms.k + this.terms.m;
     const rank = (i: number) => {
-      const h = this.health.get(nodeForShard(s, i, this.terms.nodeKeys.length)) ?? 'ok';
-      return (h === 'ok' ? 0 : h === 'slow' ? 1 : 2) * 1000 + i;
+      const node = nodeForShard(s, i, this.terms.nodeKeys.length);
+      return (this.clientsByNode[node] ? this.health.rank(this.refs[node]!) : 3) * 1000 + i;
     };
     return Array.from({ length: n }, (_, i) => i).sort((a, b) => rank(a) - rank(b));
   }
@@ -144,9 +145,11 @@ export class DatasetReader {
   /**
    * One shard from its node, checked against the content root alone: its SHA-256 is the one in
    * the leaf the node sent, and that leaf sits at the shard's position under the root. The
-   * blob, or why not (and the node's health updated).
+   * blob, or why not (and what the node did is told to `health`).
    */
   private async fetchShard(s: number, i: number, node: number, client: NodeClient, signal: AbortSignal): Promise<Uint8Array | string> {
+    const ref = this.refs[node]!;
+    const started = performance.now();
     try {
       const shard = await client.getShardWithProof(this.id, s, i, signal);
       const position = shardPosition(this.terms, s, i);
@@ -157,14 +160,14 @@ export class DatasetReader {
         equalBytes(sha256(shard.blob), shard.shardHash) &&
         verifyMerkleProof(this.terms.contentRoot, leaf, position, shard.inclusionProof, leafCount)
       ) {
+        this.health.served(ref, performance.now() - started);
         return shard.blob;
       }
-      this.health.set(node, 'lying');
+      this.health.failed(ref, 'corrupt');
       return `shard ${i} from node ${node}: bytes do not match the content root`;
     } catch (error) {
       if (signal.aborted) return `shard ${i} from node ${node}: cancelled`;
-      if (error instanceof RemoteError && (error.code === 'unreachable' || error.code === 'timeout')) this.health.set(node, 'down');
-      if (error instanceof RemoteError && error.code === 'bad_response') this.health.set(node, 'lying');
+      this.health.failed(ref, failureOf(error));
       return `shard ${i} from node ${node}: ${(error as Error).message}`;
     }
   }
@@ -223,10 +226,10 @@ export class DatasetReader {
         }
         pending++;
         const hedge = setTimeout(() => {
-          if (good >= k) return;
-          if (this.health.get(node) === undefined) this.health.set(node, 'slow');
+          if (good >= k || next >= candidates.length) return;
+          this.health.hedged(this.refs[node]!);
           launch();
-        }, this.options.hedgeAfterMs ?? 2000);
+        }, this.health.hedgeDelayMs());
         void this.fetchShard(s, i, node, client, signal).then((result) => {
           clearTimeout(hedge);
           pending--;
@@ -248,9 +251,18 @@ export class DatasetReader {
       settleIfDone();
     });
 
-    if (blobs.slice(0, k).some((b) => b === undefined)) this.reconstructedSegments++;
+    if (blobs.slice(0, k).some((b) => b === undefined)) {
+      this.reconstructedSegments++;
+      this.health.reconstructedSegments++;
+    }
     return blobsToSegment(this.codec, blobs);
   }
+}
+
+function failureOf(error: unknown): ShardFailure {
+  if (!(error instanceof RemoteError)) return 'error';
+  if (error.code === 'unreachable' || error.code === 'timeout') return error.code;
+  return error.code === 'bad_response' ? 'corrupt' : 'error';
 }
 
 /** The registration of `id` on chain: content root, size, code and node set. */

@@ -1,8 +1,9 @@
 import type { Registry } from '../chain/registry.ts';
-import { registeredDataset } from '../client/chain-context.ts';
+import { type NodeDirectory, registeredDataset } from '../client/chain-context.ts';
 import { DownloadError } from '../client/errors.ts';
 import { Dataset } from '../client/dataset.ts';
 import type { SegmentCache } from '../client/download.ts';
+import type { NodeHealth } from '../client/node-health.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 
@@ -34,11 +35,22 @@ export interface DatasetSource {
 /** Opened datasets kept at once (each holds connection pools to its nodes). */
 const MAX_OPEN_DATASETS = 32;
 
+/** What the gateway reads on chain: registrations, node sets and endpoints, certifications and their time. */
+export type GatewayRegistry = NodeDirectory & Pick<Registry, 'certification' | 'blockTime'>;
+
+export interface ChainDatasetsOptions {
+  /** The decoded segments every reader shares. */
+  cache: SegmentCache;
+  /** What every reader learns about the nodes (slow, down, lying), shared. */
+  health: NodeHealth;
+}
+
 /**
  * Datasets registered and certified on chain, opened without their manifest and kept open
- * (least recently used closed first), all reading through one segment cache.
+ * (least recently used closed first), all reading through one segment cache and one view of
+ * the nodes' health.
  */
-export function chainDatasets(registry: Registry, cache: SegmentCache): DatasetSource {
+export function chainDatasets(registry: GatewayRegistry, { cache, health }: ChainDatasetsOptions): DatasetSource {
   const open = new Map<string, Promise<ServedDataset>>();
   const load = async (id: Uint8Array): Promise<ServedDataset> => {
     const { terms, nodes } = await registeredDataset(registry, id).catch((error: unknown) => {
@@ -46,11 +58,9 @@ export function chainDatasets(registry: Registry, cache: SegmentCache): DatasetS
       throw error;
     });
     if (!terms.certified) throw new GatewayError('dataset_not_certified', `dataset ${toHex(id)} is registered but not certified`, 404);
-    const dataset = await Dataset.open(id, { nodes, registration: terms, cache });
+    const dataset = await Dataset.open(id, { nodes, registration: terms, cache, health });
     const certification = await registry.certification(id).catch(() => undefined);
-    const provider = registry.contract.runner?.provider;
-    const block = certification && provider ? await provider.getBlock(certification.blockNumber).catch(() => null) : null;
-    return { dataset, certifiedAt: block ? new Date(block.timestamp * 1000) : undefined };
+    return { dataset, certifiedAt: certification && (await registry.blockTime(certification.blockNumber)) };
   };
   return {
     open(id) {

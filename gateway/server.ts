@@ -2,15 +2,18 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Dataset } from '../client/dataset.ts';
+import { NodeHealth } from '../client/node-health.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { pathProblem, type FileEntry } from '../protocol/file-index.ts';
-import type { SegmentLru } from './cache.ts';
-import { GatewayError, type DatasetSource, type ServedDataset } from './datasets.ts';
+import { SegmentLru } from './cache.ts';
+import { chainDatasets, GatewayError, type DatasetSource, type GatewayRegistry, type ServedDataset } from './datasets.ts';
 import { parseRangeHeader } from './ranges.ts';
 
 export interface GatewayDeps {
   datasets: DatasetSource;
+  /** The segment cache and the node health the datasets read through, for /metrics. */
   cache: SegmentLru;
+  health: NodeHealth;
   /** Responses streaming at once; past this, 503 with Retry-After (default 64). */
   maxStreams?: number;
   logLevel?: string;
@@ -83,7 +86,9 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metricsText(counters, deps.cache)));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4').send(metricsText(counters, deps.cache, deps.health)),
+  );
 
   const serve = async (request: FastifyRequest<{ Params: { id: string; '*'?: string } }>, reply: FastifyReply) => {
     const served = await openDataset(deps.datasets, request.params.id);
@@ -169,6 +174,20 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   return app;
 }
 
+export interface ChainGatewayOptions {
+  /** Bytes of decoded segments kept for all readers (default 256 MiB). */
+  cacheBytes?: number;
+  maxStreams?: number;
+  logLevel?: string;
+}
+
+/** A gateway over every certified dataset of `registry`, with one segment cache and one view of node health. */
+export function createChainGateway(registry: GatewayRegistry, options: ChainGatewayOptions = {}): Promise<FastifyInstance> {
+  const cache = new SegmentLru(options.cacheBytes ?? 256 * 1024 * 1024);
+  const health = new NodeHealth();
+  return createGateway({ datasets: chainDatasets(registry, { cache, health }), cache, health, ...options });
+}
+
 async function openDataset(datasets: DatasetSource, idText: string): Promise<ServedDataset> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(idText))
     throw new GatewayError('bad_dataset_id', `${idText} is not a dataset id (0x and 64 hex digits)`, 400);
@@ -190,20 +209,52 @@ function listing(dataset: Dataset, request: FastifyRequest, reply: FastifyReply)
     );
 }
 
-function metricsText(counters: Counters, cache: SegmentLru): string {
+function metricsText(counters: Counters, cache: SegmentLru, health: NodeHealth): string {
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[labels: string, value: number]>) => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} ${type}`,
+    ...samples.map(([labels, value]) => `${name}${labels} ${value}`),
+  ];
+  const nodes = [...health.nodes()];
+  const label = (key: string, url: string, extra = '') => `{node="${key}",url="${url}"${extra}}`;
   const lines = [
-    '# TYPE sherd_gateway_bytes_served_total counter',
-    `sherd_gateway_bytes_served_total ${counters.bytesServed}`,
-    '# TYPE sherd_gateway_cache_hits_total counter',
-    `sherd_gateway_cache_hits_total ${cache.hits}`,
-    '# TYPE sherd_gateway_cache_misses_total counter',
-    `sherd_gateway_cache_misses_total ${cache.misses}`,
-    '# TYPE sherd_gateway_cache_bytes gauge',
-    `sherd_gateway_cache_bytes ${cache.size}`,
-    '# TYPE sherd_gateway_read_failures_total counter',
-    `sherd_gateway_read_failures_total ${counters.verifyFailures}`,
-    '# TYPE sherd_gateway_requests_total counter',
-    ...[...counters.requests].map(([status, count]) => `sherd_gateway_requests_total{status="${status}"} ${count}`),
+    ...metric('sherd_gateway_bytes_served_total', 'counter', 'File bytes sent, every one checked.', [['', counters.bytesServed]]),
+    ...metric('sherd_gateway_cache_hits_total', 'counter', 'Segments read from the cache.', [['', cache.hits]]),
+    ...metric('sherd_gateway_cache_misses_total', 'counter', 'Segments fetched from the nodes.', [['', cache.misses]]),
+    ...metric('sherd_gateway_cache_bytes', 'gauge', 'Bytes of decoded segments in the cache.', [['', cache.size]]),
+    ...metric('sherd_gateway_reconstructed_segments_total', 'counter', 'Segments rebuilt from parity shards.', [
+      ['', health.reconstructedSegments],
+    ]),
+    ...metric('sherd_gateway_hedged_requests_total', 'counter', 'Shard requests that also went to another node.', [
+      ['', health.hedgedRequests],
+    ]),
+    ...metric('sherd_gateway_read_failures_total', 'counter', 'Reads that could not be served checked.', [['', counters.verifyFailures]]),
+    ...metric(
+      'sherd_gateway_requests_total',
+      'counter',
+      'Responses by status.',
+      [...counters.requests].map(([status, count]) => [`{status="${status}"}`, count]),
+    ),
+    ...metric(
+      'sherd_gateway_node_shards_total',
+      'counter',
+      'Checked shards received, per node.',
+      nodes.map(([key, node]) => [label(key, node.url), node.shards]),
+    ),
+    ...metric(
+      'sherd_gateway_node_failures_total',
+      'counter',
+      'Shards a node did not deliver good, per node and reason.',
+      nodes.flatMap(([key, node]) =>
+        Object.entries(node.failures).map(([reason, count]): [string, number] => [label(key, node.url, `,reason="${reason}"`), count]),
+      ),
+    ),
+    ...metric(
+      'sherd_gateway_node_hedged_total',
+      'counter',
+      'Requests to a node that were hedged (it was slow), per node.',
+      nodes.map(([key, node]) => [label(key, node.url), node.hedged]),
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

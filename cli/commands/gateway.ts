@@ -1,6 +1,4 @@
-import { SegmentLru } from '../../gateway/cache.ts';
-import { chainDatasets } from '../../gateway/datasets.ts';
-import { createGateway } from '../../gateway/server.ts';
+import { createChainGateway } from '../../gateway/server.ts';
 import { CliError, integer, parse, positionals, UsageError, untilSignal } from '../args.ts';
 import { chainFrom, chainOptions } from '../context.ts';
 import { parseBytes } from '../progress.ts';
@@ -27,8 +25,7 @@ export async function cmdGateway(args: string[]): Promise<number> {
   }
   const stop = untilSignal();
   const { context } = await chainFrom(values);
-  const cache = new SegmentLru(cacheBytes);
-  const app = await createGateway({ datasets: chainDatasets(context.registry, cache), cache, logLevel: values['log-level'] ?? 'warn' });
+  const app = await createChainGateway(context.registry, { cacheBytes, logLevel: values['log-level'] ?? 'warn' });
   const host = values.host ?? '127.0.0.1';
   try {
     await app.listen({ port, host }).catch((error: NodeJS.ErrnoException) => {

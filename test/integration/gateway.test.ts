@@ -7,10 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upload } from '../../client/upload.ts';
 import { Devnet } from '../../cli/devnet.ts';
-import { SegmentLru } from '../../gateway/cache.ts';
-import { chainDatasets } from '../../gateway/datasets.ts';
-import { createGateway } from '../../gateway/server.ts';
+import type { GatewayRegistry } from '../../gateway/datasets.ts';
+import { createChainGateway } from '../../gateway/server.ts';
 import { toHex } from '../../proofs/bytes.ts';
+import { FaultyProxy } from '../helpers/faulty-proxy.ts';
 
 /** The gateway on a devnet of real node processes, read with curl (a client no one here wrote) and fetch. */
 let dir: string;
@@ -56,12 +56,24 @@ beforeAll(async () => {
   }
   const result = await upload(tree, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
   id = toHex(result.datasetId);
-  const cache = new SegmentLru(64 * 1024 * 1024);
-  gateway = await createGateway({ datasets: chainDatasets(devnet.registry, cache), cache });
-  await gateway.listen({ port: 0, host: '127.0.0.1' });
-  const address = gateway.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  [gateway, base] = await listening(devnet.registry);
 }, 120_000);
+
+/** A gateway on 127.0.0.1 with a cache of its own (so a new one reads every segment from the nodes), and its URL. */
+async function listening(registry: GatewayRegistry): Promise<[FastifyInstance, string]> {
+  const app = await createChainGateway(registry, { cacheBytes: 64 * 1024 * 1024 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return [app, `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`];
+}
+
+/** One metric's samples from Prometheus text, by their label sets. */
+function samplesOf(metrics: string, name: string): Array<{ labels: string; value: number }> {
+  return [...metrics.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((m) => ({
+    labels: m[1] ?? '',
+    value: Number(m[2]),
+  }));
+}
 
 afterAll(async () => {
   await gateway?.close();
@@ -183,15 +195,18 @@ describe('the gateway, with curl', () => {
 
   it('reads right with m nodes killed, and says so in /metrics', async () => {
     // A second gateway with an empty cache, so every segment comes from the nodes that are left.
-    const cache = new SegmentLru(64 * 1024 * 1024);
-    const cold = await createGateway({ datasets: chainDatasets(devnet.registry, cache), cache });
-    await cold.listen({ port: 0, host: '127.0.0.1' });
-    const address = cold.server.address();
-    const coldBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const [cold, coldBase] = await listening(devnet.registry);
     await Promise.all([0, 2].map((i) => devnet.stopNode(i, { kill: true })));
     try {
       const again = await curl(['-H', 'Range: bytes=5-300000', `${coldBase}/datasets/${id}/train-000001.tar`]);
       expect(again.body.equals(files['train-000001.tar']!.subarray(5, 300001))).toBe(true);
+      const metrics = (await curl([`${coldBase}/metrics`])).body.toString();
+      expect(samplesOf(metrics, 'sherd_gateway_reconstructed_segments_total')[0]!.value).toBeGreaterThan(0);
+      const unreachable = samplesOf(metrics, 'sherd_gateway_node_failures_total').filter(
+        (sample) => sample.labels.includes('reason="unreachable"') && sample.value > 0,
+      );
+      const killed = [0, 2].map((i) => devnet.endpoints[i]!.url);
+      expect(unreachable.map((sample) => /url="([^"]+)"/.exec(sample.labels)![1]).sort()).toEqual(killed.sort());
     } finally {
       for (const i of [0, 2]) await devnet.startNode(i);
       await cold.close();
@@ -200,4 +215,69 @@ describe('the gateway, with curl', () => {
     expect(Number(/^sherd_gateway_bytes_served_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(1_000_000);
     expect(Number(/^sherd_gateway_cache_hits_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
+});
+
+describe('the gateway, with one node slow and one lying', () => {
+  it('serves the right bytes around both, hedges the slow one, and counts both in /metrics', async () => {
+    const [slowIndex, lyingIndex] = [1, 3];
+    const slow = await FaultyProxy.start(devnet.endpoints[slowIndex]!.url);
+    const lying = await FaultyProxy.start(devnet.endpoints[lyingIndex]!.url);
+    slow.fault = { kind: 'slow', delayMs: 5000 };
+    lying.fault = { kind: 'corrupt' };
+    // The chain is the real one; only two nodes' endpoints lead through the proxies, as a slow disk or a lying operator would.
+    const registry = devnet.registry;
+    const proxied = new Map([
+      [devnet.endpoints[slowIndex]!.url, slow.url],
+      [devnet.endpoints[lyingIndex]!.url, lying.url],
+    ]);
+    const rerouted: GatewayRegistry = {
+      dataset: (datasetId) => registry.dataset(datasetId),
+      nodeSetMembers: (nodeSet) => registry.nodeSetMembers(nodeSet),
+      activeNodeIds: () => registry.activeNodeIds(),
+      certification: (datasetId) => registry.certification(datasetId),
+      blockTime: (block) => registry.blockTime(block),
+      node: async (nodeId) => {
+        const node = await registry.node(nodeId);
+        return { ...node, endpoint: proxied.get(node.endpoint) ?? node.endpoint };
+      },
+    };
+    const [faulty, faultyBase] = await listening(rerouted);
+    try {
+      const source = files['train-000000.tar']!;
+      const latencies: number[] = [];
+      for (let read = 0; read < 24; read++) {
+        const start = (read * 27_449) % (source.length - 65_536);
+        const started = performance.now();
+        const answer = await curl(['-H', `Range: bytes=${start}-${start + 65_535}`, `${faultyBase}/datasets/${id}/train-000000.tar`]);
+        latencies.push(performance.now() - started);
+        expect([answer.status, answer.body.equals(source.subarray(start, start + 65_536))]).toEqual([206, true]);
+      }
+      for (const [name, bytes] of Object.entries(files)) {
+        expect((await curl([`${faultyBase}/datasets/${id}/${name}`])).body.equals(bytes)).toBe(true);
+      }
+      const p99 = [...latencies].sort((a, b) => a - b)[Math.ceil(0.99 * latencies.length) - 1]!;
+      process.stdout.write(`ranged reads with a node 5 s slow and one lying: p99 ${p99.toFixed(0)} ms over ${latencies.length}\n`);
+      // The slow node's answers take 5 s; no read waited for one.
+      expect(Math.max(...latencies)).toBeLessThan(5000);
+      expect(slow.shardRequests).toBeGreaterThan(0);
+
+      const metrics = (await curl([`${faultyBase}/metrics`])).body.toString();
+      const of = (name: string, url: string, reason?: string) =>
+        samplesOf(metrics, name)
+          .filter((s) => s.labels.includes(`url="${url}"`) && (!reason || s.labels.includes(`reason="${reason}"`)))
+          .reduce((sum, s) => sum + s.value, 0);
+      expect(of('sherd_gateway_node_failures_total', lying.url, 'corrupt')).toBeGreaterThan(0);
+      expect(of('sherd_gateway_node_shards_total', lying.url)).toBe(0);
+      expect(of('sherd_gateway_node_hedged_total', slow.url)).toBeGreaterThan(0);
+      expect(samplesOf(metrics, 'sherd_gateway_hedged_requests_total')[0]!.value).toBeGreaterThan(0);
+      // Healthy nodes delivered and were not counted as failing.
+      for (const i of [0, 2]) {
+        expect(of('sherd_gateway_node_shards_total', devnet.endpoints[i]!.url)).toBeGreaterThan(0);
+        expect(of('sherd_gateway_node_failures_total', devnet.endpoints[i]!.url)).toBe(0);
+      }
+    } finally {
+      await faulty.close();
+      await Promise.all([slow.close(), lying.close()]);
+    }
+  }, 120_000);
 });
