@@ -121,6 +121,33 @@ describe('the gateway, with a standard-library Python reader (examples/python)',
   }, 120_000);
 });
 
+describe('the gateway, with fsspec (Debian python3-fsspec + python3-aiohttp)', () => {
+  it('lists, globs, seeks and reads, and cat_file reads ranges, byte for byte', async () => {
+    const script = join(import.meta.dirname, 'python/fsspec_read.py');
+    const base_ = `${base}/datasets/${id}/`;
+    const python = await run('/usr/bin/python3', [script, base_]);
+    expect([python.code, python.stderr]).toEqual([0, '']);
+    const seen = JSON.parse(python.stdout) as {
+      ls: string[];
+      sizes: Record<string, number>;
+      glob: string[];
+      reads: Array<{ url: string; start: number; length?: number; end?: number; bytes: string }>;
+    };
+    const names = Object.keys(files).sort();
+    expect(seen.ls).toEqual(names.map((name) => base_ + name));
+    expect(seen.sizes).toEqual(Object.fromEntries(names.map((name) => [base_ + name, files[name]!.length])));
+    expect(seen.glob).toEqual(['train-000000.tar', 'train-000001.tar'].map((name) => base_ + name));
+    expect(seen.reads.length).toBe(18);
+    for (const read of seen.reads) {
+      const source = files[read.url.slice(base_.length)]!;
+      // A read past the end returns what there is, as a file would.
+      const expected = source.subarray(read.start, read.end ?? read.start + read.length!);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(Buffer.from(read.bytes, 'hex').equals(expected)).toBe(true);
+    }
+  }, 60_000);
+});
+
 describe('the gateway, with curl', () => {
   const url = (path: string) => `${base}/datasets/${id}/${path}`;
 
