@@ -4,6 +4,7 @@
  * bench/results/summary.json with one number per goal of the performance issue.
  */
 import { benchEncode } from './encode.ts';
+import { benchGateway } from './gateway.ts';
 import { benchKzgBackends } from './kzg-backends.ts';
 import { writeResult } from './lib.ts';
 import { benchRead } from './read.ts';
@@ -23,6 +24,7 @@ const read = await benchRead(quick);
 const scale = await benchScale(quick);
 const sample = await benchSample(quick);
 const memory = await benchMemory(quick);
+const gateway = await benchGateway(quick);
 
 const summary = {
   mode: quick ? 'quick' : 'full',
@@ -39,9 +41,17 @@ const summary = {
   sample_300_seconds: round(sample.sample300Seconds),
   sample_300_vs_bare_openings_ratio: round(sample.sample300VsOpenings),
   rss_file_mib: memory.bytes / 1048576,
+  gateway_vs_loopback_ratio: round(gateway.gatewayVsLoopback),
+  gateway_degraded_vs_loopback_ratio: round(gateway.degradedVsLoopback),
+  gateway_parallel_readers_8v1_ratio: round(gateway.parallel8v1),
+  ttfb_1gib_vs_64mib_ratio: round(gateway.ttfb1GiBvs64MiB),
+  gateway_peak_rss_mib: round(gateway.peakRssMiB),
+  gateway_p99_degraded_vs_healthy_ratio: round(gateway.p99DegradedVsHealthy),
   notes: {
     sample: 'sample-check latency against 8 nodes; the baseline is one c-kzg opening per sample divided over the cores',
     per_node_work_16v1_ratio: 'busiest of 16 nodes / all 16 together (one node cannot hold k + m ≥ 2 distinct shards); ideal 1/16 = 0.0625',
+    gateway:
+      'sherd gateway in its own process, 6 nodes k = m = 3, 256 MiB in 32 files; baseline: raw loopback GETs of the same data shards',
     rss: quick ? 'quick mode: 64 MiB file; the full run uses 2 GiB' : '2 GiB file',
   },
   seconds: round((performance.now() - started) / 1000),

@@ -265,11 +265,22 @@ export class Devnet {
     }
   }
 
+  /**
+   * Freezes node `index` (SIGSTOP) or lets it go on (SIGCONT): a frozen node accepts
+   * connections and answers nothing, as a hung disk or a long pause would.
+   */
+  pauseNode(index: number, paused: boolean): void {
+    const child = this.children[index];
+    if (!child) throw new DevnetError('devnet_invalid', `node ${index} is not running`);
+    child.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** Stops node `index` gracefully (SIGTERM), or at once with `kill: true` (SIGKILL). */
   async stopNode(index: number, options: { kill?: boolean } = {}): Promise<void> {
     const child = this.children[index];
     if (!child) return;
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    child.kill('SIGCONT'); // a paused node could not act on SIGTERM
     child.kill(options.kill ? 'SIGKILL' : 'SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;

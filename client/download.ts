@@ -1,18 +1,15 @@
 import type { Registry } from '../chain/registry.ts';
-import { BYTES_PER_BLOB } from '../proofs/blob.ts';
-import { equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
-import { ErasureCodec } from '../proofs/codec.ts';
+import { fromHex, toHex } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
-import { sha256 } from '../proofs/hash.ts';
-import { merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
-import { segmentCount, segmentPayloadBytes, shardPosition } from '../protocol/manifest.ts';
-import { nodeForShard } from '../protocol/placement.ts';
+import { MerkleVerifier } from '../proofs/merkle.ts';
+import { segmentCount, segmentPayloadBytes } from '../protocol/manifest.ts';
 import type { RegisteredTerms } from '../protocol/registration.ts';
-import { blobsToSegment } from '../protocol/segment.ts';
 import { mapOrdered } from './concurrency.ts';
-import { DownloadError, RemoteError } from './errors.ts';
+import { DownloadError } from './errors.ts';
 import { NodeClient } from './node-client.ts';
-import { NodeHealth, type NodeRef, type ShardFailure } from './node-health.ts';
+import { NodeHealth, type NodeRef } from './node-health.ts';
+import type { ReadPool } from './read-pool.ts';
+import { type FetchTerms, fetchSegment, shardHealthOf } from './segment-fetcher.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
 /** What a reader reads on chain: the dataset's registration and its node set's keys. */
@@ -34,10 +31,12 @@ export interface DownloadOptions {
   cache?: SegmentCache;
   /** Per-request deadline (default 15 s). */
   timeoutMs?: number;
-  /** The longest wait for a shard before another holder is asked too (default 2 s); the delay follows observed latencies below that. */
+  /** The longest wait for a shard before another holder is asked too (default 2 s; the delay follows observed latencies below it). Set on `health` instead when giving one. */
   hedgeAfterMs?: number;
   /** What is known about the nodes, shared between readers (a gateway's); by default each reader keeps its own. */
   health?: NodeHealth;
+  /** Worker threads to fetch, check and decode segments in (a gateway's); by default this thread does. */
+  pool?: ReadPool;
   signal?: AbortSignal;
   onProgress?: (event: DownloadProgress) => void;
 }
@@ -54,29 +53,36 @@ export interface SegmentCache {
  * proof, so it is checked against the content root alone. Opening costs one chain read, and
  * time to first byte and memory do not grow with the dataset. Each segment needs any k
  * checked shards. Data shards are asked for first; a node that is down, slow (no answer
- * within `hedgeAfterMs`) or returns bad bytes is replaced by a parity shard from another node,
- * and remembered, so later segments go around it from the start.
+ * within the hedge delay, see NodeHealth) or returns bad bytes is replaced by a parity shard
+ * from another node, and remembered, so later segments go around it from the start.
  */
 export class DatasetReader {
   readonly health: NodeHealth;
-  private readonly codec: ErasureCodec;
   private readonly clientsByNode: Array<NodeClient | undefined>;
-  private readonly refs: NodeRef[];
+  private readonly refs: Array<NodeRef | undefined>;
+  private readonly merkle: MerkleVerifier;
   private readonly segments: number;
+  private readonly fetchTerms: FetchTerms;
   reconstructedSegments = 0;
   private lastSegment: [number, Uint8Array] | undefined;
 
   private constructor(
     readonly id: Uint8Array,
     readonly terms: RegisteredTerms,
-    clients: Map<string, NodeClient>,
+    nodes: Map<string, NodeEndpoint>,
     private readonly options: DownloadOptions,
   ) {
-    this.codec = new ErasureCodec(terms.k, terms.m);
     this.segments = segmentCount(terms.size, terms.k);
-    this.clientsByNode = terms.nodeKeys.map((key) => clients.get(toHex(fromHex(key, 48))));
-    this.refs = terms.nodeKeys.map((key, i) => ({ publicKey: toHex(fromHex(key, 48)), url: this.clientsByNode[i]?.url ?? '' }));
+    this.merkle = new MerkleVerifier(terms.contentRoot, this.segments * (terms.k + terms.m));
+    const endpoints = terms.nodeKeys.map((key) => nodes.get(toHex(fromHex(key, 48))));
+    this.refs = endpoints.map((node, i) => node && { publicKey: toHex(fromHex(terms.nodeKeys[i]!, 48)), url: node.url });
+    // With a read pool, the pool's threads hold the connections.
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    this.clientsByNode = endpoints.map((node) =>
+      node && !options.pool ? new NodeClient(node.url, { connections: 4, timeoutMs }) : undefined,
+    );
     this.health = options.health ?? new NodeHealth({ maxHedgeMs: options.hedgeAfterMs });
+    this.fetchTerms = { contentRoot: terms.contentRoot, size: terms.size, k: terms.k, m: terms.m, nodeCount: terms.nodeKeys.length };
   }
 
   /** Opens dataset `id` (its dataset id, not its content root): one read of its registration, nothing from the nodes yet. */
@@ -88,11 +94,8 @@ export class DatasetReader {
     const terms = options.registration ?? (await registeredTerms(options.registry, id));
     if (terms.nodeKeys.length < terms.k + terms.m)
       throw new InvalidArgumentError(`the node set has ${terms.nodeKeys.length} nodes, the code needs ${terms.k + terms.m}`);
-    const clients = new Map<string, NodeClient>();
-    for (const node of options.nodes) {
-      clients.set(toHex(fromHex(node.publicKey, 48)), new NodeClient(node.url, { connections: 4, timeoutMs: options.timeoutMs ?? 15_000 }));
-    }
-    return new DatasetReader(id, terms, clients, options);
+    const nodes = new Map(options.nodes.map((node) => [toHex(fromHex(node.publicKey, 48)), node]));
+    return new DatasetReader(id, terms, nodes, options);
   }
 
   get size(): number {
@@ -132,137 +135,32 @@ export class DatasetReader {
     }
   }
 
-  /** Shard indices of segment `s` in the order to ask for them: data first, nodes that failed before last. */
-  private candidateOrder(s: number): number[] {
-    const n = this.terms.k + this.terms.m;
-    const rank = (i: number) => {
-      const node = nodeForShard(s, i, this.terms.nodeKeys.length);
-      return (this.clientsByNode[node] ? this.health.rank(this.refs[node]!) : 3) * 1000 + i;
-    };
-    return Array.from({ length: n }, (_, i) => i).sort((a, b) => rank(a) - rank(b));
-  }
-
-  /**
-   * One shard from its node, checked against the content root alone: its SHA-256 is the one in
-   * the leaf the node sent, and that leaf sits at the shard's position under the root. The
-   * blob, or why not (and what the node did is told to `health`).
-   */
-  private async fetchShard(s: number, i: number, node: number, client: NodeClient, signal: AbortSignal): Promise<Uint8Array | string> {
-    const ref = this.refs[node]!;
-    const started = performance.now();
-    try {
-      const shard = await client.getShardWithProof(this.id, s, i, signal);
-      const position = shardPosition(this.terms, s, i);
-      const leafCount = this.segments * (this.terms.k + this.terms.m);
-      const leaf = merkleLeaf(shard.commitment, shard.shardHash);
-      if (
-        shard.blob.length === BYTES_PER_BLOB &&
-        equalBytes(sha256(shard.blob), shard.shardHash) &&
-        verifyMerkleProof(this.terms.contentRoot, leaf, position, shard.inclusionProof, leafCount)
-      ) {
-        this.health.served(ref, performance.now() - started);
-        return shard.blob;
-      }
-      this.health.failed(ref, 'corrupt');
-      return `shard ${i} from node ${node}: bytes do not match the content root`;
-    } catch (error) {
-      if (signal.aborted) return `shard ${i} from node ${node}: cancelled`;
-      this.health.failed(ref, failureOf(error));
-      return `shard ${i} from node ${node}: ${(error as Error).message}`;
-    }
-  }
-
   /** Segment `s`'s full payload, from the shared cache when there is one. */
   async readSegment(s: number): Promise<[number, Uint8Array]> {
     if (!Number.isInteger(s) || s < 0 || s >= this.segments) throw new InvalidArgumentError(`no segment ${s}`);
     const key = `${toHex(this.id)}:${s}`;
     const cached = this.options.cache?.get(key) ?? (this.lastSegment?.[0] === s ? this.lastSegment[1] : undefined);
     if (cached) return [s, cached];
-    const payload = await this.fetchSegment(s);
+    const { payload, reconstructed } = this.options.pool
+      ? await this.options.pool.fetch(this.id, this.fetchTerms, this.refs, s, this.health, {
+          timeoutMs: this.options.timeoutMs ?? 15_000,
+          signal: this.options.signal,
+        })
+      : await fetchSegment(this.id, this.fetchTerms, s, {
+          clients: this.clientsByNode,
+          merkle: this.merkle,
+          health: shardHealthOf(this.health, this.refs),
+          signal: this.options.signal,
+        });
+    if (reconstructed) {
+      this.reconstructedSegments++;
+      this.health.reconstructedSegments++;
+    }
     this.options.cache?.set(key, payload);
     // The last segment holds the file index, read when a dataset opens and again with its last file: kept, once.
     if (s === this.segments - 1) this.lastSegment = [s, payload];
     return [s, payload];
   }
-
-  /**
-   * Fetches any k good shards of segment `s` and decodes its payload. k requests go out at
-   * once; each failure launches the next candidate, and so does a request still unanswered
-   * after `hedgeAfterMs` (its node is marked slow). Once k are good the rest are cancelled.
-   */
-  private async fetchSegment(s: number): Promise<Uint8Array> {
-    const { k, m } = this.terms;
-    const candidates = this.candidateOrder(s);
-    const blobs: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
-    const errors: string[] = [];
-    const controller = new AbortController();
-    const signal = this.options.signal ? AbortSignal.any([this.options.signal, controller.signal]) : controller.signal;
-    let good = 0;
-    let next = 0;
-    let pending = 0;
-
-    await new Promise<void>((resolve, reject) => {
-      const settleIfDone = () => {
-        if (good >= k) {
-          controller.abort();
-          resolve();
-        } else if (pending === 0 && next >= candidates.length) {
-          reject(
-            new DownloadError('segment_unrecoverable', `segment ${s} has only ${good} of the ${k} good shards it needs`, {
-              details: errors.join('; '),
-            }),
-          );
-        }
-      };
-      const launch = (): void => {
-        if (next >= candidates.length) return;
-        const i = candidates[next++]!;
-        const node = nodeForShard(s, i, this.terms.nodeKeys.length);
-        const client = this.clientsByNode[node];
-        if (!client) {
-          errors.push(`shard ${i}: node ${node} is not among the known nodes`);
-          launch();
-          return;
-        }
-        pending++;
-        const hedge = setTimeout(() => {
-          if (good >= k || next >= candidates.length) return;
-          this.health.hedged(this.refs[node]!);
-          launch();
-        }, this.health.hedgeDelayMs());
-        void this.fetchShard(s, i, node, client, signal).then((result) => {
-          clearTimeout(hedge);
-          pending--;
-          if (this.options.signal?.aborted) {
-            reject(this.options.signal.reason);
-            return;
-          }
-          if (typeof result !== 'string' && good < k) {
-            blobs[i] = result;
-            good++;
-          } else if (typeof result === 'string' && !controller.signal.aborted) {
-            errors.push(result);
-            if (good < k) launch();
-          }
-          settleIfDone();
-        });
-      };
-      for (let j = 0; j < k; j++) launch();
-      settleIfDone();
-    });
-
-    if (blobs.slice(0, k).some((b) => b === undefined)) {
-      this.reconstructedSegments++;
-      this.health.reconstructedSegments++;
-    }
-    return blobsToSegment(this.codec, blobs);
-  }
-}
-
-function failureOf(error: unknown): ShardFailure {
-  if (!(error instanceof RemoteError)) return 'error';
-  if (error.code === 'unreachable' || error.code === 'timeout') return error.code;
-  return error.code === 'bad_response' ? 'corrupt' : 'error';
 }
 
 /** The registration of `id` on chain: content root, size, code and node set. */

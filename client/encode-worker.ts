@@ -29,6 +29,23 @@ function codecFor(k: number, m: number): ErasureCodec {
   return codec;
 }
 
+/** Commitments of blobs seen lately, by SHA-256: identical blobs (zero runs, repeated content) are committed once. */
+const recentCommitments = new Map<string, Uint8Array>();
+const RECENT_COMMITMENTS = 1024;
+
+function commitmentOf(kzg: ReturnType<typeof loadCKzg>, blob: Uint8Array, hash: Uint8Array): Uint8Array {
+  const key = Buffer.from(hash).toString('hex');
+  let commitment = recentCommitments.get(key);
+  if (commitment) {
+    recentCommitments.delete(key); // refreshed: most recent last
+  } else {
+    commitment = kzg.blobToCommitment(blob);
+    if (recentCommitments.size >= RECENT_COMMITMENTS) recentCommitments.delete(recentCommitments.keys().next().value!);
+  }
+  recentCommitments.set(key, commitment);
+  return commitment;
+}
+
 /**
  * Runs in a piscina worker; only bytes cross the thread boundary. `commit` codes a segment
  * and returns each shard's commitment and SHA-256 (80 bytes per shard, not the shards);
@@ -43,8 +60,9 @@ export default function encode(task: EncodeTask): CommitResult | Uint8Array {
   const hashes = new Uint8Array(n * 32);
   for (let i = 0; i < n; i++) {
     const blob = blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB);
-    commitments.set(kzg.blobToCommitment(blob), i * 48);
-    hashes.set(sha256(blob), i * 32);
+    const hash = sha256(blob);
+    commitments.set(commitmentOf(kzg, blob, hash), i * 48);
+    hashes.set(hash, i * 32);
   }
   return { commitments, hashes };
 }

@@ -270,5 +270,7 @@ async function readAtMost(body: Dispatcher.ResponseData['body'], limit: number):
     }
     chunks.push(chunk as Buffer);
   }
-  return new Uint8Array(Buffer.concat(chunks, length));
+  const whole = Buffer.concat(chunks, length);
+  // Small Buffers share Node's pool, which a caller could not transfer to a worker: those are copied; shards are not.
+  return whole.byteLength < Buffer.poolSize ? new Uint8Array(whole) : new Uint8Array(whole.buffer, whole.byteOffset, whole.length);
 }

@@ -4,6 +4,7 @@ import { DownloadError } from '../client/errors.ts';
 import { Dataset } from '../client/dataset.ts';
 import type { SegmentCache } from '../client/download.ts';
 import type { NodeHealth } from '../client/node-health.ts';
+import type { ReadPool } from '../client/read-pool.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 
@@ -43,6 +44,10 @@ export interface ChainDatasetsOptions {
   cache: SegmentCache;
   /** What every reader learns about the nodes (slow, down, lying), shared. */
   health: NodeHealth;
+  /** Segments each read fetches ahead of the bytes it sends (default 8). */
+  readAhead?: number;
+  /** Worker threads that fetch, check and decode segments; without one, the gateway's own thread does. */
+  pool?: ReadPool;
 }
 
 /**
@@ -50,7 +55,7 @@ export interface ChainDatasetsOptions {
  * (least recently used closed first), all reading through one segment cache and one view of
  * the nodes' health.
  */
-export function chainDatasets(registry: GatewayRegistry, { cache, health }: ChainDatasetsOptions): DatasetSource {
+export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, readAhead = 8 }: ChainDatasetsOptions): DatasetSource {
   const open = new Map<string, Promise<ServedDataset>>();
   const load = async (id: Uint8Array): Promise<ServedDataset> => {
     const { terms, nodes } = await registeredDataset(registry, id).catch((error: unknown) => {
@@ -58,7 +63,7 @@ export function chainDatasets(registry: GatewayRegistry, { cache, health }: Chai
       throw error;
     });
     if (!terms.certified) throw new GatewayError('dataset_not_certified', `dataset ${toHex(id)} is registered but not certified`, 404);
-    const dataset = await Dataset.open(id, { nodes, registration: terms, cache, health });
+    const dataset = await Dataset.open(id, { nodes, registration: terms, cache, health, pool, concurrency: readAhead });
     const certification = await registry.certification(id).catch(() => undefined);
     return { dataset, certifiedAt: certification && (await registry.blockTime(certification.blockNumber)) };
   };

@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Dataset } from '../client/dataset.ts';
 import { NodeHealth } from '../client/node-health.ts';
+import { ReadPool } from '../client/read-pool.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { pathProblem, type FileEntry } from '../protocol/file-index.ts';
 import { SegmentLru } from './cache.ts';
@@ -177,15 +179,24 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
 export interface ChainGatewayOptions {
   /** Bytes of decoded segments kept for all readers (default 256 MiB). */
   cacheBytes?: number;
+  /** Segments each read fetches ahead (default 8). */
+  readAhead?: number;
+  /** Threads that fetch, check and decode segments (default: one per core but one, left to sending; 0: the main thread does). */
+  readThreads?: number;
   maxStreams?: number;
   logLevel?: string;
 }
 
-/** A gateway over every certified dataset of `registry`, with one segment cache and one view of node health. */
-export function createChainGateway(registry: GatewayRegistry, options: ChainGatewayOptions = {}): Promise<FastifyInstance> {
+/** A gateway over every certified dataset of `registry`, with one segment cache, one view of node health and one read pool. */
+export async function createChainGateway(registry: GatewayRegistry, options: ChainGatewayOptions = {}): Promise<FastifyInstance> {
   const cache = new SegmentLru(options.cacheBytes ?? 256 * 1024 * 1024);
   const health = new NodeHealth();
-  return createGateway({ datasets: chainDatasets(registry, { cache, health }), cache, health, ...options });
+  const pool =
+    options.readThreads === 0 ? undefined : new ReadPool({ threads: options.readThreads ?? Math.max(1, availableParallelism() - 1) });
+  const datasets = chainDatasets(registry, { cache, health, pool, readAhead: options.readAhead });
+  const app = await createGateway({ datasets, cache, health, ...options });
+  if (pool) app.addHook('onClose', () => pool.close());
+  return app;
 }
 
 async function openDataset(datasets: DatasetSource, idText: string): Promise<ServedDataset> {

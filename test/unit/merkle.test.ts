@@ -9,6 +9,7 @@ import {
   merkleLeaf,
   merkleNode,
   MerkleTree,
+  MerkleVerifier,
   verifyMerkleProof,
 } from '../../proofs/merkle.ts';
 
@@ -377,5 +378,51 @@ describe('keccak Merkle tree', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('MerkleVerifier accepts every proof verifyMerkleProof accepts, and nothing but leaves at their place, over honest and forged proofs', () => {
+    // Each step checks leaf j's proof at index i, either honest or with one byte of a sibling or of the leaf flipped.
+    const steps = fc.array(fc.record({ i: fc.nat(), j: fc.nat(), flip: fc.option(fc.nat(), { nil: undefined }) }), {
+      minLength: 1,
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(trees(), steps, fc.constantFrom(2, 8, 8192), ({ leaves, tree, n }, sequence, maxNodes) => {
+        const verifier = new MerkleVerifier(tree.root, n, maxNodes);
+        const disagreements = sequence.flatMap(({ i, j, flip }) => {
+          const index = i % n;
+          const leaf = Uint8Array.from(leaves[j % n]!);
+          const proof = tree.proof(index).map((sibling) => Uint8Array.from(sibling));
+          if (flip !== undefined) {
+            const target = proof.length === 0 || flip % (proof.length + 1) === proof.length ? leaf : proof[flip % (proof.length + 1)]!;
+            target[flip % 32]! ^= 1;
+          }
+          const honest = verifyMerkleProof(tree.root, leaf, index, proof, n);
+          const accepted = verifier.verify(leaf, index, proof);
+          // Sound: only a leaf that is there. Complete: every valid proof. (A proven leaf may come with a wrong proof.)
+          const ok = accepted ? same(leaf, leaves[index]!) : !honest;
+          return ok ? [] : [{ index, j: j % n, flip, honest, accepted }];
+        });
+        expect(disagreements).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('MerkleVerifier hashes a neighbour of a proven leaf up to the first proven node only', () => {
+    const leaves = Array.from({ length: 1024 }, (_, i) => keccak_256(Uint8Array.of(i & 255, i >> 8)));
+    const tree = new MerkleTree(leaves);
+    const verifier = new MerkleVerifier(tree.root, leaves.length);
+    expect(verifier.verify(leaves[0]!, 0, tree.proof(0))).toBe(true);
+    // Leaf 1 was proven as leaf 0's sibling: a wrong proof for it is not even looked at.
+    expect(
+      verifier.verify(
+        leaves[1]!,
+        1,
+        tree.proof(1).map(() => new Uint8Array(32)),
+      ),
+    ).toBe(true);
+    expect(verifier.verify(leaves[2]!, 1, tree.proof(1))).toBe(false);
+    expect(verifier.verify(leaves[1]!, 1, [])).toBe(false); // malformed: still refused
   });
 });
