@@ -210,15 +210,22 @@ async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Pro
   const base = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(train.datasetId)}`;
   const warmUp = `/datasets/${toHex(smallSet.datasetId)}/${smallSet.files[0]!.path}`;
 
-  await rawShardReads(devnet, train.datasetId, k, trainSegments, 4); // warms the nodes' page cache for every read below
-  const [, rawMs] = await timed(() => rawShardReads(devnet, train.datasetId, k, trainSegments, 4));
-
+  // The baseline drifts with the machine: it is measured around the gateway's phases, and its median taken.
+  const raw = async () => (await timed(() => rawShardReads(devnet, train.datasetId, k, trainSegments, 4)))[1];
+  await raw(); // warms the nodes' page cache for every read below
+  const rawTimes = [await raw()];
   const healthy = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
+  rawTimes.push(await raw());
   const [parallelMs, peakRssMiB] = await phase(devnet, warmUp, async (gateway) => {
     const groups = Array.from({ length: 8 }, (_, r) => trainFiles.filter((_, i) => i % 8 === r));
     const [, ms] = await timed(() => Promise.all(groups.map((group) => readFiles(base(gateway), group))));
     return [ms, await gateway.peakRssMiB()] as const;
   });
+  rawTimes.push(await raw());
+  const rawMs = percentile(rawTimes, 0.5);
+  await Promise.all([0, 2, 4].map((i) => devnet.stopNode(i, { kill: true }))); // m = 3 down
+  const degradedMs = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
+  await Promise.all([0, 2, 4].map((i) => devnet.startNode(i)));
 
   const reads = quick ? 120 : 400;
   const largeBase = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(largeSet.datasetId)}`;
@@ -232,9 +239,7 @@ async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Pro
     rangedLatencies(largeBase(gateway), largeFiles, largeFileBytes, reads),
   );
   devnet.pauseNode(3, false);
-  await Promise.all([2, 4].map((i) => devnet.stopNode(i, { kill: true }))); // m = 3 down now
-  const degradedMs = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
-  await Promise.all([0, 2, 4].map((i) => devnet.startNode(i)));
+  await devnet.startNode(0);
 
   const trials = quick ? 3 : 7;
   const trainWarmUp = `/datasets/${toHex(train.datasetId)}/${trainFiles[0]}`;
@@ -273,6 +278,7 @@ async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Pro
     nodes: NODES,
     trainBytes,
     rawMs,
+    rawTimes,
     healthyMs: healthy,
     degradedMs,
     parallelMs,

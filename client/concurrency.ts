@@ -30,13 +30,17 @@ export class ByteBudget {
 /**
  * Maps `fn` over `source` with at most `concurrency` calls running, yielding results in
  * source order. Pulls from the source only when a slot is free, so memory stays bounded.
+ * With `refillBatch`, new calls start only once that many slots are free, together (in one
+ * turn of the event loop: what a request batcher merges).
  */
 export async function* mapOrdered<T, R>(
   source: AsyncIterable<T> | Iterable<T>,
   concurrency: number,
   fn: (item: T, index: number) => Promise<R>,
   signal?: AbortSignal,
+  options: { refillBatch?: number } = {},
 ): AsyncGenerator<R> {
+  const refillBatch = Math.min(concurrency, Math.max(1, options.refillBatch ?? 1));
   const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<T>)[Symbol.iterator]()) as
     | AsyncIterator<T>
     | Iterator<T>;
@@ -45,7 +49,8 @@ export async function* mapOrdered<T, R>(
   let done = false;
   try {
     while (true) {
-      while (!done && pending.length < concurrency) {
+      const refill = pending.length === 0 || concurrency - pending.length >= refillBatch;
+      while (refill && !done && pending.length < concurrency) {
         throwIfAborted(signal);
         const next = await iterator.next();
         if (next.done) {

@@ -10,6 +10,7 @@ import { NodeClient } from './node-client.ts';
 import { NodeHealth, type NodeRef } from './node-health.ts';
 import type { ReadPool } from './read-pool.ts';
 import { type FetchTerms, fetchSegment, shardHealthOf } from './segment-fetcher.ts';
+import { ShardBatcher } from './shard-batcher.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
 /** What a reader reads on chain: the dataset's registration and its node set's keys. */
@@ -59,6 +60,7 @@ export interface SegmentCache {
 export class DatasetReader {
   readonly health: NodeHealth;
   private readonly clientsByNode: Array<NodeClient | undefined>;
+  private readonly sources: Array<ShardBatcher | undefined>;
   private readonly refs: Array<NodeRef | undefined>;
   private readonly merkle: MerkleVerifier;
   private readonly segments: number;
@@ -81,6 +83,7 @@ export class DatasetReader {
     this.clientsByNode = endpoints.map((node) =>
       node && !options.pool ? new NodeClient(node.url, { connections: 4, timeoutMs }) : undefined,
     );
+    this.sources = this.clientsByNode.map((client) => client && new ShardBatcher(client));
     this.health = options.health ?? new NodeHealth({ maxHedgeMs: options.hedgeAfterMs });
     this.fetchTerms = { contentRoot: terms.contentRoot, size: terms.size, k: terms.k, m: terms.m, nodeCount: terms.nodeKeys.length };
   }
@@ -117,7 +120,11 @@ export class DatasetReader {
     const last = Math.floor((end - 1) / segmentBytes);
     const indices = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     let bytes = 0;
-    const segments = mapOrdered(indices, this.options.concurrency ?? 4, (s) => this.readSegment(s), this.options.signal);
+    // Segments start in groups, so the shards each node holds for a group go out as one batch request.
+    const concurrency = this.options.concurrency ?? 4;
+    const segments = mapOrdered(indices, concurrency, (s) => this.readSegment(s), this.options.signal, {
+      refillBatch: Math.max(1, concurrency >> 1),
+    });
     for await (const [s, payload] of segments) {
       const segmentStart = s * segmentBytes;
       const from = Math.max(start, segmentStart) - segmentStart;
@@ -147,7 +154,7 @@ export class DatasetReader {
           signal: this.options.signal,
         })
       : await fetchSegment(this.id, this.fetchTerms, s, {
-          clients: this.clientsByNode,
+          clients: this.sources,
           merkle: this.merkle,
           health: shardHealthOf(this.health, this.refs),
           signal: this.options.signal,

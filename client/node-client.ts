@@ -3,6 +3,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { decodeMerkleProof, encodeMerkleProof } from '../proofs/merkle.ts';
+import { decodeShardBatch, formatShardList } from '../protocol/shard-batch.ts';
 import {
   COMMITMENT_HEADER,
   PROOF_HEADER,
@@ -162,6 +163,33 @@ export class NodeClient {
       throw new RemoteError('bad_response', `${this.url}${path} answered without a valid proof: ${(cause as Error).message}`, this.url, {
         cause,
       });
+    }
+  }
+
+  /**
+   * Several shards in one request (routes.getShardBatch), each with its commitment, SHA-256 and
+   * inclusion proof, or undefined for one the node should hold and does not. Parsed only
+   * (RemoteError `bad_response` when malformed); the reader checks them.
+   */
+  async getShardBatch(
+    id: Uint8Array,
+    shards: ReadonlyArray<readonly [segment: number, index: number]>,
+    signal?: AbortSignal,
+  ): Promise<Array<ProvenShard | undefined>> {
+    const path = `${routePath('getShardBatch', { dataset: toHex(id) })}?shards=${formatShardList(shards)}`;
+    const maxBytes = shards.length * (BYTES_PER_BLOB + 1 + 48 + 32 + 1 + 255 * 32);
+    const { body } = await this.exchange(path, { signal, maxBytes });
+    try {
+      return decodeShardBatch(body, shards.length);
+    } catch (cause) {
+      throw new RemoteError(
+        'bad_response',
+        `${this.url}${path.split('?')[0]} answered a malformed batch: ${(cause as Error).message}`,
+        this.url,
+        {
+          cause,
+        },
+      );
     }
   }
 

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { MerkleVerifier } from '../proofs/merkle.ts';
 import { segmentCount } from '../protocol/manifest.ts';
 import { NodeClient } from './node-client.ts';
+import { ShardBatcher } from './shard-batcher.ts';
 import type { ShardFailure } from './node-health.ts';
 import { type FetchedSegment, type FetchTerms, fetchSegment, type ShardHealth } from './segment-fetcher.ts';
 
@@ -31,14 +32,14 @@ export interface ReadResult {
 }
 
 /** Connection pools by node URL and proven Merkle nodes by dataset, kept across tasks (bounded). */
-const clients = new Map<string, NodeClient>();
+const clients = new Map<string, ShardBatcher>();
 const verifiers = new Map<string, MerkleVerifier>();
 const MAX_VERIFIERS = 64;
 
-function clientFor(url: string, timeoutMs: number): NodeClient {
+function clientFor(url: string, timeoutMs: number): ShardBatcher {
   let client = clients.get(url);
   if (!client) {
-    client = new NodeClient(url, { connections: 4, timeoutMs });
+    client = new ShardBatcher(new NodeClient(url, { connections: 4, timeoutMs }));
     clients.set(url, client);
   }
   return client;

@@ -7,7 +7,7 @@ import { shardPosition } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
 import { blobsToSegment } from '../protocol/segment.ts';
 import { DownloadError, RemoteError } from './errors.ts';
-import type { NodeClient } from './node-client.ts';
+import type { ShardSource } from './shard-batcher.ts';
 import type { NodeHealth, ShardFailure } from './node-health.ts';
 
 /** What a segment fetch asks of and tells to node health, by node index in the node set. */
@@ -68,7 +68,7 @@ export async function fetchSegment(
   id: Uint8Array,
   terms: FetchTerms,
   s: number,
-  deps: { clients: ReadonlyArray<NodeClient | undefined>; merkle: MerkleVerifier; health: ShardHealth; signal?: AbortSignal },
+  deps: { clients: ReadonlyArray<ShardSource | undefined>; merkle: MerkleVerifier; health: ShardHealth; signal?: AbortSignal },
 ): Promise<FetchedSegment> {
   const { k, m } = terms;
   const candidates = candidateOrder(terms, s, deps.health);
@@ -146,7 +146,7 @@ async function fetchShard(
   s: number,
   i: number,
   node: number,
-  client: NodeClient,
+  client: ShardSource,
   deps: { merkle: MerkleVerifier; health: ShardHealth },
   signal: AbortSignal,
 ): Promise<Uint8Array | string> {

@@ -143,7 +143,8 @@ export class MerkleVerifier {
     if (this.proven.size + 2 * path.length > this.maxNodes) this.proven.clear();
     path.forEach((below, level) => {
       this.proven.set(key(level, index >> level), below);
-      this.proven.set(key(level, (index >> level) ^ 1), proof[level]!);
+      // A copy: a sibling may be a view into a large response body, which it would keep alive.
+      this.proven.set(key(level, (index >> level) ^ 1), proof[level]!.slice());
     });
     return true;
   }

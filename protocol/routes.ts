@@ -155,6 +155,23 @@ export const routes = {
     },
   },
   getShard: { method: 'GET', url: '/v1/datasets/:dataset/shards/:segment/:index', schema: { params: shardParams } },
+  /**
+   * Several shards this node holds in one answer (protocol/shard-batch.ts): `shards` is up to
+   * 16 `SEGMENT.INDEX` pairs; the body has each with its leaf and proof, or a missing mark.
+   * Readers ask with it to spend less per request on both sides.
+   */
+  getShardBatch: {
+    method: 'GET',
+    url: '/v1/datasets/:dataset/shard-batch',
+    schema: {
+      params: datasetParam,
+      querystring: {
+        type: 'object',
+        required: ['shards'],
+        properties: { shards: { type: 'string', pattern: '^[0-9]{1,10}\\.[0-9]{1,3}(,[0-9]{1,10}\\.[0-9]{1,3}){0,15}$' } },
+      },
+    },
+  },
   /** One sample: the shard opened at z, with what it takes to check it against the content root alone. */
   sample: {
     method: 'GET',

@@ -5,6 +5,8 @@ import { bitmapFromIndices } from '../../protocol/bitmap.ts';
 import { encodeMerkleProof } from '../../proofs/merkle.ts';
 import { manifestSegments, shardPosition, shardsPerSegment } from '../../protocol/manifest.ts';
 import { shardsOnNode } from '../../protocol/placement.ts';
+import { encodeShardBatch, parseShardList } from '../../protocol/shard-batch.ts';
+import { BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import {
   COMMITMENT_HEADER,
   PROOF_HEADER,
@@ -53,6 +55,7 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
   });
 
   heldShardsRoute(app, deps);
+  shardBatchRoute(app, deps);
 
   app.route<{ Params: { dataset: string } }>({
     ...fastifyRoute(routes.manifest),
@@ -112,6 +115,36 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
       void reply.header(SHARD_HASH_HEADER, toHex(record.hash));
       void reply.header(PROOF_HEADER, toHex(encodeMerkleProof(state.tree.proof(position))));
       return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(blob));
+    },
+  });
+}
+
+/** GET …/shard-batch: several shards in one answer, each as GET …/shards/S/I would give it (a missing one marked, not failing the rest). */
+function shardBatchRoute(app: FastifyInstance, deps: Pick<ShardRouteDeps, 'store' | 'catalog' | 'metrics'>): void {
+  app.route<{ Params: { dataset: string }; Querystring: { shards: string } }>({
+    ...fastifyRoute(routes.getShardBatch),
+    handler: async (request, reply) => {
+      const state = await deps.catalog.get(fromHex(request.params.dataset, 32));
+      let wanted: Array<[number, number]>;
+      try {
+        wanted = parseShardList(request.query.shards);
+      } catch (error) {
+        throw new ApiError('bad_request', (error as Error).message);
+      }
+      for (const [segment, index] of wanted) checkShardAddress(state, segment, index);
+      const shards = await Promise.all(
+        wanted.map(async ([segment, index]) => {
+          const blob = await deps.store.getShard(state.id, segment, index);
+          if (!blob) return undefined;
+          const position = shardPosition(state.manifest, segment, index);
+          const record = state.manifest.shards[position]!;
+          return { commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position), blob };
+        }),
+      );
+      const served = shards.filter((shard) => shard !== undefined);
+      deps.metrics.inc('sherd_shards_served_total', served.length);
+      deps.metrics.inc('sherd_bytes_served_total', served.length * BYTES_PER_BLOB);
+      return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(encodeShardBatch(shards)));
     },
   });
 }

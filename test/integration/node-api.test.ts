@@ -1,3 +1,4 @@
+import { decodeShardBatch } from '../../protocol/shard-batch.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -277,6 +278,47 @@ describe('storage node API over loopback', () => {
     expect(attestation.status).toBe(200);
     const message = attestationMessage(devnet.chain.chainId, devnet.registry.address, idOf(dataset));
     expect(blsVerify(fromHex(devnet.endpoints[0]!.publicKey), message, fromHex(attestation.json.signature as string))).toBe(true);
+  });
+
+  it('serves several shards in one batch, each as the single GET gives it, a missing one marked, and refuses bad lists exactly', async () => {
+    // k = 1, m = 1: node 0 holds shard 0 of even segments and shard 1 of odd ones; segment 1's is not sent.
+    const d = await announced(2 * 126_976 + 1000);
+    for (const [segment, index] of [
+      [0, 0],
+      [2, 0],
+    ] as const)
+      expect((await putShard(d, segment, index, d.blobs[segment]![index]!)).status).toBe(200);
+    const batch = await call('GET', path(d, '/shard-batch?shards=0.0,1.1,2.0'));
+    expect(batch.status).toBe(200);
+    const shards = decodeShardBatch(batch.raw, 3);
+    expect(shards[1]).toBeUndefined();
+    for (const [j, segment] of [
+      [0, 0],
+      [2, 2],
+    ] as const) {
+      const position = shardPosition(d.manifest, segment, 0);
+      const single = await request(`${node0}${path(d, `/shards/${segment}/0`)}`);
+      const blob = new Uint8Array(await single.body.arrayBuffer());
+      expect(shards[j]).toEqual({
+        blob,
+        commitment: fromHex(single.headers['x-sherd-commitment'] as string),
+        shardHash: d.manifest.shards[position]!.hash,
+        inclusionProof: d.tree.proof(position),
+      });
+    }
+    const refused: Array<[string, number, string]> = [
+      ['/shard-batch?shards=0.1', 403, 'shard_not_assigned'],
+      ['/shard-batch?shards=9.0', 404, 'unknown_shard'],
+      ['/shard-batch?shards=0.0,zz', 400, 'bad_request'],
+      ['/shard-batch', 400, 'bad_request'],
+      [`/shard-batch?shards=${Array.from({ length: 17 }, () => '0.0').join(',')}`, 400, 'bad_request'],
+    ];
+    for (const [rest, status, error] of refused) {
+      const answer = await call('GET', path(d, rest));
+      expect([rest, answer.status, answer.json?.error]).toEqual([rest, status, error]);
+    }
+    const unknown = await call('GET', `/v1/datasets/0x${'ab'.repeat(32)}/shard-batch?shards=0.0`);
+    expect([unknown.status, unknown.json?.error]).toEqual([404, 'unknown_dataset']);
   });
 
   it('answers samples of its shards with proofs that check against the content root alone, and refuses the rest exactly', async () => {

@@ -1,0 +1,93 @@
+import { toHex } from '../proofs/bytes.ts';
+import { MAX_SHARDS_PER_BATCH } from '../protocol/shard-batch.ts';
+import { RemoteError } from './errors.ts';
+import type { NodeClient, ProvenShard } from './node-client.ts';
+
+/** Where a segment fetch gets a shard with its proof: a node client, or a batcher in front of one. */
+export type ShardSource = Pick<NodeClient, 'getShardWithProof' | 'url'>;
+
+interface Waiting {
+  segment: number;
+  index: number;
+  signal?: AbortSignal;
+  resolve(shard: ProvenShard): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Shard reads to one node asked for in the same turn of the event loop go out as one batch
+ * request (up to 16 shards; routes.getShardBatch), a lone one as a plain GET. Each caller
+ * still gets its own answer, error or cancellation: a caller that aborts is answered at once
+ * and the batch goes on for the others (it is cancelled when none is left waiting).
+ */
+export class ShardBatcher implements ShardSource {
+  private readonly waiting = new Map<string, { id: Uint8Array; queue: Waiting[] }>();
+
+  constructor(private readonly client: Pick<NodeClient, 'getShardWithProof' | 'getShardBatch' | 'url'>) {}
+
+  get url(): string {
+    return this.client.url;
+  }
+
+  getShardWithProof(id: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<ProvenShard> {
+    return new Promise((resolve, reject) => {
+      const key = toHex(id);
+      let batch = this.waiting.get(key);
+      if (!batch) {
+        batch = { id, queue: [] };
+        this.waiting.set(key, batch);
+        const scheduled = batch;
+        setImmediate(() => {
+          if (this.waiting.get(key) === scheduled) this.waiting.delete(key);
+          if (scheduled.queue.length > 0) void this.send(scheduled.id, scheduled.queue.splice(0));
+        });
+      }
+      batch.queue.push({ segment, index, signal, resolve, reject });
+      if (batch.queue.length >= MAX_SHARDS_PER_BATCH) void this.send(id, batch.queue.splice(0));
+    });
+  }
+
+  private async send(id: Uint8Array, queue: Waiting[]): Promise<void> {
+    const live = queue.filter((w) => {
+      if (w.signal?.aborted) w.reject(w.signal.reason);
+      return !w.signal?.aborted;
+    });
+    if (live.length === 0) return;
+    if (live.length === 1) {
+      const [only] = live as [Waiting];
+      await this.client.getShardWithProof(id, only.segment, only.index, only.signal).then(only.resolve, only.reject);
+      return;
+    }
+    const controller = new AbortController();
+    let left = live.length;
+    const settled = new Set<Waiting>();
+    const settle = (w: Waiting, fn: () => void) => {
+      if (settled.has(w)) return;
+      settled.add(w);
+      fn();
+      if (--left === 0) controller.abort();
+    };
+    for (const w of live) w.signal?.addEventListener('abort', () => settle(w, () => w.reject(w.signal!.reason)), { once: true });
+    try {
+      const shards = await this.client.getShardBatch(
+        id,
+        live.map((w) => [w.segment, w.index] as const),
+        controller.signal,
+      );
+      live.forEach((w, j) => {
+        const shard = shards[j];
+        settle(w, () =>
+          shard
+            ? w.resolve(shard)
+            : w.reject(
+                new RemoteError('unknown_shard', `${this.client.url} does not hold shard ${w.segment}/${w.index}`, this.client.url, {
+                  status: 404,
+                }),
+              ),
+        );
+      });
+    } catch (error) {
+      for (const w of live) settle(w, () => w.reject(error));
+    }
+  }
+}
