@@ -2,7 +2,8 @@
  * The read gateway as training jobs use it, in its own process (`sherd gateway`) against a
  * 6-node devnet (k = m = 3):
  * - throughput reading a 256 MiB multi-file dataset, against raw loopback GETs of the same
- *   data shards from the same nodes (same concurrency, no checking): all nodes up, and m down;
+ *   data shards from the same nodes (one shard a request, 4 segments at a time, no checking;
+ *   the gateway reads 8 segments ahead, in batches): all nodes up, and m down;
  * - 8 concurrent readers against 1;
  * - p99 latency of 1 MiB ranged reads, all nodes healthy and with a third of them down or
  *   frozen (one killed, one SIGSTOPped: it accepts connections and answers nothing);
@@ -17,15 +18,13 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool, request } from 'undici';
+import { request } from 'undici';
 import { writeRandomFile } from '../cli/demo.ts';
 import { Devnet } from '../cli/devnet.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { segmentCount, segmentPayloadBytes } from '../protocol/manifest.ts';
-import { nodeForShard } from '../protocol/placement.ts';
-import { routePath } from '../protocol/routes.ts';
-import { mbps, table, timed, writeResult } from './lib.ts';
+import { mbps, rawShardReads, table, timed, writeResult } from './lib.ts';
 
 const SHERD = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
 const MiB = 1024 * 1024;
@@ -105,28 +104,6 @@ async function writeRepeatingTree(dir: string, k: number, segmentsPerFile: numbe
   }
 }
 
-/** Raw loopback GETs of every data shard of `id`'s first `segments` segments, `concurrency` segments at a time. */
-async function rawShardReads(devnet: Devnet, id: Uint8Array, k: number, segments: number, concurrency: number): Promise<void> {
-  const pools = devnet.endpoints.map((e) => new Pool(e.url, { connections: 8 }));
-  let next = 0;
-  const worker = async () => {
-    while (next < segments) {
-      const s = next++;
-      await Promise.all(
-        Array.from({ length: k }, async (_, i) => {
-          const res = await pools[nodeForShard(s, i, pools.length)]!.request({
-            method: 'GET',
-            path: routePath('getShard', { dataset: toHex(id), segment: s, index: i }),
-          });
-          await res.body.arrayBuffer();
-        }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  await Promise.all(pools.map((p) => p.close()));
-}
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
@@ -191,30 +168,33 @@ async function uploadTree(devnet: Devnet, path: string) {
   return upload(path, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
 }
 
-async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Promise<GatewayBench> {
+/** The three datasets: 256 MiB of random files for throughput, and 64 MiB and 1 GiB (repeating, see the header). */
+async function prepareDatasets(devnet: Devnet, dir: string) {
   const fileBytes = 8 * MiB;
   const trainFiles = Array.from({ length: 32 }, (_, i) => `train-${String(i).padStart(6, '0')}.bin`);
   await mkdir(join(dir, 'train'));
   for (const name of trainFiles) await writeRandomFile(join(dir, 'train', name), fileBytes);
   const train = await uploadTree(devnet, join(dir, 'train'));
-  const { k, m } = train;
   // 64 MiB and 1 GiB, in files of 32 segments (~11.6 MiB at k = 3).
-  const small = join(dir, 'small');
-  const large = join(dir, 'large');
-  await writeRepeatingTree(small, k, 32, Math.ceil((64 * MiB) / (32 * segmentPayloadBytes(k))));
-  await writeRepeatingTree(large, k, 32, Math.ceil((1024 * MiB) / (32 * segmentPayloadBytes(k))));
-  const smallSet = await uploadTree(devnet, small);
-  const largeSet = await uploadTree(devnet, large);
-  const trainBytes = trainFiles.length * fileBytes;
-  const trainSegments = segmentCount(trainBytes, k);
-  const base = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(train.datasetId)}`;
-  const warmUp = `/datasets/${toHex(smallSet.datasetId)}/${smallSet.files[0]!.path}`;
+  const filesOf = (bytes: number) => Math.ceil(bytes / (32 * segmentPayloadBytes(train.k)));
+  await writeRepeatingTree(join(dir, 'small'), train.k, 32, filesOf(64 * MiB));
+  await writeRepeatingTree(join(dir, 'large'), train.k, 32, filesOf(1024 * MiB));
+  const small = await uploadTree(devnet, join(dir, 'small'));
+  const large = await uploadTree(devnet, join(dir, 'large'));
+  return { train, trainFiles, trainBytes: trainFiles.length * fileBytes, small, large };
+}
+type Datasets = Awaited<ReturnType<typeof prepareDatasets>>;
 
+/** Whole-file reads of the 256 MiB dataset: 1 reader, 8 readers, 1 reader with m nodes down; the raw baseline around them. */
+async function measureThroughput(devnet: Devnet, sets: Datasets, warmUp: string) {
+  const { train, trainFiles, trainBytes } = sets;
+  const base = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(train.datasetId)}`;
+  const segments = segmentCount(trainBytes, train.k);
   // The baseline drifts with the machine: it is measured around the gateway's phases, and its median taken.
-  const raw = async () => (await timed(() => rawShardReads(devnet, train.datasetId, k, trainSegments, 4)))[1];
+  const raw = async () => (await timed(() => rawShardReads(devnet.endpoints, train.datasetId, train.k, segments, 4)))[1];
   await raw(); // warms the nodes' page cache for every read below
   const rawTimes = [await raw()];
-  const healthy = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
+  const healthyMs = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
   rawTimes.push(await raw());
   const [parallelMs, peakRssMiB] = await phase(devnet, warmUp, async (gateway) => {
     const groups = Array.from({ length: 8 }, (_, r) => trainFiles.filter((_, i) => i % 8 === r));
@@ -222,68 +202,62 @@ async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Pro
     return [ms, await gateway.peakRssMiB()] as const;
   });
   rawTimes.push(await raw());
-  const rawMs = percentile(rawTimes, 0.5);
-  await Promise.all([0, 2, 4].map((i) => devnet.stopNode(i, { kill: true }))); // m = 3 down
-  const degradedMs = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
-  await Promise.all([0, 2, 4].map((i) => devnet.startNode(i)));
+  const down = [0, 2, 4]; // m = 3 of 6
+  await Promise.all(down.map((i) => devnet.stopNode(i, { kill: true })));
+  try {
+    const degradedMs = await phase(devnet, warmUp, async (gateway) => (await timed(() => readFiles(base(gateway), trainFiles)))[1]);
+    return { rawMs: percentile(rawTimes, 0.5), rawTimes, healthyMs, parallelMs, peakRssMiB, degradedMs };
+  } finally {
+    await Promise.all(down.map((i) => devnet.startNode(i)));
+  }
+}
 
-  const reads = quick ? 120 : 400;
-  const largeBase = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(largeSet.datasetId)}`;
-  const largeFiles = largeSet.files.map((f) => f.path);
-  const largeFileBytes = largeSet.files[0]!.length;
-  const healthyLatencies = await phase(devnet, warmUp, (gateway) => rangedLatencies(largeBase(gateway), largeFiles, largeFileBytes, reads));
-  // A third of the nodes: one killed, one frozen.
+/** 1 MiB ranged reads of the 1 GiB dataset, all nodes healthy and with a third of them down or frozen. */
+async function measureLatency(devnet: Devnet, sets: Datasets, warmUp: string, reads: number) {
+  const base = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(sets.large.datasetId)}`;
+  const files = sets.large.files.map((f) => f.path);
+  const fileBytes = sets.large.files[0]!.length;
+  const healthy = await phase(devnet, warmUp, (gateway) => rangedLatencies(base(gateway), files, fileBytes, reads));
   await devnet.stopNode(0, { kill: true });
   devnet.pauseNode(3, true);
-  const degradedLatencies = await phase(devnet, warmUp, (gateway) =>
-    rangedLatencies(largeBase(gateway), largeFiles, largeFileBytes, reads),
-  );
-  devnet.pauseNode(3, false);
-  await devnet.startNode(0);
+  try {
+    const degraded = await phase(devnet, warmUp, (gateway) => rangedLatencies(base(gateway), files, fileBytes, reads));
+    return { healthy, degraded, p99Healthy: percentile(healthy, 0.99), p99Degraded: percentile(degraded, 0.99) };
+  } finally {
+    devnet.pauseNode(3, false);
+    await devnet.startNode(0);
+  }
+}
 
+async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Promise<GatewayBench> {
+  const sets = await prepareDatasets(devnet, dir);
+  const { train, small, large, trainBytes } = sets;
+  const warmUp = `/datasets/${toHex(small.datasetId)}/${small.files[0]!.path}`;
+  const throughput = await measureThroughput(devnet, sets, warmUp);
+  const reads = quick ? 120 : 400;
+  const latency = await measureLatency(devnet, sets, warmUp, reads);
   const trials = quick ? 3 : 7;
-  const trainWarmUp = `/datasets/${toHex(train.datasetId)}/${trainFiles[0]}`;
-  const ttfbSmall = await coldFirstByte(devnet, smallSet.datasetId, smallSet.files[smallSet.files.length >> 1]!.path, trials, trainWarmUp);
-  const ttfbLarge = await coldFirstByte(devnet, largeSet.datasetId, largeSet.files[largeSet.files.length >> 1]!.path, trials, trainWarmUp);
-
-  const p99Healthy = percentile(healthyLatencies, 0.99);
-  const p99Degraded = percentile(degradedLatencies, 0.99);
-  const rows = [
-    { read: 'raw loopback GET of the data shards', 'MB/s': mbps(trainBytes, rawMs), 'vs raw': 1 },
-    { read: 'gateway, 1 reader, all nodes up', 'MB/s': mbps(trainBytes, healthy), 'vs raw': rawMs / healthy },
-    { read: `gateway, 1 reader, ${m} of ${NODES} nodes down`, 'MB/s': mbps(trainBytes, degradedMs), 'vs raw': rawMs / degradedMs },
-    { read: 'gateway, 8 readers at once (aggregate)', 'MB/s': mbps(trainBytes, parallelMs), 'vs raw': rawMs / parallelMs },
-  ];
-  table(`Gateway reads, ${trainBytes / MiB} MiB in ${trainFiles.length} files, ${NODES} nodes, k=${k} m=${m}`, rows);
-  table(`1 MiB ranged reads of the 1 GiB dataset, 4 at a time (${reads} each)`, [
-    { nodes: 'all healthy', 'p50 ms': percentile(healthyLatencies, 0.5), 'p99 ms': p99Healthy },
-    { nodes: '1 killed, 1 frozen (a third)', 'p50 ms': percentile(degradedLatencies, 0.5), 'p99 ms': p99Degraded },
-  ]);
-  table(`Cold gateway: first byte of a file (median of ${trials}) and peak RSS`, [
-    { dataset: '64 MiB', 'first byte ms': ttfbSmall.ms, 'peak RSS MiB': ttfbSmall.rssMiB },
-    { dataset: '1 GiB', 'first byte ms': ttfbLarge.ms, 'peak RSS MiB': ttfbLarge.rssMiB },
-  ]);
-  table('Gateway peak RSS with 8 readers', [{ 'peak RSS MiB': peakRssMiB, cache: '256 MiB' }]);
+  const trainWarmUp = `/datasets/${toHex(train.datasetId)}/${sets.trainFiles[0]}`;
+  const middle = (set: typeof small) => set.files[set.files.length >> 1]!.path;
+  const ttfbSmall = await coldFirstByte(devnet, small.datasetId, middle(small), trials, trainWarmUp);
+  const ttfbLarge = await coldFirstByte(devnet, large.datasetId, middle(large), trials, trainWarmUp);
   const result: GatewayBench = {
-    gatewayVsLoopback: rawMs / healthy,
-    degradedVsLoopback: rawMs / degradedMs,
-    parallel8v1: healthy / parallelMs,
+    gatewayVsLoopback: throughput.rawMs / throughput.healthyMs,
+    degradedVsLoopback: throughput.rawMs / throughput.degradedMs,
+    parallel8v1: throughput.healthyMs / throughput.parallelMs,
     ttfb1GiBvs64MiB: ttfbLarge.ms / ttfbSmall.ms,
-    peakRssMiB,
-    p99DegradedVsHealthy: p99Degraded / p99Healthy,
+    peakRssMiB: throughput.peakRssMiB,
+    p99DegradedVsHealthy: latency.p99Degraded / latency.p99Healthy,
   };
+  reportGateway(sets, throughput, latency, reads, { trials, small: ttfbSmall, large: ttfbLarge });
   await writeResult('gateway', {
-    k,
-    m,
+    k: train.k,
+    m: train.m,
     nodes: NODES,
     trainBytes,
-    rawMs,
-    rawTimes,
-    healthyMs: healthy,
-    degradedMs,
-    parallelMs,
-    p99HealthyMs: p99Healthy,
-    p99DegradedMs: p99Degraded,
+    ...throughput,
+    p99HealthyMs: latency.p99Healthy,
+    p99DegradedMs: latency.p99Degraded,
     ttfb64MiBMs: ttfbSmall.ms,
     ttfb1GiBMs: ttfbLarge.ms,
     rss64MiB: ttfbSmall.rssMiB,
@@ -291,6 +265,33 @@ async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Pro
     ...result,
   });
   return result;
+}
+
+function reportGateway(
+  sets: Datasets,
+  throughput: Awaited<ReturnType<typeof measureThroughput>>,
+  latency: Awaited<ReturnType<typeof measureLatency>>,
+  reads: number,
+  ttfb: { trials: number; small: { ms: number; rssMiB: number }; large: { ms: number; rssMiB: number } },
+): void {
+  const { rawMs, healthyMs, degradedMs, parallelMs, peakRssMiB } = throughput;
+  const { train, trainBytes } = sets;
+  const row = (read: string, ms: number) => ({ read, 'MB/s': mbps(trainBytes, ms), 'vs raw': rawMs / ms });
+  table(`Gateway reads, ${trainBytes / MiB} MiB in ${sets.trainFiles.length} files, ${NODES} nodes, k=${train.k} m=${train.m}`, [
+    row('raw loopback GET of the data shards', rawMs),
+    row('gateway, 1 reader, all nodes up', healthyMs),
+    row(`gateway, 1 reader, ${train.m} of ${NODES} nodes down`, degradedMs),
+    row('gateway, 8 readers at once (aggregate)', parallelMs),
+  ]);
+  table(`1 MiB ranged reads of the 1 GiB dataset, 4 at a time (${reads} each)`, [
+    { nodes: 'all healthy', 'p50 ms': percentile(latency.healthy, 0.5), 'p99 ms': latency.p99Healthy },
+    { nodes: '1 killed, 1 frozen (a third)', 'p50 ms': percentile(latency.degraded, 0.5), 'p99 ms': latency.p99Degraded },
+  ]);
+  table(`Cold gateway: first byte of a file (median of ${ttfb.trials}) and peak RSS`, [
+    { dataset: '64 MiB', 'first byte ms': ttfb.small.ms, 'peak RSS MiB': ttfb.small.rssMiB },
+    { dataset: '1 GiB', 'first byte ms': ttfb.large.ms, 'peak RSS MiB': ttfb.large.rssMiB },
+  ]);
+  table('Gateway peak RSS with 8 readers', [{ 'peak RSS MiB': peakRssMiB, cache: '256 MiB' }]);
 }
 
 /**

@@ -1,4 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { Pool } from 'undici';
+import { toHex } from '../proofs/bytes.ts';
+import { nodeForShard } from '../protocol/placement.ts';
+import { routePath } from '../protocol/routes.ts';
 
 /** Shared by the benchmarks: a table printer and a JSON writer into bench/results/. */
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
@@ -29,4 +33,40 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
   const started = performance.now();
   const value = await fn();
   return [value, performance.now() - started];
+}
+
+/**
+ * The read benchmarks' baseline: raw loopback GETs of every data shard of `id`'s first
+ * `segments` segments from the nodes that hold them, `concurrency` segments at a time, with no
+ * checking and no unpacking.
+ */
+export async function rawShardReads(
+  nodes: ReadonlyArray<{ url: string }>,
+  id: Uint8Array,
+  k: number,
+  segments: number,
+  concurrency: number,
+): Promise<void> {
+  const pools = nodes.map((node) => new Pool(node.url, { connections: 8 }));
+  let next = 0;
+  const worker = async () => {
+    while (next < segments) {
+      const s = next++;
+      await Promise.all(
+        Array.from({ length: k }, async (_, i) => {
+          const res = await pools[nodeForShard(s, i, pools.length)]!.request({
+            method: 'GET',
+            path: routePath('getShard', { dataset: toHex(id), segment: s, index: i }),
+          });
+          const body = await res.body.arrayBuffer();
+          if (res.statusCode !== 200 || body.byteLength !== 131_072) throw new Error(`raw GET of shard ${s}/${i}: HTTP ${res.statusCode}`);
+        }),
+      );
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
 }

@@ -7,15 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
 import { Devnet } from '../cli/devnet.ts';
 import { DatasetReader } from '../client/download.ts';
 import { nodesFromChain } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';
-import { toHex } from '../proofs/bytes.ts';
-import { nodeForShard } from '../protocol/placement.ts';
-import { routePath } from '../protocol/routes.ts';
-import { mbps, table, timed, writeResult } from './lib.ts';
+import { mbps, rawShardReads, table, timed, writeResult } from './lib.ts';
 
 export async function benchRead(quick: boolean): Promise<{ readVsLoopback: number; degradedVsLoopback: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sherd-bench-read-'));
@@ -32,25 +28,7 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
     const id = result.datasetId;
     const concurrency = 4;
 
-    const pools = devnet.endpoints.map((e) => new Pool(e.url, { connections: 8 }));
-    const rawGet = async () => {
-      let next = 0;
-      const worker = async () => {
-        while (next < segments) {
-          const s = next++;
-          await Promise.all(
-            Array.from({ length: k }, async (_, i) => {
-              const res = await pools[nodeForShard(s, i, pools.length)]!.request({
-                method: 'GET',
-                path: routePath('getShard', { dataset: toHex(id), segment: s, index: i }),
-              });
-              await res.body.arrayBuffer();
-            }),
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
-    };
+    const rawGet = () => rawShardReads(devnet.endpoints, id, k, segments, concurrency);
     const sherdRead = async () => {
       const reader = await DatasetReader.open(id, { nodes: devnet.endpoints, registry: devnet.registry, concurrency });
       let bytes = 0;
@@ -65,7 +43,6 @@ export async function benchRead(quick: boolean): Promise<{ readVsLoopback: numbe
     const [, readMs] = await timed(sherdRead);
     for (let i = 0; i < m; i++) await devnet.stopNode((i * 2) % 6, { kill: true });
     const [rebuilt, degradedMs] = await timed(sherdRead);
-    await Promise.all(pools.map((p) => p.close()));
 
     const rows = [
       { read: 'raw loopback GET of the data shards', 'MB/s': mbps(size, rawMs), 'vs raw': 1 },

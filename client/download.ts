@@ -55,7 +55,8 @@ export interface SegmentCache {
  * time to first byte and memory do not grow with the dataset. Each segment needs any k
  * checked shards. Data shards are asked for first; a node that is down, slow (no answer
  * within the hedge delay, see NodeHealth) or returns bad bytes is replaced by a parity shard
- * from another node, and remembered, so later segments go around it from the start.
+ * from another node, and remembered for a while (NodeHealth), so later segments go around it
+ * from the start.
  */
 export class DatasetReader {
   readonly health: NodeHealth;

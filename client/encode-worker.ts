@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
-import { ErasureCodec } from '../proofs/codec.ts';
+import { codecFor } from '../proofs/codec.ts';
 import { sha256 } from '../proofs/hash.ts';
 import { loadCKzg } from '../proofs/kzg.ts';
 import { segmentToBlobs } from '../protocol/segment.ts';
@@ -17,16 +17,6 @@ export interface CommitResult {
   commitments: Uint8Array;
   /** n × 32 bytes. */
   hashes: Uint8Array;
-}
-
-const codecs = new Map<string, ErasureCodec>();
-function codecFor(k: number, m: number): ErasureCodec {
-  let codec = codecs.get(`${k}/${m}`);
-  if (!codec) {
-    codec = new ErasureCodec(k, m);
-    codecs.set(`${k}/${m}`, codec);
-  }
-  return codec;
 }
 
 /** Commitments of blobs seen lately, by SHA-256: identical blobs (zero runs, repeated content) are committed once. */

@@ -4,15 +4,15 @@ import { segmentCount } from '../protocol/manifest.ts';
 import { NodeClient } from './node-client.ts';
 import { ShardBatcher } from './shard-batcher.ts';
 import type { ShardFailure } from './node-health.ts';
-import { type FetchedSegment, type FetchTerms, fetchSegment, type ShardHealth } from './segment-fetcher.ts';
+import { type FetchTerms, fetchSegment, type ShardHealth } from './segment-fetcher.ts';
 
-/** One segment to fetch, with what the main thread knows of the nodes (their rank and the hedge delay). */
+/** Segments of one dataset to fetch, with what the main thread knows of the nodes (their rank and the hedge delay). */
 export interface ReadTask {
   id: Uint8Array;
   terms: FetchTerms;
   /** The node set's endpoints in placement order; undefined for a node without one. */
   urls: Array<string | undefined>;
-  segment: number;
+  segments: number[];
   ranks: number[];
   hedgeDelayMs: number;
   timeoutMs: number;
@@ -23,12 +23,14 @@ export type HealthEvent =
   | { kind: 'failed'; node: number; reason: ShardFailure }
   | { kind: 'hedged'; node: number };
 
+/** One segment's outcome: its payload, or why not (errors lose their class across threads, so it is sent as fields). */
+export type SegmentOutcome =
+  | { payload: Uint8Array; reconstructed: boolean }
+  | { error: { code: string; message: string; details?: string } };
+
 export interface ReadResult {
-  /** Absent when the segment could not be read: then `error` says why (errors lose their class across threads). */
-  payload?: Uint8Array;
-  reconstructed: boolean;
+  outcomes: SegmentOutcome[];
   events: HealthEvent[];
-  error?: { code: string; message: string; details?: string };
 }
 
 /** Connection pools by node URL and proven Merkle nodes by dataset, kept across tasks (bounded). */
@@ -46,7 +48,8 @@ function clientFor(url: string, timeoutMs: number): ShardBatcher {
 }
 
 function verifierFor(task: ReadTask): MerkleVerifier {
-  const key = Buffer.from(task.id).toString('hex');
+  // By content root as well as id: a verifier's proven nodes hold for its root only.
+  const key = `${Buffer.from(task.id).toString('hex')}:${Buffer.from(task.terms.contentRoot).toString('hex')}:${task.terms.size}`;
   let verifier = verifiers.get(key);
   if (!verifier) {
     if (verifiers.size >= MAX_VERIFIERS) verifiers.delete(verifiers.keys().next().value!);
@@ -57,10 +60,27 @@ function verifierFor(task: ReadTask): MerkleVerifier {
   return verifier;
 }
 
+function outcomeOfError(error: unknown): SegmentOutcome {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+    stack?: unknown;
+  };
+  return {
+    error: {
+      code: typeof fields.code === 'string' ? fields.code : 'read_failed',
+      message: typeof fields.message === 'string' ? fields.message : String(error),
+      details: typeof fields.details === 'string' ? fields.details : typeof fields.stack === 'string' ? fields.stack : undefined,
+    },
+  };
+}
+
 /**
- * Runs in a piscina worker (client/read-pool.ts): fetches, checks and decodes one segment off
- * the main thread, and hands back its payload (moved, not copied) with what it saw of the
- * nodes, which the main thread's NodeHealth applies.
+ * Runs in a piscina worker (client/read-pool.ts): fetches, checks and decodes a group of
+ * segments off the main thread, all at once (so the shards each node holds for them go out as
+ * one batch request), and hands back their payloads (moved, not copied) with what it saw of
+ * the nodes, which the main thread's NodeHealth applies.
  */
 export default async function read(task: ReadTask): Promise<ReadResult> {
   const events: HealthEvent[] = [];
@@ -71,17 +91,16 @@ export default async function read(task: ReadTask): Promise<ReadResult> {
     failed: (node, reason) => events.push({ kind: 'failed', node, reason }),
     hedged: (node) => events.push({ kind: 'hedged', node }),
   };
-  const nodeClients = task.urls.map((url) => (url ? clientFor(url, task.timeoutMs) : undefined));
-  let fetched: FetchedSegment;
-  try {
-    fetched = await fetchSegment(task.id, task.terms, task.segment, { clients: nodeClients, merkle: verifierFor(task), health });
-  } catch (error) {
-    const { code, message, details } = error as { code?: string; message: string; details?: string };
-    return { reconstructed: false, events, error: { code: code ?? 'read_failed', message, details } };
-  }
-  const { payload, reconstructed } = fetched;
-  // The payload's buffer is the segment's own (blobsToSegment allocates it): moved to the main thread, not copied.
-  const result: ReadResult = { payload, reconstructed, events };
-  const movable = { [Piscina.transferableSymbol]: [payload.buffer], [Piscina.valueSymbol]: result };
+  const clients = task.urls.map((url) => (url ? clientFor(url, task.timeoutMs) : undefined));
+  const merkle = verifierFor(task);
+  const outcomes = await Promise.all(
+    task.segments.map((segment) =>
+      fetchSegment(task.id, task.terms, segment, { clients, merkle, health }).then((fetched): SegmentOutcome => fetched, outcomeOfError),
+    ),
+  );
+  // Each payload's buffer is the segment's own (blobsToSegment allocates it): moved to the main thread, not copied.
+  const buffers = outcomes.flatMap((outcome) => ('payload' in outcome ? [outcome.payload.buffer] : []));
+  const result: ReadResult = { outcomes, events };
+  const movable = { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result };
   return Piscina.move(movable as unknown as ArrayBuffer) as unknown as ReadResult;
 }

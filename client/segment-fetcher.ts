@@ -1,6 +1,6 @@
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { equalBytes } from '../proofs/bytes.ts';
-import { ErasureCodec } from '../proofs/codec.ts';
+import { codecFor } from '../proofs/codec.ts';
 import { sha256 } from '../proofs/hash.ts';
 import { type MerkleVerifier, merkleLeaf } from '../proofs/merkle.ts';
 import { shardPosition } from '../protocol/manifest.ts';
@@ -33,16 +33,6 @@ export interface FetchedSegment {
   payload: Uint8Array;
   /** Whether a data shard was missing, so the segment was rebuilt from parity. */
   reconstructed: boolean;
-}
-
-const codecs = new Map<string, ErasureCodec>();
-function codecFor(k: number, m: number): ErasureCodec {
-  let codec = codecs.get(`${k}/${m}`);
-  if (!codec) {
-    codec = new ErasureCodec(k, m);
-    codecs.set(`${k}/${m}`, codec);
-  }
-  return codec;
 }
 
 /** `health` seen by node index, for a reader whose nodes are `refs` (a node without a client ranks last). */

@@ -22,6 +22,8 @@ interface Waiting {
  */
 export class ShardBatcher implements ShardSource {
   private readonly waiting = new Map<string, { id: Uint8Array; queue: Waiting[] }>();
+  /** Set once the node has answered that it has no batch route. */
+  private noBatchRoute = false;
 
   constructor(private readonly client: Pick<NodeClient, 'getShardWithProof' | 'getShardBatch' | 'url'>) {}
 
@@ -58,16 +60,27 @@ export class ShardBatcher implements ShardSource {
       await this.client.getShardWithProof(id, only.segment, only.index, only.signal).then(only.resolve, only.reject);
       return;
     }
+    if (this.noBatchRoute) {
+      for (const w of live) void this.client.getShardWithProof(id, w.segment, w.index, w.signal).then(w.resolve, w.reject);
+      return;
+    }
     const controller = new AbortController();
     let left = live.length;
     const settled = new Set<Waiting>();
+    const onAbort = new Map<Waiting, () => void>();
     const settle = (w: Waiting, fn: () => void) => {
       if (settled.has(w)) return;
       settled.add(w);
+      const listener = onAbort.get(w);
+      if (listener) w.signal?.removeEventListener('abort', listener);
       fn();
       if (--left === 0) controller.abort();
     };
-    for (const w of live) w.signal?.addEventListener('abort', () => settle(w, () => w.reject(w.signal!.reason)), { once: true });
+    for (const w of live) {
+      const listener = () => settle(w, () => w.reject(w.signal!.reason));
+      onAbort.set(w, listener);
+      w.signal?.addEventListener('abort', listener, { once: true });
+    }
     try {
       const shards = await this.client.getShardBatch(
         id,
@@ -87,6 +100,18 @@ export class ShardBatcher implements ShardSource {
         );
       });
     } catch (error) {
+      // A node without the batch route (an older version) answers 404 not_found: ask it one shard at a time from now on.
+      if (error instanceof RemoteError && error.status === 404 && error.code === 'not_found') {
+        this.noBatchRoute = true;
+        for (const w of live) {
+          if (!settled.has(w))
+            void this.client.getShardWithProof(id, w.segment, w.index, w.signal).then(
+              (shard) => settle(w, () => w.resolve(shard)),
+              (cause: unknown) => settle(w, () => w.reject(cause)),
+            );
+        }
+        return;
+      }
       for (const w of live) settle(w, () => w.reject(error));
     }
   }

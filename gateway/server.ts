@@ -62,6 +62,8 @@ interface Counters {
   requests: Map<number, number>;
   bytesServed: number;
   verifyFailures: number;
+  /** Bodies streaming now. */
+  streams: number;
 }
 
 /**
@@ -73,9 +75,8 @@ interface Counters {
  */
 export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false });
-  const counters: Counters = { requests: new Map(), bytesServed: 0, verifyFailures: 0 };
+  const counters: Counters = { requests: new Map(), bytesServed: 0, verifyFailures: 0, streams: 0 };
   const maxStreams = deps.maxStreams ?? 64;
-  let streams = 0;
 
   app.addHook('onResponse', async (_request, reply) => {
     counters.requests.set(reply.statusCode, (counters.requests.get(reply.statusCode) ?? 0) + 1);
@@ -98,76 +99,13 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     if (path === undefined) {
       const single = served.dataset.single;
       if (!single) return reply.redirect(`/datasets/${request.params.id}/`, 301);
-      return serveFile(served, single, request, reply);
+      return serveFile(served, single, request, reply, counters, maxStreams);
     }
     if (path === '') return listing(served.dataset, request, reply);
     // pathProblem refuses `..`, empty and absolute paths, which no dataset can hold.
     const file = pathProblem(path) ? undefined : served.dataset.file(path);
     if (!file) throw new GatewayError('no_such_file', `dataset ${request.params.id} has no file ${path}`, 404);
-    return serveFile(served, file, request, reply);
-  };
-
-  /** Headers, conditions and the range first; the body starts only once its first bytes are checked. */
-  const serveFile = async (served: ServedDataset, file: FileEntry, request: FastifyRequest, reply: FastifyReply) => {
-    const etag = etagOf(served.dataset.id, file.path);
-    void reply.header('etag', etag).header('accept-ranges', 'bytes').header('content-type', contentType(file.path));
-    void reply.header('cache-control', 'public, max-age=31536000, immutable');
-    if (served.certifiedAt) void reply.header('last-modified', served.certifiedAt.toUTCString());
-    const headers = request.headers;
-    if (headers['if-match'] !== undefined && !matches(headers['if-match'], etag)) {
-      throw new GatewayError('precondition_failed', 'If-Match does not name this file', 412);
-    }
-    if (matches(headers['if-none-match'], etag)) return reply.status(304).send();
-    // If-Range with another validator asks for the whole file.
-    const ifRange = headers['if-range'];
-    const rangeHeader = ifRange === undefined || ifRange === etag ? headers.range : undefined;
-    const range = parseRangeHeader(rangeHeader, file.length);
-    if (range.kind === 'unsatisfiable') {
-      void reply.header('content-range', `bytes */${file.length}`);
-      throw new GatewayError('range_not_satisfiable', `the range is outside ${file.path} (${file.length} bytes)`, 416);
-    }
-    const { start, end } = range.kind === 'single' ? range : { start: 0, end: file.length };
-    if (range.kind === 'single') void reply.status(206).header('content-range', `bytes ${start}-${end - 1}/${file.length}`);
-    void reply.header('content-length', String(end - start));
-    if (request.method === 'HEAD' || start === end) return reply.send();
-    if (streams >= maxStreams) {
-      void reply.header('retry-after', '1');
-      throw new GatewayError('overloaded', `${streams} reads are being served; try again shortly`, 503);
-    }
-    return reply.send(await checkedStream(served.dataset, file.path, start, end));
-  };
-
-  /** The bytes as a stream whose first chunk is already read (and so checked): a failure before it is a 5xx. */
-  const checkedStream = async (dataset: Dataset, path: string, start: number, end: number): Promise<Readable> => {
-    streams++;
-    const chunks = dataset.read(path, start, end);
-    let first: IteratorResult<Uint8Array>;
-    try {
-      first = await chunks.next();
-    } catch (cause) {
-      streams--;
-      throw new GatewayError('unavailable', `cannot read ${path} checked: ${(cause as Error).message}`, 503, { cause });
-    }
-    const body = Readable.from(
-      (async function* () {
-        try {
-          if (!first.done) {
-            counters.bytesServed += first.value.length;
-            yield first.value;
-          }
-          for await (const chunk of chunks) {
-            counters.bytesServed += chunk.length;
-            yield chunk;
-          }
-        } catch (error) {
-          counters.verifyFailures++;
-          throw error; // aborts the body: never an unchecked byte
-        }
-      })(),
-      { objectMode: false, highWaterMark: 1 },
-    );
-    body.once('close', () => streams--);
-    return body;
+    return serveFile(served, file, request, reply, counters, maxStreams);
   };
 
   app.route({ method: ['GET', 'HEAD'], url: '/datasets/:id', handler: serve });
@@ -197,6 +135,76 @@ export async function createChainGateway(registry: GatewayRegistry, options: Cha
   const app = await createGateway({ datasets, cache, health, ...options });
   if (pool) app.addHook('onClose', () => pool.close());
   return app;
+}
+
+/** Headers, conditions and the range first; the body starts only once its first bytes are checked. */
+async function serveFile(
+  served: ServedDataset,
+  file: FileEntry,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  counters: Counters,
+  maxStreams: number,
+) {
+  const etag = etagOf(served.dataset.id, file.path);
+  void reply.header('etag', etag).header('accept-ranges', 'bytes').header('content-type', contentType(file.path));
+  void reply.header('cache-control', 'public, max-age=31536000, immutable');
+  if (served.certifiedAt) void reply.header('last-modified', served.certifiedAt.toUTCString());
+  const headers = request.headers;
+  if (headers['if-match'] !== undefined && !matches(headers['if-match'], etag)) {
+    throw new GatewayError('precondition_failed', 'If-Match does not name this file', 412);
+  }
+  if (matches(headers['if-none-match'], etag)) return reply.status(304).send();
+  // If-Range with another validator asks for the whole file.
+  const ifRange = headers['if-range'];
+  const rangeHeader = ifRange === undefined || ifRange === etag ? headers.range : undefined;
+  const range = parseRangeHeader(rangeHeader, file.length);
+  if (range.kind === 'unsatisfiable') {
+    void reply.header('content-range', `bytes */${file.length}`);
+    throw new GatewayError('range_not_satisfiable', `the range is outside ${file.path} (${file.length} bytes)`, 416);
+  }
+  const { start, end } = range.kind === 'single' ? range : { start: 0, end: file.length };
+  if (range.kind === 'single') void reply.status(206).header('content-range', `bytes ${start}-${end - 1}/${file.length}`);
+  void reply.header('content-length', String(end - start));
+  if (request.method === 'HEAD' || start === end) return reply.send();
+  if (counters.streams >= maxStreams) {
+    void reply.header('retry-after', '1');
+    throw new GatewayError('overloaded', `${counters.streams} reads are being served; try again shortly`, 503);
+  }
+  return reply.send(await checkedStream(served.dataset, file.path, start, end, counters));
+}
+
+/** The bytes as a stream whose first chunk is already read (and so checked): a failure before it is a 5xx. */
+async function checkedStream(dataset: Dataset, path: string, start: number, end: number, counters: Counters): Promise<Readable> {
+  counters.streams++;
+  const chunks = dataset.read(path, start, end);
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await chunks.next();
+  } catch (cause) {
+    counters.streams--;
+    throw new GatewayError('unavailable', `cannot read ${path} checked: ${(cause as Error).message}`, 503, { cause });
+  }
+  const body = Readable.from(
+    (async function* () {
+      try {
+        if (!first.done) {
+          counters.bytesServed += first.value.length;
+          yield first.value;
+        }
+        for await (const chunk of chunks) {
+          counters.bytesServed += chunk.length;
+          yield chunk;
+        }
+      } catch (error) {
+        counters.verifyFailures++;
+        throw error; // aborts the body: never an unchecked byte
+      }
+    })(),
+    { objectMode: false, highWaterMark: 1 },
+  );
+  body.once('close', () => counters.streams--);
+  return body;
 }
 
 async function openDataset(datasets: DatasetSource, idText: string): Promise<ServedDataset> {

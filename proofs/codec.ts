@@ -167,3 +167,15 @@ export class ErasureCodec {
     return new CodecError('codec_failed', `${operation} failed: ${RESULT_MESSAGES[result] ?? `code ${result}`}`);
   }
 }
+
+const sharedCodecs = new Map<string, ErasureCodec>();
+
+/** One codec per (k, m) for the whole thread: workers code many segments with few codes. */
+export function codecFor(k: number, m: number): ErasureCodec {
+  let codec = sharedCodecs.get(`${k}/${m}`);
+  if (!codec) {
+    codec = new ErasureCodec(k, m);
+    sharedCodecs.set(`${k}/${m}`, codec);
+  }
+  return codec;
+}

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the proxy does to shard reads (GET …/shards/…); every other request passes untouched. */
+/** What the proxy does to shard reads (GET …/shards/S/I and …/shard-batch); every other request passes untouched. */
 export type Fault = { kind: 'none' } | { kind: 'slow'; delayMs: number } | { kind: 'corrupt' };
 
 /**
@@ -11,8 +11,9 @@ export type Fault = { kind: 'none' } | { kind: 'slow'; delayMs: number } | { kin
  */
 export class FaultyProxy {
   fault: Fault = { kind: 'none' };
-  /** Shard reads that reached the proxy. */
+  /** Shard reads that reached the proxy: single GETs and batches. */
   shardRequests = 0;
+  batchRequests = 0;
 
   private constructor(
     private readonly server: Server,
@@ -23,9 +24,11 @@ export class FaultyProxy {
     const upstream = new URL(target);
     let proxy: FaultyProxy | undefined;
     const server = createServer((req, res) => {
-      const isShard = req.method === 'GET' && /\/shards\/\d+\/\d+$/.test(req.url ?? '');
+      const isBatch = req.method === 'GET' && /\/shard-batch\?/.test(req.url ?? '');
+      const isShard = isBatch || (req.method === 'GET' && /\/shards\/\d+\/\d+$/.test(req.url ?? ''));
       const fault = isShard ? proxy!.fault : { kind: 'none' as const };
-      if (isShard) proxy!.shardRequests++;
+      if (isShard && !isBatch) proxy!.shardRequests++;
+      if (isBatch) proxy!.batchRequests++;
       const forward = () => {
         const out = httpRequest(
           { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
@@ -39,7 +42,8 @@ export class FaultyProxy {
             answer.on('data', (chunk: Buffer) => chunks.push(chunk));
             answer.on('end', () => {
               const body = Buffer.concat(chunks);
-              if (body.length > 0) body[body.length >> 1]! ^= 0xff;
+              // The last byte is inside the last blob, of a single shard or of a batch alike.
+              if (body.length > 0) body[body.length - 1]! ^= 0xff;
               res.writeHead(answer.statusCode ?? 502, answer.headers);
               res.end(body);
             });

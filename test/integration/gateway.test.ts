@@ -50,6 +50,8 @@ beforeAll(async () => {
     ['train-000000.tar', 700_000],
     ['train-000001.tar', 300_001],
     ['val/val-000000.jsonl', 12_345],
+    // Ten segments at k = 2: a read of it starts eight at once, so every node gets a batch request.
+    ['big.bin', 2_500_000],
   ] as const) {
     files[name] = randomBytes(size);
     await writeFile(join(tree, name), files[name]);
@@ -249,8 +251,6 @@ describe('the gateway, with one node slow and one lying', () => {
     const [slowIndex, lyingIndex] = [1, 3];
     const slow = await FaultyProxy.start(devnet.endpoints[slowIndex]!.url);
     const lying = await FaultyProxy.start(devnet.endpoints[lyingIndex]!.url);
-    slow.fault = { kind: 'slow', delayMs: 5000 };
-    lying.fault = { kind: 'corrupt' };
     // The chain is the real one; only two nodes' endpoints lead through the proxies, as a slow disk or a lying operator would.
     const registry = devnet.registry;
     const proxied = new Map([
@@ -268,42 +268,72 @@ describe('the gateway, with one node slow and one lying', () => {
         return { ...node, endpoint: proxied.get(node.endpoint) ?? node.endpoint };
       },
     };
-    const [faulty, faultyBase] = await listening(rerouted);
+    const gateways: FastifyInstance[] = [];
+    const fresh = async () => {
+      const [app, url] = await listening(rerouted);
+      gateways.push(app);
+      return url;
+    };
+    const metricsOf = async (url: string) => {
+      const metrics = (await curl([`${url}/metrics`])).body.toString();
+      return (name: string, node: string, reason?: string) =>
+        samplesOf(metrics, name)
+          .filter((s) => s.labels.includes(`url="${node}"`) && (!reason || s.labels.includes(`reason="${reason}"`)))
+          .reduce((sum, s) => sum + s.value, 0);
+    };
     try {
+      // One shard a request: ranged reads within one segment, then whole files, faults on from the start.
+      slow.fault = { kind: 'slow', delayMs: 5000 };
+      lying.fault = { kind: 'corrupt' };
+      const single = await fresh();
       const source = files['train-000000.tar']!;
       const latencies: number[] = [];
       for (let read = 0; read < 24; read++) {
         const start = (read * 27_449) % (source.length - 65_536);
         const started = performance.now();
-        const answer = await curl(['-H', `Range: bytes=${start}-${start + 65_535}`, `${faultyBase}/datasets/${id}/train-000000.tar`]);
+        const answer = await curl(['-H', `Range: bytes=${start}-${start + 65_535}`, `${single}/datasets/${id}/train-000000.tar`]);
         latencies.push(performance.now() - started);
         expect([answer.status, answer.body.equals(source.subarray(start, start + 65_536))]).toEqual([206, true]);
       }
       for (const [name, bytes] of Object.entries(files)) {
-        expect((await curl([`${faultyBase}/datasets/${id}/${name}`])).body.equals(bytes)).toBe(true);
+        expect((await curl([`${single}/datasets/${id}/${name}`])).body.equals(bytes)).toBe(true);
       }
       const p99 = [...latencies].sort((a, b) => a - b)[Math.ceil(0.99 * latencies.length) - 1]!;
       process.stdout.write(`ranged reads with a node 5 s slow and one lying: p99 ${p99.toFixed(0)} ms over ${latencies.length}\n`);
       // The slow node's answers take 5 s; no read waited for one.
       expect(Math.max(...latencies)).toBeLessThan(5000);
-      expect(slow.shardRequests).toBeGreaterThan(0);
-
-      const metrics = (await curl([`${faultyBase}/metrics`])).body.toString();
-      const of = (name: string, url: string, reason?: string) =>
-        samplesOf(metrics, name)
-          .filter((s) => s.labels.includes(`url="${url}"`) && (!reason || s.labels.includes(`reason="${reason}"`)))
-          .reduce((sum, s) => sum + s.value, 0);
+      expect([slow.shardRequests > 0, lying.shardRequests > 0]).toEqual([true, true]);
+      const of = await metricsOf(single);
       expect(of('sherd_gateway_node_failures_total', lying.url, 'corrupt')).toBeGreaterThan(0);
       expect(of('sherd_gateway_node_shards_total', lying.url)).toBe(0);
       expect(of('sherd_gateway_node_hedged_total', slow.url)).toBeGreaterThan(0);
-      expect(samplesOf(metrics, 'sherd_gateway_hedged_requests_total')[0]!.value).toBeGreaterThan(0);
       // Healthy nodes delivered and were not counted as failing.
       for (const i of [0, 2]) {
         expect(of('sherd_gateway_node_shards_total', devnet.endpoints[i]!.url)).toBeGreaterThan(0);
         expect(of('sherd_gateway_node_failures_total', devnet.endpoints[i]!.url)).toBe(0);
       }
+
+      // Batches: a new gateway opens the dataset while every node is well (none ranked last yet), then the
+      // faults begin and a read of ten segments asks every node for several shards in one request.
+      slow.fault = { kind: 'none' };
+      lying.fault = { kind: 'none' };
+      const batched = await fresh();
+      expect((await curl(['-I', `${batched}/datasets/${id}/big.bin`])).status).toBe(200);
+      const [slowBatches, lyingBatches] = [slow.batchRequests, lying.batchRequests];
+      slow.fault = { kind: 'slow', delayMs: 5000 };
+      lying.fault = { kind: 'corrupt' };
+      const started = performance.now();
+      expect((await curl([`${batched}/datasets/${id}/big.bin`])).body.equals(files['big.bin']!)).toBe(true);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect([slow.batchRequests > slowBatches, lying.batchRequests > lyingBatches]).toEqual([true, true]);
+      const ofBatched = await metricsOf(batched);
+      expect(ofBatched('sherd_gateway_node_failures_total', lying.url, 'corrupt')).toBeGreaterThan(0);
+      expect(ofBatched('sherd_gateway_node_hedged_total', slow.url)).toBeGreaterThan(0);
+      expect(
+        samplesOf((await curl([`${batched}/metrics`])).body.toString(), 'sherd_gateway_hedged_requests_total')[0]!.value,
+      ).toBeGreaterThan(0);
     } finally {
-      await faulty.close();
+      for (const app of gateways) await app.close();
       await Promise.all([slow.close(), lying.close()]);
     }
   }, 120_000);
