@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readDevnetFile } from '../cli/devnet.ts';
-import { DatasetReader } from '../client/download.ts';
+import { download } from '../client/dataset.ts';
 import { connectChain, datasetNodesFromChain, nodesFromChain, uploadChainFor } from '../client/chain-context.ts';
 import { upload } from '../client/upload.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
@@ -24,14 +24,13 @@ if (mode === 'upload') {
   report = { datasetId: toHex(result.datasetId), bytes: result.size };
 } else {
   const id = fromHex(target, 32);
-  const reader = await DatasetReader.open(id, { nodes: await datasetNodesFromChain(chain.registry, id), registry: chain.registry });
+  // The SDK's download: the dataset's one file (not its file index), as `sherd download` writes it.
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of reader.read()) {
-    hash.update(chunk);
-    bytes += chunk.length;
+  for await (const chunk of download(id, { nodes: await datasetNodesFromChain(chain.registry, id), registry: chain.registry })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
   }
-  await reader.close();
   report = { bytes, sha256: hash.digest('hex') };
 }
 chain.close();
