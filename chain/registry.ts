@@ -106,7 +106,6 @@ export interface Certification {
   /** The aggregate BLS signature (96 bytes, compressed); undefined if certify was called through another contract. */
   signature: Uint8Array | undefined;
   txHash: string;
-  blockNumber: number;
   gasUsed: bigint;
 }
 
@@ -391,10 +390,7 @@ export class Registry {
   async certification(id: Uint8Array): Promise<Certification | undefined> {
     const provider = this.contract.runner?.provider;
     if (!provider) throw new ChainError('chain_call_failed', 'reading a certification needs a provider');
-    const fromBlock = Number((await this.parameters()).genesisBlock);
-    const [log] = await this.read('reading the certification', () =>
-      this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(id), fromBlock),
-    );
+    const log = await this.certificationLog(id);
     if (!log) return undefined;
     const [tx, receipt] = await Promise.all([
       provider.getTransaction(log.transactionHash),
@@ -402,19 +398,23 @@ export class Registry {
     ]);
     const parsed = registryInterface.parseLog(log);
     const signers = fromHex(parsed!.args.getValue('signerBitmap') as string);
-    return {
-      signers,
-      signature: certifySignature(tx, this.address, id),
-      txHash: log.transactionHash,
-      blockNumber: log.blockNumber,
-      gasUsed: receipt?.gasUsed ?? 0n,
-    };
+    return { signers, signature: certifySignature(tx, this.address, id), txHash: log.transactionHash, gasUsed: receipt?.gasUsed ?? 0n };
   }
 
-  /** When block `blockNumber` was made, or undefined if the provider does not know it. */
-  async blockTime(blockNumber: number): Promise<Date | undefined> {
-    const block = await this.contract.runner?.provider?.getBlock(blockNumber).catch(() => null);
+  /** When dataset `id` was certified (its certification block's time), or undefined if it is not or the provider cannot say. */
+  async certifiedAt(id: Uint8Array): Promise<Date | undefined> {
+    const log = await this.certificationLog(id);
+    const block = log && (await this.contract.runner?.provider?.getBlock(log.blockNumber).catch(() => null));
     return block ? new Date(block.timestamp * 1000) : undefined;
+  }
+
+  /** The DatasetCertified event of `id`, if any. */
+  private async certificationLog(id: Uint8Array) {
+    const fromBlock = Number((await this.parameters()).genesisBlock);
+    const [log] = await this.read('reading the certification', () =>
+      this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(id), fromBlock),
+    );
+    return log;
   }
 
   /** Every registration of `contentRoot`, by any owner (from DatasetRegistered events). */

@@ -36,8 +36,8 @@ export interface DatasetSource {
 /** Opened datasets kept at once (each holds connection pools to its nodes). */
 const MAX_OPEN_DATASETS = 32;
 
-/** What the gateway reads on chain: registrations, node sets and endpoints, certifications and their time. */
-export type GatewayRegistry = NodeDirectory & Pick<Registry, 'certification' | 'blockTime'>;
+/** What the gateway reads on chain: registrations, node sets and endpoints, and when a dataset was certified. */
+export type GatewayRegistry = NodeDirectory & Pick<Registry, 'certifiedAt'>;
 
 export interface ChainDatasetsOptions {
   /** The decoded segments every reader shares. */
@@ -63,9 +63,12 @@ export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, 
       throw error;
     });
     if (!terms.certified) throw new GatewayError('dataset_not_certified', `dataset ${toHex(id)} is registered but not certified`, 404);
-    const dataset = await Dataset.open(id, { nodes, registration: terms, cache, health, pool, concurrency: readAhead });
-    const certification = await registry.certification(id).catch(() => undefined);
-    return { dataset, certifiedAt: certification && (await registry.blockTime(certification.blockNumber)) };
+    const [dataset, certifiedAt] = await Promise.all([
+      Dataset.open(id, { nodes, registration: terms, cache, health, pool, concurrency: readAhead }),
+      // Last-Modified only: a chain that cannot say leaves it out rather than failing the read.
+      registry.certifiedAt(id).catch(() => undefined),
+    ]);
+    return { dataset, certifiedAt };
   };
   return {
     open(id) {

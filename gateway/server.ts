@@ -74,7 +74,12 @@ interface Counters {
  * body after it.
  */
 export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false });
+  const app = Fastify({
+    logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
+    // A URL the router cannot decode (`%zz`) is the client's mistake, said in the gateway's own error form.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
+      void reply.status(400).send({ error: 'bad_request', message: error.message }),
+  });
   const counters: Counters = { requests: new Map(), bytesServed: 0, verifyFailures: 0, streams: 0 };
   const maxStreams = deps.maxStreams ?? 64;
 
@@ -82,10 +87,12 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     counters.requests.set(reply.statusCode, (counters.requests.get(reply.statusCode) ?? 0) + 1);
   });
   app.setErrorHandler((error, _request, reply) => {
-    const status = error instanceof GatewayError ? error.status : 502;
-    const code = error instanceof GatewayError ? error.code : 'unavailable';
+    const { status, code } = statusOf(error);
     if (status >= 500) counters.verifyFailures++;
     void reply.status(status).send({ error: code, message: (error as Error).message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
@@ -205,6 +212,14 @@ async function checkedStream(dataset: Dataset, path: string, start: number, end:
   );
   body.once('close', () => counters.streams--);
   return body;
+}
+
+/** The status and stable code of an error: ours say; fastify's 4xx are the client's (`bad_request`); anything else is the nodes' or chain's (502). */
+function statusOf(error: unknown): { status: number; code: string } {
+  if (error instanceof GatewayError) return { status: error.status, code: error.code };
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return { status: statusCode, code: 'bad_request' };
+  return { status: 502, code: 'unavailable' };
 }
 
 async function openDataset(datasets: DatasetSource, idText: string): Promise<ServedDataset> {

@@ -215,6 +215,8 @@ describe('the gateway, with curl', () => {
       [`${base}/datasets/0x${'00'.repeat(32)}/x`, 404, 'dataset_not_registered'],
       [url('nope.tar'), 404, 'no_such_file'],
       [url('val/../train-000000.tar'), 404, 'no_such_file'],
+      [url('train-%zz.tar'), 400, 'bad_request'],
+      [`${base}/nope`, 404, 'not_found'],
     ];
     for (const [target, status, error] of cases) {
       const answer = await curl(['--path-as-is', target]);
@@ -261,8 +263,7 @@ describe('the gateway, with one node slow and one lying', () => {
       dataset: (datasetId) => registry.dataset(datasetId),
       nodeSetMembers: (nodeSet) => registry.nodeSetMembers(nodeSet),
       activeNodeIds: () => registry.activeNodeIds(),
-      certification: (datasetId) => registry.certification(datasetId),
-      blockTime: (block) => registry.blockTime(block),
+      certifiedAt: (datasetId) => registry.certifiedAt(datasetId),
       node: async (nodeId) => {
         const node = await registry.node(nodeId);
         return { ...node, endpoint: proxied.get(node.endpoint) ?? node.endpoint };
