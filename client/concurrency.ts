@@ -84,3 +84,26 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     );
   });
 }
+
+/**
+ * Collects what is asked for in one turn of the event loop, by key, and hands each group to
+ * `flush` once the turn ends (setImmediate), or at once when it reaches `max` items: how
+ * request batchers merge the calls a burst of work makes.
+ */
+export function sameTurnGroups<T>(flush: (items: T[]) => void, max = Number.POSITIVE_INFINITY): (key: string, item: T) => void {
+  const groups = new Map<string, T[]>();
+  return (key, item) => {
+    let group = groups.get(key);
+    if (!group) {
+      const scheduled: T[] = [];
+      group = scheduled;
+      groups.set(key, scheduled);
+      setImmediate(() => {
+        if (groups.get(key) === scheduled) groups.delete(key);
+        if (scheduled.length > 0) flush(scheduled.splice(0));
+      });
+    }
+    group.push(item);
+    if (group.length >= max) flush(group.splice(0));
+  };
+}

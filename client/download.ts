@@ -9,7 +9,7 @@ import { DownloadError } from './errors.ts';
 import { NodeClient } from './node-client.ts';
 import { NodeHealth, type NodeRef } from './node-health.ts';
 import type { ReadPool } from './read-pool.ts';
-import { type FetchTerms, fetchSegment, shardHealthOf } from './segment-fetcher.ts';
+import { type FetchTerms, fetchSegment, type ShardHealth, shardHealthOf } from './segment-fetcher.ts';
 import { ShardBatcher } from './shard-batcher.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
@@ -63,6 +63,8 @@ export class DatasetReader {
   private readonly clientsByNode: Array<NodeClient | undefined>;
   private readonly sources: Array<ShardBatcher | undefined>;
   private readonly refs: Array<NodeRef | undefined>;
+  /** `health` by node index, for segment fetches on this thread. */
+  private readonly nodeHealth: ShardHealth;
   private readonly merkle: MerkleVerifier;
   private readonly segments: number;
   private readonly fetchTerms: FetchTerms;
@@ -77,8 +79,9 @@ export class DatasetReader {
   ) {
     this.segments = segmentCount(terms.size, terms.k);
     this.merkle = new MerkleVerifier(terms.contentRoot, this.segments * (terms.k + terms.m));
-    const endpoints = terms.nodeKeys.map((key) => nodes.get(toHex(fromHex(key, 48))));
-    this.refs = endpoints.map((node, i) => node && { publicKey: toHex(fromHex(terms.nodeKeys[i]!, 48)), url: node.url });
+    const keys = terms.nodeKeys.map((key) => toHex(fromHex(key, 48)));
+    const endpoints = keys.map((key) => nodes.get(key));
+    this.refs = endpoints.map((node, i) => node && { publicKey: keys[i]!, url: node.url });
     // With a read pool, the pool's threads hold the connections.
     const timeoutMs = options.timeoutMs ?? 15_000;
     this.clientsByNode = endpoints.map((node) =>
@@ -86,6 +89,7 @@ export class DatasetReader {
     );
     this.sources = this.clientsByNode.map((client) => client && new ShardBatcher(client));
     this.health = options.health ?? new NodeHealth({ maxHedgeMs: options.hedgeAfterMs });
+    this.nodeHealth = shardHealthOf(this.health, this.refs);
     this.fetchTerms = { contentRoot: terms.contentRoot, size: terms.size, k: terms.k, m: terms.m, nodeCount: terms.nodeKeys.length };
   }
 
@@ -157,7 +161,7 @@ export class DatasetReader {
       : await fetchSegment(this.id, this.fetchTerms, s, {
           clients: this.sources,
           merkle: this.merkle,
-          health: shardHealthOf(this.health, this.refs),
+          health: this.nodeHealth,
           signal: this.options.signal,
         });
     if (reconstructed) {

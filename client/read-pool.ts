@@ -1,24 +1,22 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { workerModule } from '../proofs/worker-module.ts';
+import { sameTurnGroups } from './concurrency.ts';
 import { DownloadError, throwIfAborted } from './errors.ts';
 import type { NodeHealth, NodeRef } from './node-health.ts';
 import type { ReadResult, ReadTask } from './read-worker.ts';
-import type { FetchedSegment, FetchTerms } from './segment-fetcher.ts';
+import { type FetchedSegment, type FetchTerms, shardHealthOf } from './segment-fetcher.ts';
 
+/** One segment asked for, with its reader's context (the first of a group speaks for it: groups are by reader). */
 interface Waiting {
-  segment: number;
-  resolve(segment: FetchedSegment): void;
-  reject(error: unknown): void;
-}
-
-interface Group {
   id: Uint8Array;
   terms: FetchTerms;
   refs: ReadonlyArray<NodeRef | undefined>;
   health: NodeHealth;
   timeoutMs: number;
-  waiting: Waiting[];
+  segment: number;
+  resolve(segment: FetchedSegment): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -31,7 +29,10 @@ interface Group {
  */
 export class ReadPool {
   private readonly pool: Piscina;
-  private readonly groups = new Map<string, Group>();
+  private readonly enqueue = sameTurnGroups<Waiting>((group) => void this.run(group));
+  /** A number for each reader's node list, to group by reader (a dataset may have readers with other nodes or health). */
+  private readonly readers = new WeakMap<object, number>();
+  private nextReader = 0;
 
   constructor(options: { threads?: number; tasksPerThread?: number } = {}) {
     const threads = Math.max(1, options.threads ?? availableParallelism());
@@ -58,51 +59,44 @@ export class ReadPool {
   ): Promise<FetchedSegment> {
     throwIfAborted(options.signal);
     return new Promise<FetchedSegment>((resolve, reject) => {
-      const key = Buffer.from(id).toString('hex');
-      let group = this.groups.get(key);
-      if (!group) {
-        group = { id, terms, refs, health, timeoutMs: options.timeoutMs, waiting: [] };
-        this.groups.set(key, group);
-        const scheduled = group;
-        setImmediate(() => {
-          if (this.groups.get(key) === scheduled) this.groups.delete(key);
-          void this.run(scheduled);
-        });
+      let reader = this.readers.get(refs);
+      if (reader === undefined) {
+        reader = this.nextReader++;
+        this.readers.set(refs, reader);
       }
-      group.waiting.push({ segment, resolve, reject });
+      this.enqueue(String(reader), { id, terms, refs, health, timeoutMs: options.timeoutMs, segment, resolve, reject });
     }).then((fetched) => {
       throwIfAborted(options.signal);
       return fetched;
     });
   }
 
-  private async run(group: Group): Promise<void> {
-    const { refs, health } = group;
+  private async run(group: Waiting[]): Promise<void> {
+    const { id, terms, refs, health, timeoutMs } = group[0]!;
+    const nodes = shardHealthOf(health, refs);
     const task: ReadTask = {
-      id: group.id,
-      terms: group.terms,
+      id,
+      terms,
       urls: refs.map((ref) => ref?.url),
-      segments: group.waiting.map((w) => w.segment),
-      ranks: refs.map((ref) => (ref ? health.rank(ref) : 3)),
-      hedgeDelayMs: health.hedgeDelayMs(),
-      timeoutMs: group.timeoutMs,
+      segments: group.map((w) => w.segment),
+      ranks: refs.map((_, node) => nodes.rank(node)),
+      hedgeDelayMs: nodes.hedgeDelayMs(),
+      timeoutMs,
     };
     let result: ReadResult;
     try {
       result = (await this.pool.run(task)) as ReadResult;
     } catch (cause) {
       const error = new DownloadError('read_failed', `a read thread failed: ${(cause as Error).message}`, { cause });
-      for (const w of group.waiting) w.reject(error);
+      for (const w of group) w.reject(error);
       return;
     }
     for (const event of result.events) {
-      const ref = refs[event.node];
-      if (!ref) continue;
-      if (event.kind === 'served') health.served(ref, event.ms);
-      else if (event.kind === 'failed') health.failed(ref, event.reason);
-      else health.hedged(ref);
+      if (event.kind === 'served') nodes.served(event.node, event.ms);
+      else if (event.kind === 'failed') nodes.failed(event.node, event.reason);
+      else nodes.hedged(event.node);
     }
-    group.waiting.forEach((w, j) => {
+    group.forEach((w, j) => {
       const outcome = result.outcomes[j];
       if (outcome && 'payload' in outcome) w.resolve(outcome);
       else {

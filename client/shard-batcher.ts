@@ -1,5 +1,6 @@
 import { toHex } from '../proofs/bytes.ts';
 import { MAX_SHARDS_PER_BATCH } from '../protocol/shard-batch.ts';
+import { sameTurnGroups } from './concurrency.ts';
 import { RemoteError } from './errors.ts';
 import type { NodeClient, ProvenShard } from './node-client.ts';
 
@@ -7,6 +8,7 @@ import type { NodeClient, ProvenShard } from './node-client.ts';
 export type ShardSource = Pick<NodeClient, 'getShardWithProof' | 'url'>;
 
 interface Waiting {
+  id: Uint8Array;
   segment: number;
   index: number;
   signal?: AbortSignal;
@@ -21,9 +23,9 @@ interface Waiting {
  * and the batch goes on for the others (it is cancelled when none is left waiting).
  */
 export class ShardBatcher implements ShardSource {
-  private readonly waiting = new Map<string, { id: Uint8Array; queue: Waiting[] }>();
   /** Set once the node has answered that it has no batch route. */
   private noBatchRoute = false;
+  private readonly enqueue = sameTurnGroups<Waiting>((queue) => void this.send(queue[0]!.id, queue), MAX_SHARDS_PER_BATCH);
 
   constructor(private readonly client: Pick<NodeClient, 'getShardWithProof' | 'getShardBatch' | 'url'>) {}
 
@@ -32,21 +34,7 @@ export class ShardBatcher implements ShardSource {
   }
 
   getShardWithProof(id: Uint8Array, segment: number, index: number, signal?: AbortSignal): Promise<ProvenShard> {
-    return new Promise((resolve, reject) => {
-      const key = toHex(id);
-      let batch = this.waiting.get(key);
-      if (!batch) {
-        batch = { id, queue: [] };
-        this.waiting.set(key, batch);
-        const scheduled = batch;
-        setImmediate(() => {
-          if (this.waiting.get(key) === scheduled) this.waiting.delete(key);
-          if (scheduled.queue.length > 0) void this.send(scheduled.id, scheduled.queue.splice(0));
-        });
-      }
-      batch.queue.push({ segment, index, signal, resolve, reject });
-      if (batch.queue.length >= MAX_SHARDS_PER_BATCH) void this.send(id, batch.queue.splice(0));
-    });
+    return new Promise((resolve, reject) => this.enqueue(toHex(id), { id, segment, index, signal, resolve, reject }));
   }
 
   private async send(id: Uint8Array, queue: Waiting[]): Promise<void> {
