@@ -35,7 +35,7 @@ usage:
       one file (the only one, or --file PATH) to OUT or - for stdout; many files to the directory OUT
   sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's files: length, SHA-256, path
-  sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB]
+  sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB] [--read-ahead 8] [--read-threads N]
       serve every certified dataset over HTTP (GET/HEAD /datasets/DATASET/PATH, Range, listings), every byte checked
   sherd status DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's state on chain: registered, certified, signers, size, k, m, epochs paid

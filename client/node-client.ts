@@ -3,7 +3,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { decodeMerkleProof, encodeMerkleProof } from '../proofs/merkle.ts';
-import { decodeShardBatch, formatShardList } from '../protocol/shard-batch.ts';
+import { decodeShardBatch, formatShardList, maxShardBatchBytes } from '../protocol/shard-batch.ts';
 import {
   COMMITMENT_HEADER,
   PROOF_HEADER,
@@ -177,8 +177,7 @@ export class NodeClient {
     signal?: AbortSignal,
   ): Promise<Array<ProvenShard | undefined>> {
     const path = `${routePath('getShardBatch', { dataset: toHex(id) })}?shards=${formatShardList(shards)}`;
-    const maxBytes = shards.length * (BYTES_PER_BLOB + 1 + 48 + 32 + 1 + 255 * 32);
-    const { body } = await this.exchange(path, { signal, maxBytes });
+    const { body } = await this.exchange(path, { signal, maxBytes: maxShardBatchBytes(shards.length) });
     try {
       return decodeShardBatch(body, shards.length);
     } catch (cause) {

@@ -1,3 +1,5 @@
+import { SHARD_LIST_PATTERN } from './shard-batch.ts';
+
 /**
  * The node's HTTP API, defined once. storage-node registers each route with fastify from
  * this table (schemas validate requests at the edge); client builds paths from it and checks
@@ -168,7 +170,7 @@ export const routes = {
       querystring: {
         type: 'object',
         required: ['shards'],
-        properties: { shards: { type: 'string', pattern: '^[0-9]{1,10}\\.[0-9]{1,3}(,[0-9]{1,10}\\.[0-9]{1,3}){0,15}$' } },
+        properties: { shards: { type: 'string', pattern: SHARD_LIST_PATTERN } },
       },
     },
   },

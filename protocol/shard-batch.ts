@@ -13,12 +13,20 @@ export const MAX_SHARDS_PER_BATCH = 16;
 const HELD = 0x00;
 const MISSING = 0x01;
 
+/** The most bytes a batch of `count` shards can take: each held, with the longest proof a byte can count. */
+export function maxShardBatchBytes(count: number): number {
+  return count * (1 + 48 + 32 + 1 + 255 * HASH_BYTES + BYTES_PER_BLOB);
+}
+
 export interface BatchShard {
   commitment: Uint8Array;
   shardHash: Uint8Array;
   inclusionProof: Uint8Array[];
   blob: Uint8Array;
 }
+
+/** The `shards` query parameter's form (routes.getShardBatch checks it at the edge): 1 to 16 `SEGMENT.INDEX` pairs. */
+export const SHARD_LIST_PATTERN = `^[0-9]{1,10}\\.[0-9]{1,3}(,[0-9]{1,10}\\.[0-9]{1,3}){0,${MAX_SHARDS_PER_BATCH - 1}}$`;
 
 /** `segment.index` pairs joined by commas: the `shards` query parameter. */
 export function formatShardList(shards: ReadonlyArray<readonly [segment: number, index: number]>): string {

@@ -55,6 +55,28 @@ export function checkPoint(z: Uint8Array): void {
   if (!isFieldElement(z)) throw new ApiError('bad_point', 'z must be 32 bytes, big-endian, below the BLS12-381 scalar field order');
 }
 
+/** A stored shard with its leaf (commitment, SHA-256) and the leaf's proof: all a reader needs to check it against the content root alone. */
+export interface ProvenStoredShard {
+  blob: Uint8Array;
+  commitment: Uint8Array;
+  shardHash: Uint8Array;
+  inclusionProof: Uint8Array[];
+}
+
+/** Stored shard segment/index with what proves it, or undefined when this node does not hold it. */
+export async function provenShard(
+  store: Pick<ShardStore, 'getShard'>,
+  state: DatasetState,
+  segment: number,
+  index: number,
+): Promise<ProvenStoredShard | undefined> {
+  const blob = await store.getShard(state.id, segment, index);
+  if (!blob) return undefined;
+  const position = shardPosition(state.manifest, segment, index);
+  const record = state.manifest.shards[position]!;
+  return { blob, commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position) };
+}
+
 /** Opens one stored shard at z. ApiError shard_missing when the node should hold it and does not. */
 export async function openShard(
   deps: { store: Pick<ShardStore, 'getShard'>; opener: ShardOpener },
@@ -63,20 +85,18 @@ export async function openShard(
   index: number,
   z: Uint8Array,
 ): Promise<ShardOpening> {
-  const blob = await deps.store.getShard(state.id, segment, index);
-  if (!blob) throw new ApiError('shard_missing', `this node should hold shard ${segment}/${index} but does not`);
-  const position = shardPosition(state.manifest, segment, index);
-  const record = state.manifest.shards[position]!;
-  const { y, proof } = await deps.opener.open(blob, z);
+  const shard = await provenShard(deps.store, state, segment, index);
+  if (!shard) throw new ApiError('shard_missing', `this node should hold shard ${segment}/${index} but does not`);
+  const { y, proof } = await deps.opener.open(shard.blob, z);
   return {
     segment,
     index,
     z,
     y,
     kzgProof: proof,
-    commitment: record.commitment,
-    shardHash: record.hash,
-    inclusionProof: state.tree.proof(position),
+    commitment: shard.commitment,
+    shardHash: shard.shardHash,
+    inclusionProof: shard.inclusionProof,
   };
 }
 

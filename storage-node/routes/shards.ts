@@ -3,10 +3,9 @@ import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { ApiError } from '../../protocol/errors.ts';
 import { bitmapFromIndices } from '../../protocol/bitmap.ts';
 import { encodeMerkleProof } from '../../proofs/merkle.ts';
-import { manifestSegments, shardPosition, shardsPerSegment } from '../../protocol/manifest.ts';
+import { manifestSegments, shardsPerSegment } from '../../protocol/manifest.ts';
 import { shardsOnNode } from '../../protocol/placement.ts';
 import { encodeShardBatch, parseShardList } from '../../protocol/shard-batch.ts';
-import { BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import {
   COMMITMENT_HEADER,
   PROOF_HEADER,
@@ -20,7 +19,7 @@ import {
 import { admitShard } from '../admission.ts';
 import type { DatasetCatalog } from '../datasets.ts';
 import type { Metrics } from '../metrics.ts';
-import { checkShardAddress } from '../proving.ts';
+import { checkShardAddress, provenShard } from '../proving.ts';
 import type { ShardStore } from '../store.ts';
 import type { ShardVerifier } from '../verifier.ts';
 import { fastifyRoute } from './route.ts';
@@ -104,17 +103,15 @@ export function shardRoutes(app: FastifyInstance, deps: ShardRouteDeps): void {
       const { dataset, segment, index } = request.params;
       const state = await catalog.get(fromHex(dataset, 32));
       checkShardAddress(state, segment, index);
-      const blob = await store.getShard(state.id, segment, index);
-      if (!blob) throw new ApiError('unknown_shard', `this node does not hold shard ${segment}/${index}`);
+      const shard = await provenShard(store, state, segment, index);
+      if (!shard) throw new ApiError('unknown_shard', `this node does not hold shard ${segment}/${index}`);
       metrics.inc('sherd_shards_served_total');
-      metrics.inc('sherd_bytes_served_total', blob.length);
+      metrics.inc('sherd_bytes_served_total', shard.blob.length);
       // What a reader needs to check the blob against the content root alone: its leaf and the leaf's proof.
-      const position = shardPosition(state.manifest, segment, index);
-      const record = state.manifest.shards[position]!;
-      void reply.header(COMMITMENT_HEADER, toHex(record.commitment));
-      void reply.header(SHARD_HASH_HEADER, toHex(record.hash));
-      void reply.header(PROOF_HEADER, toHex(encodeMerkleProof(state.tree.proof(position))));
-      return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(blob));
+      void reply.header(COMMITMENT_HEADER, toHex(shard.commitment));
+      void reply.header(SHARD_HASH_HEADER, toHex(shard.shardHash));
+      void reply.header(PROOF_HEADER, toHex(encodeMerkleProof(shard.inclusionProof)));
+      return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(shard.blob));
     },
   });
 }
@@ -125,25 +122,16 @@ function shardBatchRoute(app: FastifyInstance, deps: Pick<ShardRouteDeps, 'store
     ...fastifyRoute(routes.getShardBatch),
     handler: async (request, reply) => {
       const state = await deps.catalog.get(fromHex(request.params.dataset, 32));
-      let wanted: Array<[number, number]>;
-      try {
-        wanted = parseShardList(request.query.shards);
-      } catch (error) {
-        throw new ApiError('bad_request', (error as Error).message);
-      }
+      // The route's schema has checked the list's form (SHARD_LIST_PATTERN); its numbers are checked here.
+      const wanted = parseShardList(request.query.shards);
       for (const [segment, index] of wanted) checkShardAddress(state, segment, index);
-      const shards = await Promise.all(
-        wanted.map(async ([segment, index]) => {
-          const blob = await deps.store.getShard(state.id, segment, index);
-          if (!blob) return undefined;
-          const position = shardPosition(state.manifest, segment, index);
-          const record = state.manifest.shards[position]!;
-          return { commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position), blob };
-        }),
-      );
+      const shards = await Promise.all(wanted.map(([segment, index]) => provenShard(deps.store, state, segment, index)));
       const served = shards.filter((shard) => shard !== undefined);
       deps.metrics.inc('sherd_shards_served_total', served.length);
-      deps.metrics.inc('sherd_bytes_served_total', served.length * BYTES_PER_BLOB);
+      deps.metrics.inc(
+        'sherd_bytes_served_total',
+        served.reduce((sum, shard) => sum + shard.blob.length, 0),
+      );
       return reply.type(SHARD_CONTENT_TYPE).send(asBuffer(encodeShardBatch(shards)));
     },
   });

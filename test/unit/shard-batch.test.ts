@@ -8,6 +8,7 @@ import {
   formatShardList,
   MAX_SHARDS_PER_BATCH,
   parseShardList,
+  SHARD_LIST_PATTERN,
 } from '../../protocol/shard-batch.ts';
 
 const shard = (proofLength: number): BatchShard => ({
@@ -46,6 +47,15 @@ describe('shard batches', () => {
     ];
     expect(formatShardList(list)).toBe('0.0,12.5,4000000000.255');
     expect(parseShardList(formatShardList(list))).toEqual(list);
+    // The route's schema pattern admits what parseShardList parses, up to the same count.
+    const pattern = new RegExp(SHARD_LIST_PATTERN);
+    const sixteen = Array.from({ length: MAX_SHARDS_PER_BATCH }, (_, i) => `${i}.0`).join(',');
+    expect([pattern.test(formatShardList(list)), pattern.test(sixteen), pattern.test(`${sixteen},16.0`), pattern.test('1.2,')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     const tooMany = Array.from({ length: MAX_SHARDS_PER_BATCH + 1 }, (_, i) => `${i}.0`).join(',');
     for (const [text, message] of [
       ['', 'not a shard (SEGMENT.INDEX): '],
