@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { blsProvePossession, blsPublicKey } from '../proofs/bls.ts';
 import { ApiError, isApiErrorCode } from '../protocol/errors.ts';
 import { SHARD_CONTENT_TYPE } from '../protocol/routes.ts';
@@ -49,6 +49,11 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   const app = Fastify({
     logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    // A URL the router cannot decode (`%zz`) never reaches the error handler: said here in the API's form.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      metrics.inc('sherd_http_errors_total', 1, { code: 'bad_request' });
+      void reply.status(400).send({ error: 'bad_request', message: error.message });
+    },
   });
   app.addContentTypeParser(SHARD_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {

@@ -172,6 +172,12 @@ describe('storage node API over loopback', () => {
     expect(res.json).toEqual({ error: 'malformed_json', message: 'request body is not valid JSON' });
   });
 
+  it('refuses a URL that does not decode, in the API error form', async () => {
+    const res = await call('GET', path(dataset, '/shards/0/%zz'));
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error: 'bad_request', message: expect.stringContaining('is not a valid url component') });
+  });
+
   it('refuses a manifest whose node list is too short for its code, as a bad manifest', async () => {
     // k + m = 2 shards per segment, but the header lists one node: drop the second key.
     const bytes = dataset.manifestBytes;
