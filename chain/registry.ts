@@ -417,6 +417,20 @@ export class Registry {
     return log;
   }
 
+  /** The id of every certified dataset, in the order they were certified (from DatasetCertified events). */
+  async certifiedDatasets(): Promise<Uint8Array[]> {
+    const fromBlock = Number((await this.parameters()).genesisBlock);
+    const logs = await this.read('reading certifications', () =>
+      this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(), fromBlock),
+    );
+    const ids = new Map<string, Uint8Array>();
+    for (const log of logs) {
+      const id = registryInterface.parseLog(log)!.args.getValue('datasetId') as string;
+      ids.set(id.toLowerCase(), fromHex(id, 32));
+    }
+    return [...ids.values()];
+  }
+
   /** Every registration of `contentRoot`, by any owner (from DatasetRegistered events). */
   async registrationsOf(contentRoot: Uint8Array): Promise<Array<{ datasetId: Uint8Array; owner: string }>> {
     const filter = this.contract.getEvent('DatasetRegistered')(undefined, contentRoot);

@@ -30,6 +30,8 @@ export class GatewayError extends SherdError {
 /** Where the gateway finds datasets; `open` is cached by the caller's choice. */
 export interface DatasetSource {
   open(id: Uint8Array): Promise<ServedDataset>;
+  /** The ids of the datasets there are to serve (for listings), in no particular order. */
+  list(): Promise<Uint8Array[]>;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export interface DatasetSource {
 const MAX_OPEN_DATASETS = 32;
 
 /** What the gateway reads on chain: registrations, node sets and endpoints, and when a dataset was certified. */
-export type GatewayRegistry = NodeDirectory & Pick<Registry, 'certifiedAt'>;
+export type GatewayRegistry = NodeDirectory & Pick<Registry, 'certifiedAt' | 'certifiedDatasets'>;
 
 export interface ChainDatasetsOptions {
   /** The decoded segments every reader shares. */
@@ -92,6 +94,7 @@ export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, 
       }
       return entry;
     },
+    list: () => registry.certifiedDatasets(),
     async close() {
       const all = [...open.values()];
       open.clear();

@@ -10,6 +10,7 @@ import { pathProblem, type FileEntry } from '../protocol/file-index.ts';
 import { SegmentLru } from './cache.ts';
 import { chainDatasets, GatewayError, type DatasetSource, type GatewayRegistry, type ServedDataset } from './datasets.ts';
 import { parseRangeHeader } from './ranges.ts';
+import { isS3Request, S3_BUCKET, s3Routes, sendS3Error } from './s3.ts';
 
 export interface GatewayDeps {
   datasets: DatasetSource;
@@ -77,8 +78,8 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   const app = Fastify({
     logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
     // A URL the router cannot decode (`%zz`) is the client's mistake, said in the gateway's own error form.
-    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
-      void reply.status(400).send({ error: 'bad_request', message: error.message }),
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      void sendError(request, reply, 400, 'bad_request', error.message),
   });
   const counters: Counters = { requests: new Map(), bytesServed: 0, verifyFailures: 0, streams: 0 };
   const maxStreams = deps.maxStreams ?? 64;
@@ -86,37 +87,43 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   app.addHook('onResponse', async (_request, reply) => {
     counters.requests.set(reply.statusCode, (counters.requests.get(reply.statusCode) ?? 0) + 1);
   });
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     const { status, code } = statusOf(error);
     if (status >= 500) counters.verifyFailures++;
-    void reply.status(status).send({ error: code, message: (error as Error).message });
+    void sendError(request, reply, status, code, (error as Error).message);
   });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
-  });
+  app.setNotFoundHandler((request, reply) => void sendError(request, reply, 404, 'not_found', `no route ${request.method} ${request.url}`));
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4').send(metricsText(counters, deps.cache, deps.health)),
   );
 
+  // The same URL is an object's on the HTTP path and, path-style, on the S3 one (bucket `datasets`, key ID/PATH).
   const serve = async (request: FastifyRequest<{ Params: { id: string; '*'?: string } }>, reply: FastifyReply) => {
     const served = await openDataset(deps.datasets, request.params.id);
     const path = request.params['*'];
+    const s3 = isS3Request(request);
     if (path === undefined) {
       const single = served.dataset.single;
-      if (!single) return reply.redirect(`/datasets/${request.params.id}/`, 301);
-      return serveFile(served, single, request, reply, counters, maxStreams);
+      if (single) return serveFile(served, single, request, reply, counters, maxStreams);
+      if (s3) throw new GatewayError('no_such_file', `dataset ${request.params.id} has several files; name one in the key`, 404);
+      return reply.redirect(`/datasets/${request.params.id}/`, 301);
     }
-    if (path === '') return listing(served.dataset, request, reply);
+    if (path === '') {
+      if (s3)
+        throw new GatewayError('no_such_file', `no key ${request.params.id}/; list the bucket with prefix ${request.params.id}/`, 404);
+      return listing(served.dataset, request, reply);
+    }
     // pathProblem refuses `..`, empty and absolute paths, which no dataset can hold.
     const file = pathProblem(path) ? undefined : served.dataset.file(path);
     if (!file) throw new GatewayError('no_such_file', `dataset ${request.params.id} has no file ${path}`, 404);
     return serveFile(served, file, request, reply, counters, maxStreams);
   };
 
-  app.route({ method: ['GET', 'HEAD'], url: '/datasets/:id', handler: serve });
-  app.route({ method: ['GET', 'HEAD'], url: '/datasets/:id/*', handler: serve });
+  app.route({ method: ['GET', 'HEAD'], url: `/${S3_BUCKET}/:id`, handler: serve });
+  app.route({ method: ['GET', 'HEAD'], url: `/${S3_BUCKET}/:id/*`, handler: serve });
+  s3Routes(app, { datasets: deps.datasets, etagOf });
   app.addHook('onClose', () => deps.datasets.close());
   return app;
 }
@@ -212,6 +219,12 @@ async function checkedStream(dataset: Dataset, path: string, start: number, end:
   );
   body.once('close', () => counters.streams--);
   return body;
+}
+
+/** An error in the form the client reads: S3's XML to an S3 client, the gateway's JSON to anyone else. */
+function sendError(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  if (isS3Request(request)) return sendS3Error(request, reply, code, status, message);
+  return reply.status(status).send({ error: code, message });
 }
 
 /** The status and stable code of an error: ours say; fastify's 4xx are the client's (`bad_request`); anything else is the nodes' or chain's (502). */

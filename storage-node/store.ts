@@ -63,7 +63,8 @@ export class ShardStore {
   }
 
   async getShard(id: Uint8Array, segment: number, index: number): Promise<Uint8Array | undefined> {
-    return this.db.get(shardKey(id, segment, index));
+    // A 128 KiB shard would push the index blocks out of LevelDB's 8 MiB block cache; the OS page cache holds it anyway.
+    return this.db.get(shardKey(id, segment, index), { fillCache: false });
   }
 
   async hasShard(id: Uint8Array, segment: number, index: number): Promise<boolean> {

@@ -264,6 +264,7 @@ describe('the gateway, with one node slow and one lying', () => {
       nodeSetMembers: (nodeSet) => registry.nodeSetMembers(nodeSet),
       activeNodeIds: () => registry.activeNodeIds(),
       certifiedAt: (datasetId) => registry.certifiedAt(datasetId),
+      certifiedDatasets: () => registry.certifiedDatasets(),
       node: async (nodeId) => {
         const node = await registry.node(nodeId);
         return { ...node, endpoint: proxied.get(node.endpoint) ?? node.endpoint };

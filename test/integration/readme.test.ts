@@ -179,7 +179,7 @@ describe('the README, as written', () => {
     }
   }, 300_000);
 
-  it('runs "Stream a dataset into training": devnet, tar shards, upload, gateway, the Python reader, curl, then urllib and fsspec', async () => {
+  it('runs "Stream a dataset into training": devnet, tar shards, upload, gateway, the Python reader, curl, then urllib, fsspec and boto3', async () => {
     // A reader's checkout: the files the block tars and the example it runs.
     const checkout = join(dir, 'checkout');
     await mkdir(join(checkout, 'node_modules/.bin'), { recursive: true });
@@ -214,14 +214,21 @@ describe('the README, as written', () => {
       m[1]!.replaceAll('8080', port).replaceAll('0x<dataset>', dataset),
     );
     const runnable = blocks.filter((block) => !block.includes('import webdataset'));
-    expect([blocks.length, runnable.length]).toEqual([3, 2]);
+    expect([blocks.length, runnable.length]).toEqual([4, 3]);
     expect(text).toMatch(/\*\*Should work with\*\* WebDataset/);
     for (const block of runnable) {
       await writeFile(join(checkout, 'block.py'), block);
       const result = await run('/usr/bin/python3 block.py', checkout);
       expect({ block, code: result.code, stderr: result.stderr }).toEqual({ block, code: 0, stderr: '' });
-      expect(result.stdout).toMatch(block.includes('fsspec') ? /train-000001\.tar'\] b'/ : /^README\.md \d+$/m);
+      const expected = block.includes('fsspec')
+        ? /train-000001\.tar'\] b'/
+        : block.includes('boto3')
+          ? new RegExp(`^${dataset}/train-000000\\.tar \\d+$`, 'm')
+          : /^README\.md \d+$/m;
+      expect(result.stdout).toMatch(expected);
     }
+    // The boto3 block's download_file, through the S3 facade.
+    expect(await readFile(join(checkout, 'train-000000.tar'))).toEqual(await readFile(join(checkout, 'shards/train-000000.tar')));
     await run('npx sherd devnet stop', checkout);
   }, 300_000);
 });
