@@ -5,6 +5,7 @@
  */
 import { benchEncode } from './encode.ts';
 import { benchGateway } from './gateway.ts';
+import { benchLoader } from './loader.ts';
 import { benchKzgBackends } from './kzg-backends.ts';
 import { writeResult } from './lib.ts';
 import { benchRead } from './read.ts';
@@ -25,6 +26,7 @@ const scale = await benchScale(quick);
 const sample = await benchSample(quick);
 const memory = await benchMemory(quick);
 const gateway = await benchGateway(quick);
+const loader = await benchLoader(quick);
 
 const summary = {
   mode: quick ? 'quick' : 'full',
@@ -47,11 +49,16 @@ const summary = {
   ttfb_1gib_vs_64mib_ratio: round(gateway.ttfb1GiBvs64MiB),
   gateway_peak_rss_mib: round(gateway.peakRssMiB),
   gateway_p99_degraded_vs_healthy_ratio: round(gateway.p99DegradedVsHealthy),
+  loader_samples_per_s: round(loader.loaderSamplesPerS),
+  loader_vs_local_files_ratio: round(loader.loaderVsLocalFiles),
+  s3_get_vs_http_get_ratio: round(loader.s3VsHttp),
   notes: {
     sample: 'sample-check latency against 8 nodes; the baseline is one c-kzg opening per sample divided over the cores',
     per_node_work_16v1_ratio: 'busiest of 16 nodes / all 16 together (one node cannot hold k + m ≥ 2 distinct shards); ideal 1/16 = 0.0625',
     gateway:
       'sherd gateway in its own process, 6 nodes k = m = 3, 256 MiB in 32 files; baseline: raw loopback GETs of the same data shards',
+    loader:
+      'PyTorch DataLoader, 2 workers, WebDataset tars through sherd gateway (16 MiB cache) vs the same loader over the same files on local disk; S3 GetObject vs plain GET of the same files from a warm gateway',
     rss: quick ? 'quick mode: 64 MiB file; the full run uses 2 GiB' : '2 GiB file',
   },
   seconds: round((performance.now() - started) / 1000),

@@ -6,7 +6,9 @@ import { decodeFileIndex, decodeFileIndexTrailer, FILE_INDEX_TRAILER_BYTES, type
 import { ProtocolError } from '../protocol/errors.ts';
 import { segmentPayloadBytes } from '../protocol/manifest.ts';
 import { DatasetReader, type DownloadOptions } from './download.ts';
+import { globPattern } from './epoch-plan.ts';
 import { DownloadError } from './errors.ts';
+import { type Sample, type SamplesOptions, samples } from './samples.ts';
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -79,6 +81,17 @@ export class Dataset {
     if (hash && !equalBytes(new Uint8Array(hash.digest()), file.sha256)) {
       throw new DownloadError('file_hash_mismatch', `${path} does not match its SHA-256 in the file index`);
     }
+  }
+
+  /** The files matching `glob` (docs/training.md; default every file), in path order. */
+  matching(glob = '**'): FileEntry[] {
+    const pattern = globPattern(glob);
+    return this.files.filter((file) => pattern.test(file.path));
+  }
+
+  /** One epoch of samples for one worker of one rank, shuffled, split and resumable (see `samples`). */
+  samples(options: SamplesOptions = {}): AsyncGenerator<Sample> {
+    return samples(this, options);
   }
 
   /** The same as a Node stream. */

@@ -10,6 +10,16 @@ export {
 } from './sample.ts';
 export { DatasetReader, type DownloadOptions } from './download.ts';
 export { Dataset, download, openDataset } from './dataset.ts';
+export {
+  samples,
+  tarSampleCount,
+  type Sample,
+  type FileSample,
+  type TarSample,
+  type SampleCheckpoint,
+  type SamplesOptions,
+  type SampleSource,
+} from './samples.ts';
 export type { FileEntry } from '../protocol/file-index.ts';
 export { collectFiles, type DatasetFile, type UploadSource } from './source.ts';
 export { EncoderPool } from './encoder.ts';

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -179,7 +179,7 @@ describe('the README, as written', () => {
     }
   }, 300_000);
 
-  it('runs "Stream a dataset into training": devnet, tar shards, upload, gateway, the Python reader, curl, then urllib, fsspec and boto3', async () => {
+  it('runs "Stream a dataset into training": devnet, tar shards, upload, gateway, the Python reader, curl, then urllib, fsspec, PyTorch and boto3', async () => {
     // A reader's checkout: the files the block tars and the example it runs.
     const checkout = join(dir, 'checkout');
     await mkdir(join(checkout, 'node_modules/.bin'), { recursive: true });
@@ -214,19 +214,30 @@ describe('the README, as written', () => {
       m[1]!.replaceAll('8080', port).replaceAll('0x<dataset>', dataset),
     );
     const runnable = blocks.filter((block) => !block.includes('import webdataset'));
-    expect([blocks.length, runnable.length]).toEqual([4, 3]);
+    // `pip install ./python`, as the PyTorch block asks, into a folder of its own (from a copy: pip builds in the source folder).
+    const site = join(dir, 'site');
+    await cp(join(REPO, 'python'), join(dir, 'python'), { recursive: true });
+    const pip = await run(
+      `/usr/bin/python3 -m pip install --quiet --root-user-action=ignore --no-index --no-build-isolation --target ${site} ${join(dir, 'python')}`,
+    );
+    expect({ code: pip.code, stderr: pip.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([blocks.length, runnable.length]).toEqual([5, 4]);
     expect(text).toMatch(/\*\*Should work with\*\* WebDataset/);
     for (const block of runnable) {
       await writeFile(join(checkout, 'block.py'), block);
-      const result = await run('/usr/bin/python3 block.py', checkout);
+      const result = await run(`PYTHONPATH=${site} /usr/bin/python3 block.py`, checkout);
       expect({ block, code: result.code, stderr: result.stderr }).toEqual({ block, code: 0, stderr: '' });
       const expected = block.includes('fsspec')
         ? /train-000001\.tar'\] b'/
-        : block.includes('boto3')
-          ? new RegExp(`^${dataset}/train-000000\\.tar \\d+$`, 'm')
-          : /^README\.md \d+$/m;
+        : block.includes('DataLoader')
+          ? /^1 0 \['README'\]$/m
+          : block.includes('boto3')
+            ? new RegExp(`^${dataset}/train-000000\\.tar \\d+$`, 'm')
+            : /^README\.md \d+$/m;
       expect(result.stdout).toMatch(expected);
     }
+    // The PyTorch block saved where it stood. Its one sample is README.md: the other shard holds only a symlink (docs), which is no sample.
+    expect(JSON.parse(await readFile(join(checkout, 'loader-state.json'), 'utf8'))).toMatchObject({ epoch: 1, batches: 1, num_workers: 2 });
     // The boto3 block's download_file, through the S3 facade.
     expect(await readFile(join(checkout, 'train-000000.tar'))).toEqual(await readFile(join(checkout, 'shards/train-000000.tar')));
     await run('npx sherd devnet stop', checkout);
