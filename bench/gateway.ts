@@ -11,10 +11,9 @@
  * The 64 MiB and 1 GiB datasets repeat a random block of whole segments, so the client commits
  * each distinct blob once (its commitment memo); the gateway sees their shards like any other.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +23,9 @@ import { Devnet } from '../cli/devnet.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { segmentCount, segmentPayloadBytes } from '../protocol/manifest.ts';
+import { type GatewayProcess, startGateway } from './gateway-process.ts';
 import { mbps, rawShardReads, table, timed, writeResult } from './lib.ts';
 
-const SHERD = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
 const MiB = 1024 * 1024;
 const NODES = 6;
 
@@ -37,40 +36,6 @@ export interface GatewayBench {
   ttfb1GiBvs64MiB: number;
   peakRssMiB: number;
   p99DegradedVsHealthy: number;
-}
-
-/** A `sherd gateway` process on 127.0.0.1: its URL, and its peak RSS read from /proc. */
-interface GatewayProcess {
-  url: string;
-  peakRssMiB(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-async function startGateway(devnet: Devnet, cache = '256MiB'): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [SHERD, 'gateway', '--devnet', devnet.path, '--port', '0', '--cache', cache], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(out);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`sherd gateway exited with ${code}: ${out}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    async peakRssMiB() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) / 1024;
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** GETs `url` (with `range` if given) and returns the bytes read and when the first byte came (ms after the request). */

@@ -11,9 +11,9 @@
  *   the facade's own cost. The AWS SDK's GetObject is timed too: its HTTP stack is slower than
  *   undici's, which is the client's cost, not the facade's.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +22,12 @@ import { request } from 'undici';
 import { Devnet } from '../cli/devnet.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
+import { installSherdData, SYSTEM_PYTHON as PYTHON } from '../test/helpers/python.ts';
 import { makeTar } from '../test/helpers/tar-writer.ts';
+import { startGateway } from './gateway-process.ts';
 import { table, timed, writeResult } from './lib.ts';
 
-const SHERD = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 const EPOCH_SCRIPT = fileURLToPath(new URL('./python/loader_epoch.py', import.meta.url));
-const PYTHON_PACKAGE = fileURLToPath(new URL('../python', import.meta.url));
 
 export interface LoaderBench {
   loaderSamplesPerS: number;
@@ -43,29 +42,6 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
       else resolve(String(stdout));
     });
   });
-}
-
-async function startGateway(devnet: Devnet, cache: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [SHERD, 'gateway', '--devnet', devnet.path, '--port', '0', '--cache', cache], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(out);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`sherd gateway exited with ${code}: ${out}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** `files` tar shards of `samples` WebDataset samples each (a 64 KiB image-like member and a label). */
@@ -96,20 +72,7 @@ export async function benchLoader(quick: boolean): Promise<LoaderBench> {
     const names = await writeShards(shards, files, 64);
     const uploaded = await upload(shards, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
     const id = toHex(uploaded.datasetId);
-    const site = join(dir, 'site');
-    await cp(PYTHON_PACKAGE, join(dir, 'python'), { recursive: true });
-    await run(PYTHON, [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--root-user-action=ignore',
-      '--no-index',
-      '--no-build-isolation',
-      '--target',
-      site,
-      join(dir, 'python'),
-    ]);
+    const site = await installSherdData(dir);
 
     const cold = await startGateway(devnet, '16MiB');
     let epochs: { samples: number; sherd: number[]; local: number[] };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { equalBytes } from '../proofs/bytes.ts';
+import { collectBytes, equalBytes } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { decodeFileIndex, decodeFileIndexTrailer, FILE_INDEX_TRAILER_BYTES, type FileEntry } from '../protocol/file-index.ts';
 import { ProtocolError } from '../protocol/errors.ts';
@@ -9,12 +9,6 @@ import { DatasetReader, type DownloadOptions } from './download.ts';
 import { globPattern } from './epoch-plan.ts';
 import { DownloadError } from './errors.ts';
 import { type Sample, type SamplesOptions, samples } from './samples.ts';
-
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return new Uint8Array(Buffer.concat(parts));
-}
 
 /**
  * A dataset as files. Opening reads only its end, the file index and its trailer, through
@@ -110,14 +104,14 @@ async function readIndex(reader: DatasetReader): Promise<FileEntry[]> {
   if (size < FILE_INDEX_TRAILER_BYTES) throw new ProtocolError('bad_file_index', 'the dataset is shorter than a file index trailer');
   const segmentBytes = segmentPayloadBytes(reader.terms.k);
   const lastSegmentStart = Math.floor((size - 1) / segmentBytes) * segmentBytes;
-  const tail = await collect(reader.read(Math.min(lastSegmentStart, size - FILE_INDEX_TRAILER_BYTES), size));
+  const tail = await collectBytes(reader.read(Math.min(lastSegmentStart, size - FILE_INDEX_TRAILER_BYTES), size));
   const { fileCount, indexBytes } = decodeFileIndexTrailer(tail.subarray(tail.length - FILE_INDEX_TRAILER_BYTES));
   const need = indexBytes + FILE_INDEX_TRAILER_BYTES;
   if (need > size) throw new ProtocolError('bad_file_index', 'the file index is longer than the dataset');
   const index =
     need <= tail.length
       ? tail.subarray(tail.length - need, tail.length - FILE_INDEX_TRAILER_BYTES)
-      : await collect(reader.read(size - need, size - FILE_INDEX_TRAILER_BYTES));
+      : await collectBytes(reader.read(size - need, size - FILE_INDEX_TRAILER_BYTES));
   return decodeFileIndex(index, fileCount, size);
 }
 

@@ -21,14 +21,17 @@ export function globPattern(glob: string): RegExp {
     } else if (c === '*') source += '[^/]*';
     else if (c === '?') source += '[^/]';
     else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
+      // `[!…]` negates; a `]` right after `[` or `[!` is a member, not the end (as in fnmatch).
+      const negated = glob[i + 1] === '!';
+      const first = i + 1 + (negated ? 1 : 0);
+      const close = glob.indexOf(']', first + 1);
       if (close < 0) throw new InvalidArgumentError(`the pattern ${glob} has a [ without its ]`);
-      const body = glob.slice(i + 1, close);
-      source += `[${body[0] === '!' ? `^${body.slice(1)}` : body.replace(/\\/g, '\\\\')}]`;
+      source += `[${negated ? '^' : ''}${glob.slice(first, close).replace(/[\\\]^]/g, '\\$&')}]`;
       i = close;
-    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    } else source += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`, 's');
+  // `u`: `?` is one character (a code point), as in Python, not one UTF-16 unit.
+  return new RegExp(`^${source}$`, 'su');
 }
 
 /** The first 8 bytes of SHA-256 of `sherd-shuffle:SEED:EPOCH:I`, as an integer. */

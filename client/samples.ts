@@ -1,8 +1,9 @@
+import { collectBytes } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import type { Dataset } from './dataset.ts';
 import { globPattern, sampleKeyOf, shareOf, shuffled } from './epoch-plan.ts';
 import { throwIfAborted } from './errors.ts';
-import { rangedSource, streamedSource, type TarEntry, tarEntries } from './tar.ts';
+import { rangedSource, streamedSource, tarEntries } from './tar.ts';
 
 /** Where one stream (one worker of one rank) stands in an epoch: `consumed` of its samples have been yielded. */
 export interface SampleCheckpoint {
@@ -70,7 +71,7 @@ export async function* samples(dataset: SampleSource, options: SamplesOptions = 
     throwIfAborted(options.signal);
     if (!plan.tar) {
       if (position++ < plan.skip) continue;
-      yield { kind: 'file', key: path, file: path, data: await collect(dataset.read(path)), checkpoint: checkpoint(position) };
+      yield { kind: 'file', key: path, file: path, data: await collectBytes(dataset.read(path)), checkpoint: checkpoint(position) };
       continue;
     }
     if (position < plan.skip) {
@@ -114,12 +115,6 @@ function planOf(dataset: SampleSource, options: SamplesOptions) {
   return { epoch, tar, files, skip: options.resumeFrom?.consumed ?? 0 };
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return parts.length === 1 ? parts[0]! : new Uint8Array(Buffer.concat(parts));
-}
-
 /**
  * The samples of tar `path` after the first `skip`, read front to back: members are grouped
  * by key while they follow one another, and the bodies of skipped samples are passed over.
@@ -152,10 +147,10 @@ export async function tarSampleCount(dataset: SampleSource, path: string): Promi
   if (known !== undefined) return known;
   const file = dataset.file(path);
   if (!file) throw new InvalidArgumentError(`the dataset has no file ${path}`);
-  const source = rangedSource((start, end) => collect(dataset.read(path, start, end)), file.length);
+  const source = rangedSource((start, end) => collectBytes(dataset.read(path, start, end)), file.length);
   let count = 0;
   let lastKey: string | undefined;
-  for await (const entry of tarEntries(source) as AsyncGenerator<TarEntry>) {
+  for await (const entry of tarEntries(source)) {
     if (!entry.regular) continue;
     const { key } = sampleKeyOf(entry.path);
     if (key !== lastKey) count++;

@@ -10,8 +10,8 @@ import { DownloadError } from './errors.ts';
 export interface TarSource {
   /** Up to `length` bytes (fewer only at the end). */
   read(length: number): Promise<Uint8Array>;
-  /** Moves past `length` bytes without needing them. */
-  skip(length: number): Promise<void>;
+  /** Moves past `length` bytes without needing them; how many there were (fewer only at the end). */
+  skip(length: number): Promise<number>;
 }
 
 export interface TarEntry {
@@ -56,9 +56,9 @@ function checksumHolds(block: Uint8Array): boolean {
   return /^[0-7]+$/.test(stated) && sum === Number.parseInt(stated, 8);
 }
 
-/** The `path` record of a pax extended header ("LEN path=VALUE\n" records), if any. */
-function paxPath(data: Uint8Array): string | undefined {
-  let path: string | undefined;
+/** The `path` and `size` records of a pax extended header ("LEN key=VALUE\n" records). */
+function paxRecords(data: Uint8Array): { path?: string; size?: number } {
+  const records: { path?: string; size?: number } = {};
   let at = 0;
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
@@ -66,42 +66,46 @@ function paxPath(data: Uint8Array): string | undefined {
     if (space < 0 || !Number.isInteger(length) || length <= 0) throw badTar('a pax header record is malformed');
     const record = decoder.decode(data.subarray(space + 1, at + length - 1));
     const equals = record.indexOf('=');
-    if (record.slice(0, equals) === 'path') path = record.slice(equals + 1);
+    const [key, value] = [record.slice(0, equals), record.slice(equals + 1)];
+    if (key === 'path') records.path = value;
+    // Past 8 GiB a member's size is only here (the header's field says 0).
+    if (key === 'size' && /^\d+$/.test(value)) records.size = Number(value);
     at += length;
   }
-  return path;
+  return records;
 }
 
 /** The entries of the tar read from `source`, in order, until its end-of-archive block (or the end of the bytes). */
 export async function* tarEntries(source: TarSource): AsyncGenerator<TarEntry> {
   let longName: string | undefined;
-  let extendedPath: string | undefined;
+  let extended: { path?: string; size?: number } = {};
   for (;;) {
     const header = await source.read(BLOCK);
     if (header.length === 0 || header.every((byte) => byte === 0)) return;
     if (header.length < BLOCK) throw badTar('the tar ends inside a header');
     if (!checksumHolds(header)) throw badTar('a tar header fails its checksum: this is not a tar, or it is damaged');
-    const size = numeric(header, 124, 12);
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
     const type = String.fromCharCode(header[156]!);
+    const size = type === 'x' || type === 'g' || type === 'L' ? numeric(header, 124, 12) : (extended.size ?? numeric(header, 124, 12));
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'L' || type === 'x' || type === 'g') {
       const data = (await source.read(padded)).subarray(0, size);
       if (data.length < size) throw badTar('the tar ends inside an extended header');
       if (type === 'L') longName = text(data, 0, data.length);
-      if (type === 'x') extendedPath = paxPath(data) ?? extendedPath;
+      if (type === 'x') extended = paxRecords(data);
       continue;
     }
     const ustar = text(header, 257, 6) === 'ustar';
     const prefix = ustar ? text(header, 345, 155) : '';
     const name = text(header, 0, 100);
-    const path = extendedPath ?? longName ?? (prefix ? `${prefix}/${name}` : name);
+    const path = extended.path ?? longName ?? (prefix ? `${prefix}/${name}` : name);
     longName = undefined;
-    extendedPath = undefined;
+    extended = {};
     let consumed = false;
     yield {
       path,
       size,
-      regular: type === '0' || type === '\0' || type === '7',
+      // An old-style entry ('\0') whose name ends in `/` is a directory, as Python's tarfile reads it.
+      regular: type === '0' || type === '7' || (type === '\0' && !path.endsWith('/')),
       async read() {
         if (consumed) throw new InvalidArgumentError(`tar member ${path} was read already`);
         consumed = true;
@@ -110,7 +114,7 @@ export async function* tarEntries(source: TarSource): AsyncGenerator<TarEntry> {
         return data.subarray(0, size);
       },
     };
-    if (!consumed) await source.skip(padded);
+    if (!consumed && (await source.skip(padded)) < padded) throw badTar(`the tar ends inside ${path}`);
   }
 }
 
@@ -147,9 +151,10 @@ export function streamedSource(chunks: AsyncIterable<Uint8Array>): TarSource {
       let left = length;
       while (left > 0) {
         await fill(Math.min(left, 1 << 20));
-        if (bufferedBytes === 0) return;
+        if (bufferedBytes === 0) break;
         left -= take(Math.min(left, 1 << 20)).length;
       }
+      return length - left;
     },
   };
 }
@@ -172,7 +177,9 @@ export function rangedSource(readAt: (start: number, end: number) => Promise<Uin
       return part;
     },
     async skip(length) {
+      const from = offset;
       offset = Math.min(size, offset + length);
+      return offset - from;
     },
   };
 }

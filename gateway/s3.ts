@@ -106,29 +106,33 @@ async function* listEntries(
 ): AsyncGenerator<ListEntry> {
   const { prefix, delimiter, after } = query;
   const ids = (await datasets.list()).map((id) => ({ id, head: `${toHex(id)}/` })).sort((a, b) => comparePaths(a.head, b.head));
+  // The last common prefix given: keys under one may span datasets (delimiter `x` folds every `0x…` into `0x`).
+  let lastCommon: string | undefined;
+  const common = (folded: string): ListEntry | undefined => {
+    if (folded === lastCommon || comparePaths(folded, after) <= 0) return undefined;
+    lastCommon = folded;
+    return { kind: 'prefix', prefix: folded };
+  };
   for (const { id, head } of ids) {
     if (prefix.length <= head.length ? !head.startsWith(prefix) : !prefix.startsWith(head)) continue;
     if (comparePaths(after, head.slice(0, -1) + AFTER_SLASH) >= 0) continue; // every key of this dataset is at or before `after`
     if (delimiter && prefix.length < head.length) {
       const at = head.indexOf(delimiter, prefix.length);
       if (at >= 0 && at + delimiter.length <= head.length) {
-        const common = head.slice(0, at + delimiter.length);
-        if (comparePaths(common, after) > 0) yield { kind: 'prefix', prefix: common };
+        const entry = common(head.slice(0, at + delimiter.length));
+        if (entry) yield entry;
         continue;
       }
     }
     const served = await datasets.open(id);
     // The file index is in UTF-8 byte order of paths (comparePaths), S3's order of keys.
-    const files = served.dataset.files;
-    let lastCommon: string | undefined;
-    for (const file of files) {
+    for (const file of served.dataset.files) {
       const key = head + file.path;
       if (!key.startsWith(prefix)) continue;
       const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
       if (cut >= 0) {
-        const common = key.slice(0, cut + delimiter!.length);
-        if (common !== lastCommon && comparePaths(common, after) > 0) yield { kind: 'prefix', prefix: common };
-        lastCommon = common;
+        const entry = common(key.slice(0, cut + delimiter!.length));
+        if (entry) yield entry;
       } else if (comparePaths(key, after) > 0) {
         yield { kind: 'object', key, size: file.length, etag: etagOf(id, file.path), lastModified: served.certifiedAt };
       }
@@ -139,6 +143,8 @@ async function* listEntries(
 /** Up to `maxKeys` entries, and whether more follow. */
 async function page(entries: AsyncGenerator<ListEntry>, maxKeys: number): Promise<{ taken: ListEntry[]; truncated: boolean }> {
   const taken: ListEntry[] = [];
+  // max-keys=0 asks for nothing: an empty page, not a truncated one without a token to go on from.
+  if (maxKeys === 0) return { taken, truncated: false };
   for await (const entry of entries) {
     if (taken.length === maxKeys) {
       await entries.return(undefined);

@@ -21,6 +21,11 @@ export function fromHex(hex: string, expectedLength?: number): Uint8Array {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return joined(parts);
+}
+
+/** `parts` in one array (an array, not arguments: a large stream has more chunks than a call takes arguments). */
+function joined(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);
@@ -41,4 +46,11 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
+}
+
+/** Every chunk of a byte stream, in one array (the one chunk itself when there is only one). */
+export async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return parts.length === 1 ? parts[0]! : joined(parts);
 }

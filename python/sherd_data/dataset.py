@@ -31,7 +31,8 @@ class SherdIterableDataset(_Base):
     RANK/WORLD_SIZE as torchrun sets them) and then to the DataLoader's workers.
 
     To resume, tell `state_dict` how many batches this rank's loader has given in the epoch
-    and how many workers it has; `batch_size` must be the DataLoader's. `gateway` replaces the
+    and how many workers it has; `batch_size` must be the DataLoader's, whose `drop_last` must
+    stay False (the default: a worker's last, short batch counts as given). `gateway` replaces the
     HTTP client (`LocalFiles(folder)` reads a local folder the same way, unchecked).
     """
 
@@ -70,12 +71,13 @@ class SherdIterableDataset(_Base):
         for name, value in (("batches", batches), ("num_workers", num_workers)):
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an integer of at least 0, not {value}")
-        return {"epoch": self.epoch, "batches": batches, "batch_size": self.batch_size, "num_workers": num_workers,
-                "world_size": self.world_size, "shuffle_seed": self.shuffle_seed, "pattern": self.pattern}
+        # A loader without workers runs the dataset in its own process: one stream, as one worker.
+        return {"epoch": self.epoch, "batches": batches, "batch_size": self.batch_size, "num_workers": max(1, num_workers),
+                "rank": self.rank, "world_size": self.world_size, "shuffle_seed": self.shuffle_seed, "pattern": self.pattern}
 
     def load_state_dict(self, state: dict) -> None:
         """Resume from `state`: the next iteration of its epoch gives the samples after it."""
-        for key, mine in (("batch_size", self.batch_size), ("world_size", self.world_size),
+        for key, mine in (("batch_size", self.batch_size), ("rank", self.rank), ("world_size", self.world_size),
                           ("shuffle_seed", self.shuffle_seed), ("pattern", self.pattern)):
             if state.get(key) != mine:
                 raise ValueError(f"the state was saved with {key} {state.get(key)!r}, this dataset has {mine!r}")
@@ -123,7 +125,7 @@ class SherdIterableDataset(_Base):
             return worker_id, 0
         if state["num_workers"] != num_workers:
             raise ValueError(f"the state was saved with {state['num_workers']} DataLoader workers, this loader has "
-                             f"{num_workers}: resume with {state['num_workers']}")
+                             f"{num_workers}: resume with {state['num_workers']} (0 and 1 are the same)")
         shares = [self._worker_files(w, num_workers) for w in range(num_workers)]
         taken = [0] * num_workers
         active = list(range(num_workers))

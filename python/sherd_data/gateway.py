@@ -2,8 +2,9 @@
 
 Every byte the gateway sends was checked against the dataset's content root on chain; a read
 it cannot check fails (a 5xx, or a body cut short), and so does this client: errors are raised
-with their URL and status, never swallowed. 429 and 503 are retried with backoff, honouring
-Retry-After.
+with their URL and status, never swallowed. 429 and 503 (the gateway is busy) and 502 (the
+chain or the nodes failed before a read started) are retried with backoff, honouring
+Retry-After. A connection that cannot be made raises urllib's URLError as it is.
 """
 import email.utils
 import io
@@ -25,7 +26,7 @@ class SherdHTTPError(IOError):
         self.message = message
 
 
-RETRIED = (429, 503)
+RETRIED = (429, 502, 503)
 
 
 def _retry_after(value: Optional[str], default: float) -> float:
@@ -58,7 +59,7 @@ class Gateway:
         return f"{self.url}/datasets/{dataset}/{urllib.parse.quote(path)}"
 
     def open(self, url: str, headers: Optional[Dict[str, str]] = None):
-        """The response to GET `url`, retried on 429 and 503; SherdHTTPError for any other non-2xx status."""
+        """The response to GET `url`, retried on 429, 502 and 503; SherdHTTPError for any other non-2xx status."""
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(url, headers=headers or {})
             try:
@@ -88,9 +89,9 @@ class Gateway:
         if end <= start:
             return b""
         with self.open(url, {"Range": f"bytes={start}-{end - 1}"}) as response:
-            data = response.read()
+            data, status = response.read(), response.status
         if len(data) != end - start:
-            raise SherdHTTPError(url, 200, f"asked for {end - start} bytes at {start}, got {len(data)}")
+            raise SherdHTTPError(url, status, f"asked for {end - start} bytes at {start}, got {len(data)}")
         return data
 
 

@@ -30,11 +30,14 @@ def glob_pattern(glob: str) -> "re.Pattern[str]":
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            close = glob.find("]", i + 2)
+            # `[!...]` negates; a `]` right after `[` or `[!` is a member, not the end (as in fnmatch).
+            negated = glob[i + 1 : i + 2] == "!"
+            first = i + 1 + (1 if negated else 0)
+            close = glob.find("]", first + 1)
             if close < 0:
                 raise ValueError(f"the pattern {glob} has a [ without its ]")
-            body = glob[i + 1 : close]
-            out.append("[^" + body[1:] + "]" if body[0] == "!" else "[" + body.replace("\\", "\\\\") + "]")
+            members = re.sub(r"([\\\]^])", r"\\\1", glob[first:close])
+            out.append("[" + ("^" if negated else "") + members + "]")
             i = close
         else:
             out.append(re.escape(c))

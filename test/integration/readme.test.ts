@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installSherdData } from '../helpers/python.ts';
 
 /**
  * The README's shell blocks, run as written in a fresh directory where `npx sherd` is this
@@ -214,13 +215,8 @@ describe('the README, as written', () => {
       m[1]!.replaceAll('8080', port).replaceAll('0x<dataset>', dataset),
     );
     const runnable = blocks.filter((block) => !block.includes('import webdataset'));
-    // `pip install ./python`, as the PyTorch block asks, into a folder of its own (from a copy: pip builds in the source folder).
-    const site = join(dir, 'site');
-    await cp(join(REPO, 'python'), join(dir, 'python'), { recursive: true });
-    const pip = await run(
-      `/usr/bin/python3 -m pip install --quiet --root-user-action=ignore --no-index --no-build-isolation --target ${site} ${join(dir, 'python')}`,
-    );
-    expect({ code: pip.code, stderr: pip.stderr }).toEqual({ code: 0, stderr: '' });
+    // `pip install ./python`, as the PyTorch block asks.
+    const site = await installSherdData(dir);
     expect([blocks.length, runnable.length]).toEqual([5, 4]);
     expect(text).toMatch(/\*\*Should work with\*\* WebDataset/);
     for (const block of runnable) {

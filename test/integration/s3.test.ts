@@ -211,6 +211,8 @@ describe('the S3 facade, with @aws-sdk/client-s3', () => {
     );
     const token = await fetch(`${base}/datasets?list-type=2&continuation-token=%24%24`, { headers: { 'user-agent': 'Boto3/1.26' } });
     expect([token.status, await token.text()]).toEqual([400, expect.stringContaining('<Code>InvalidArgument</Code>')]);
+    const none = await fetch(`${base}/datasets?list-type=2&max-keys=0`, { headers: { 'x-amz-date': '20261201T000000Z' } });
+    expect(await none.text()).toContain('<MaxKeys>0</MaxKeys><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>');
     const plain = await fetch(`${base}/elsewhere/x`);
     expect([plain.status, await plain.json()]).toEqual([404, { error: 'not_found', message: 'no route GET /elsewhere/x' }]);
     const write = await fetch(`${base}/datasets/${id}/x`, { method: 'PUT', body: 'x' });

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,7 @@ import { openDataset } from '../../client/dataset.ts';
 import { upload } from '../../client/upload.ts';
 import { createChainGateway } from '../../gateway/server.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
+import { installSherdData } from '../helpers/python.ts';
 import { makeTar } from '../helpers/tar-writer.ts';
 
 /**
@@ -20,7 +21,6 @@ import { makeTar } from '../helpers/tar-writer.ts';
  * shards through a gateway on a devnet of real node processes.
  */
 const PYTHON = '/usr/bin/python3';
-const PYTHON_PACKAGE = fileURLToPath(new URL('../../python', import.meta.url));
 const LOOP = fileURLToPath(new URL('./python/torch_loader.py', import.meta.url));
 
 let dir: string;
@@ -44,24 +44,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sherd-training-'));
-  // `pip install ./python`, into a folder of its own (no network: setuptools is Debian's).
-  site = join(dir, 'site');
-  // From a copy: pip builds in the source folder, and a test leaves the checkout as it was.
-  const source = join(dir, 'python');
-  await cp(PYTHON_PACKAGE, source, { recursive: true });
-  const pip = await run(PYTHON, [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--root-user-action=ignore',
-    '--no-index',
-    '--no-build-isolation',
-    '--target',
-    site,
-    source,
-  ]);
-  expect({ code: pip.code, stderr: pip.stderr }).toEqual({ code: 0, stderr: '' });
+  site = await installSherdData(dir);
   devnet = await Devnet.start({ nodes: 4, dir: join(dir, 'devnet') });
   const shards = join(dir, 'shards');
   await mkdir(shards);
@@ -236,7 +219,7 @@ describe('PyTorch DataLoader over SherdIterableDataset (2 workers a rank)', () =
     const state = join(dir, 'state-workers.json');
     await writeFile(state, JSON.stringify(lines.filter((line) => line.samples).at(-1)!.state));
     await expect(loop(['--seed', '5', '--state', state, '--workers', '3'], { RANK: '0', WORLD_SIZE: '1' }).lines).rejects.toThrow(
-      'ValueError: the state was saved with 2 DataLoader workers, this loader has 3: resume with 2',
+      'ValueError: the state was saved with 2 DataLoader workers, this loader has 3: resume with 2 (0 and 1 are the same)',
     );
     const script = [
       'import sys, json',

@@ -27,8 +27,39 @@ describe('python/sherd_data', () => {
         60,
       ),
       globs: [
-        ...['train-*.tar', '**/*.tar', '**', 'a?c', '[ab]*', '[!ab]*', 'x/**/y', 'a.b+(c)'].flatMap((glob) =>
-          ['train-1.tar', 'a/b/c.tar', 'c.tar', 'abc', 'a/c', 'bz', 'zz', 'x/y', 'x/1/2/y', 'a.b+(c)', 'axb+(c)'].map((path) => ({
+        ...[
+          'train-*.tar',
+          '**/*.tar',
+          '**',
+          'a?c',
+          '[ab]*',
+          '[!ab]*',
+          'x/**/y',
+          'a.b+(c)',
+          '[]a]*',
+          '[!]a]*',
+          '[\\^]*',
+          '?.txt',
+          'a]b',
+        ].flatMap((glob) =>
+          [
+            'train-1.tar',
+            'a/b/c.tar',
+            'c.tar',
+            'abc',
+            'a/c',
+            'bz',
+            'zz',
+            'x/y',
+            'x/1/2/y',
+            'a.b+(c)',
+            'axb+(c)',
+            ']x',
+            '^x',
+            '\\x',
+            '😀.txt',
+            'a]b',
+          ].map((path) => ({
             glob,
             path,
           })),
@@ -48,14 +79,14 @@ describe('python/sherd_data', () => {
     });
   });
 
-  it('retries 429 and 503 as Retry-After says (or with backoff), and raises other errors with URL and status', () => {
+  it('retries 429, 502 and 503 as Retry-After says (or with backoff), and raises other errors with URL and status', () => {
     const report = JSON.parse(
       execFileSync('/usr/bin/python3', [CLIENT_SCRIPT, PYTHON_DIR])
         .toString()
         .replace(/127\.0\.0\.1:\d+/g, 'HOST'),
     );
     expect(report).toEqual({
-      // Retry-After: 2, then an HTTP date in the past, then none (0.5 s × 2²).
+      // Retry-After: 2 (503), then an HTTP date in the past (429), then none (502: 0.5 s × 2²).
       busy: [200, 'payload', [2, 0, 2]],
       gone: ['http://HOST/datasets/d/gone: HTTP 404: scripted 404', 404, []],
       down: ['http://HOST/datasets/d/down: HTTP 503: scripted 503', 503, [1, 1, 1]],

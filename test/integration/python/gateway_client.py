@@ -9,7 +9,7 @@ sys.path.insert(0, sys.argv[1])
 from sherd_data import Gateway, SherdHTTPError  # noqa: E402
 
 answers = {  # path -> the statuses it answers with, in turn (then 200)
-    "/datasets/d/busy": [(503, {"Retry-After": "2"}), (429, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}), (429, {})],
+    "/datasets/d/busy": [(503, {"Retry-After": "2"}), (429, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}), (502, {})],
     "/datasets/d/gone": [(404, {})] * 10,
     "/datasets/d/down": [(503, {"Retry-After": "1"})] * 10,
 }
