@@ -65,7 +65,8 @@ const S3_ERRORS: Record<string, [code: string, status: number]> = {
 export function sendS3Error(request: FastifyRequest, reply: FastifyReply, code: string, status: number, message: string): FastifyReply {
   const [s3Code, s3Status] = S3_ERRORS[code] ?? (status >= 500 ? ['InternalError', 500] : ['InvalidRequest', 400]);
   const resource = request.url.split('?')[0]!;
-  const key = resource.startsWith(`/${S3_BUCKET}/`) ? decodeURIComponentSafe(resource.slice(S3_BUCKET.length + 2)) : undefined;
+  // A bucket-level error names no key (`/datasets/` has an empty one).
+  const key = resource.startsWith(`/${S3_BUCKET}/`) ? decodeURIComponentSafe(resource.slice(S3_BUCKET.length + 2)) || undefined : undefined;
   void reply.header('x-amz-request-id', request.id);
   const body = element('Code', s3Code) + element('Message', message) + element('Key', key) + element('Resource', resource);
   return reply
@@ -165,15 +166,19 @@ function maxKeysOf(query: Query): number {
   return Math.min(Number(text), MAX_KEYS);
 }
 
-/** A continuation token is the last entry sent, so a page picks up after it however the datasets change between calls. */
+/**
+ * A continuation token is the last entry sent, so a page picks up after it however the
+ * datasets change between calls; it starts with a mark so that one made up is refused.
+ */
+const TOKEN_MARK = 'sherd1.';
 function encodeToken(entry: ListEntry): string {
-  return Buffer.from(entry.kind === 'object' ? entry.key : entry.prefix).toString('base64url');
+  return TOKEN_MARK + Buffer.from(entry.kind === 'object' ? entry.key : entry.prefix).toString('base64url');
 }
 
 function decodeToken(token: string): string {
-  if (!/^[A-Za-z0-9_-]*$/.test(token))
+  if (!token.startsWith(TOKEN_MARK) || !/^[A-Za-z0-9_-]*$/.test(token.slice(TOKEN_MARK.length)))
     throw new GatewayError('invalid_argument', 'the continuation token is not one this gateway gave', 400);
-  return Buffer.from(token, 'base64url').toString();
+  return Buffer.from(token.slice(TOKEN_MARK.length), 'base64url').toString();
 }
 
 /** Keys and prefixes as the client asked: `encoding-type=url` (boto3's default) percent-encodes them, `/` kept. */
