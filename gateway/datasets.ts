@@ -35,6 +35,9 @@ export interface DatasetSource {
   close(): Promise<void>;
 }
 
+/** How long a list of the certified datasets is reused. */
+const LIST_TTL_MS = 5_000;
+
 /** Opened datasets kept at once (each holds connection pools to its nodes). */
 const MAX_OPEN_DATASETS = 32;
 
@@ -59,6 +62,7 @@ export interface ChainDatasetsOptions {
  */
 export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, readAhead = 8 }: ChainDatasetsOptions): DatasetSource {
   const open = new Map<string, Promise<ServedDataset>>();
+  let listed: { at: number; ids: Promise<Uint8Array[]> } | undefined;
   const load = async (id: Uint8Array): Promise<ServedDataset> => {
     const { terms, nodes } = await registeredDataset(registry, id).catch((error: unknown) => {
       if (error instanceof DownloadError && error.code === 'dataset_not_registered') throw new GatewayError(error.code, error.message, 404);
@@ -94,7 +98,17 @@ export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, 
       }
       return entry;
     },
-    list: () => registry.certifiedDatasets(),
+    list() {
+      // A listing asks once a page: the chain is asked at most every few seconds (a new dataset shows within them).
+      if (!listed || performance.now() - listed.at > LIST_TTL_MS) {
+        const ids = registry.certifiedDatasets();
+        listed = { at: performance.now(), ids };
+        ids.catch(() => {
+          if (listed?.ids === ids) listed = undefined;
+        });
+      }
+      return listed.ids;
+    },
     async close() {
       const all = [...open.values()];
       open.clear();

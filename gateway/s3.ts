@@ -126,10 +126,16 @@ async function* listEntries(
       }
     }
     const served = await datasets.open(id);
-    // The file index is in UTF-8 byte order of paths (comparePaths), S3's order of keys.
-    for (const file of served.dataset.files) {
+    // The file index is in UTF-8 byte order of paths (comparePaths), S3's order of keys: a page
+    // starts at the first key past both `after` and the prefix (no key at or before `after` can
+    // fold into a prefix after it), and ends where the keys leave the prefix.
+    const files = served.dataset.files;
+    const past = (bound: string, strictly: boolean) =>
+      firstIndex(files.length, (i) => comparePaths(head + files[i]!.path, bound) > (strictly ? 0 : -1));
+    for (let i = Math.max(past(after, true), past(prefix, false)); i < files.length; i++) {
+      const file = files[i]!;
       const key = head + file.path;
-      if (!key.startsWith(prefix)) continue;
+      if (!key.startsWith(prefix)) break;
       const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
       if (cut >= 0) {
         const entry = common(key.slice(0, cut + delimiter!.length));
@@ -139,6 +145,18 @@ async function* listEntries(
       }
     }
   }
+}
+
+/** The first of 0..length-1 for which `holds` is true, where it is false up to some point and true after (length if never). */
+function firstIndex(length: number, holds: (i: number) => boolean): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (holds(middle)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
 
 /** Up to `maxKeys` entries, and whether more follow. */
