@@ -306,6 +306,9 @@ export function s3Routes(app: FastifyInstance, deps: { datasets: DatasetSource; 
     void reply.header('x-amz-bucket-region', 'us-east-1');
     if (request.method === 'HEAD') return reply.status(200).send(); // HeadBucket
     const query = request.query;
+    // A parameter given twice arrives as an array, which every use below would read as one joined string.
+    const repeated = Object.entries(query).find(([, value]) => typeof value !== 'string');
+    if (repeated) throw new GatewayError('invalid_argument', `${repeated[0]} is given more than once`, 400);
     if ('location' in query) return sendXml(reply, 200, 'LocationConstraint', ''); // us-east-1
     const unsupported = UNSUPPORTED_SUBRESOURCES.find((name) => name in query);
     if (unsupported) throw new GatewayError('not_implemented', `the bucket has no ${unsupported}`, 501);

@@ -218,6 +218,11 @@ describe('the S3 facade, with @aws-sdk/client-s3', () => {
         ),
       ]);
     }
+    const twice = await fetch(`${base}/datasets?list-type=2&prefix=a&prefix=b`, { headers: { 'x-amz-date': '20261201T000000Z' } });
+    expect([twice.status, await twice.text()]).toEqual([
+      400,
+      expect.stringContaining('<Code>InvalidArgument</Code><Message>prefix is given more than once</Message>'),
+    ]);
     const none = await fetch(`${base}/datasets?list-type=2&max-keys=0`, { headers: { 'x-amz-date': '20261201T000000Z' } });
     expect(await none.text()).toContain('<MaxKeys>0</MaxKeys><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>');
     const plain = await fetch(`${base}/elsewhere/x`);
