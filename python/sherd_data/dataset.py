@@ -106,14 +106,13 @@ class SherdIterableDataset(_Base):
             self._counts[path] = count
         return self._counts[path]
 
-    def _has_samples(self, files: List[str], at_least: int) -> bool:
-        """Whether `files` hold at least `at_least` samples (counting only as far as needed)."""
-        total = 0
-        for path in files:
-            if total >= at_least:
-                return True
-            total += self._count(path)
-        return total >= at_least
+    @staticmethod
+    def _has_samples(totals: List[int], files: List[str], count, at_least: int) -> bool:
+        """Whether `files` hold at least `at_least` samples. `totals` holds their running sums as far as
+        they have been needed, and grows only when a larger count is asked for."""
+        while (not totals or totals[-1] < at_least) and len(totals) < len(files):
+            totals.append((totals[-1] if totals else 0) + count(files[len(totals)]))
+        return bool(totals) and totals[-1] >= at_least
 
     def _resume_point(self, worker_id: int, num_workers: int) -> "tuple[int, int]":
         """Whose share this worker reads and how many of its samples were given already, from the rank's
@@ -127,6 +126,7 @@ class SherdIterableDataset(_Base):
             raise ValueError(f"the state was saved with {state['num_workers']} DataLoader workers, this loader has "
                              f"{num_workers}: resume with {state['num_workers']} (0 and 1 are the same)")
         shares = [self._worker_files(w, num_workers) for w in range(num_workers)]
+        totals: List[List[int]] = [[] for _ in range(num_workers)]
         taken = [0] * num_workers
         active = list(range(num_workers))
         left, last = state["batches"], num_workers - 1
@@ -134,7 +134,7 @@ class SherdIterableDataset(_Base):
             for w in list(active):
                 if left == 0:
                     break
-                if self._has_samples(shares[w], taken[w] * self.batch_size + 1):
+                if self._has_samples(totals[w], shares[w], self._count, taken[w] * self.batch_size + 1):
                     taken[w] += 1
                     left -= 1
                     last = w
