@@ -6,7 +6,7 @@ import { decodeFileIndex, decodeFileIndexTrailer, FILE_INDEX_TRAILER_BYTES, type
 import { ProtocolError } from '../protocol/errors.ts';
 import { segmentPayloadBytes } from '../protocol/manifest.ts';
 import { DatasetReader, type DownloadOptions } from './download.ts';
-import { globPattern } from './epoch-plan.ts';
+import { matchingFiles } from './epoch-plan.ts';
 import { DownloadError } from './errors.ts';
 import { type Sample, type SamplesOptions, samples } from './samples.ts';
 
@@ -79,8 +79,7 @@ export class Dataset {
 
   /** The files matching `glob` (docs/training.md; default every file), in path order. */
   matching(glob = '**'): FileEntry[] {
-    const pattern = globPattern(glob);
-    return this.files.filter((file) => pattern.test(file.path));
+    return matchingFiles(this.files, glob);
   }
 
   /** One epoch of samples for one worker of one rank, shuffled, split and resumable (see `samples`). */

@@ -34,6 +34,12 @@ export function globPattern(glob: string): RegExp {
   return new RegExp(`^${source}$`, 'su');
 }
 
+/** The files whose path matches `glob` (default every file), in the order given. */
+export function matchingFiles<T extends { path: string }>(files: readonly T[], glob = '**'): T[] {
+  const pattern = globPattern(glob);
+  return files.filter((file) => pattern.test(file.path));
+}
+
 /** The first 8 bytes of SHA-256 of `sherd-shuffle:SEED:EPOCH:I`, as an integer. */
 function draw(seed: string, epoch: number, i: number): bigint {
   return createHash('sha256').update(`sherd-shuffle:${seed}:${epoch}:${i}`).digest().readBigUInt64BE(0);

@@ -1,7 +1,7 @@
 import { collectBytes } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import type { Dataset } from './dataset.ts';
-import { globPattern, sampleKeyOf, shareOf, shuffled } from './epoch-plan.ts';
+import { matchingFiles, sampleKeyOf, shareOf, shuffled } from './epoch-plan.ts';
 import { throwIfAborted } from './errors.ts';
 import { rangedSource, streamedSource, tarEntries } from './tar.ts';
 
@@ -108,8 +108,7 @@ function planOf(dataset: SampleSource, options: SamplesOptions) {
       throw new InvalidArgumentError(`a checkpoint's consumed count must be an integer ≥ 0, not ${consumed}`);
   }
   // The file index is in path order (UTF-8 bytes, protocol/file-index.ts): the order the shuffle starts from.
-  const pattern = globPattern(options.files ?? '**');
-  const matched = dataset.files.map((file) => file.path).filter((path) => pattern.test(path));
+  const matched = matchingFiles(dataset.files, options.files).map((file) => file.path);
   const tar = options.tar ?? (matched.length > 0 && matched.every((path) => path.endsWith('.tar')));
   const files = shareOf(shuffled(matched, String(options.shuffleSeed ?? 0), epoch), split);
   return { epoch, tar, files, skip: options.resumeFrom?.consumed ?? 0 };
