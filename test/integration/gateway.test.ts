@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upload } from '../../client/upload.ts';
 import { Devnet } from '../../cli/devnet.ts';
 import type { GatewayRegistry } from '../../gateway/datasets.ts';
-import { createChainGateway } from '../../gateway/server.ts';
 import { toHex } from '../../proofs/bytes.ts';
 import { FaultyProxy } from '../helpers/faulty-proxy.ts';
+import { listeningGateway as listening } from '../helpers/gateway.ts';
 
 /** The gateway on a devnet of real node processes, read with curl (a client no one here wrote) and fetch. */
 let dir: string;
@@ -60,14 +60,6 @@ beforeAll(async () => {
   id = toHex(result.datasetId);
   [gateway, base] = await listening(devnet.registry);
 }, 120_000);
-
-/** A gateway on 127.0.0.1 with a cache of its own (so a new one reads every segment from the nodes), and its URL. */
-async function listening(registry: GatewayRegistry): Promise<[FastifyInstance, string]> {
-  const app = await createChainGateway(registry, { cacheBytes: 64 * 1024 * 1024 });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  return [app, `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`];
-}
 
 /** One metric's samples from Prometheus text, by their label sets. */
 function samplesOf(metrics: string, name: string): Array<{ labels: string; value: number }> {

@@ -20,8 +20,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Devnet } from '../../cli/devnet.ts';
 import { upload } from '../../client/upload.ts';
-import { createChainGateway } from '../../gateway/server.ts';
 import { toHex } from '../../proofs/bytes.ts';
+import { listeningGateway } from '../helpers/gateway.ts';
+import { SYSTEM_PYTHON as PYTHON } from '../helpers/python.ts';
 
 /**
  * The gateway's S3 facade on a devnet of real node processes, read with S3 clients no one
@@ -57,10 +58,7 @@ beforeAll(async () => {
   const single = join(dir, 'single.bin');
   await writeFile(single, randomBytes(10_000));
   singleId = toHex((await upload(single, { nodes: devnet.endpoints, chain, uploaderKey: devnet.uploaderKey })).datasetId);
-  gateway = await createChainGateway(devnet.registry, { cacheBytes: 64 * 1024 * 1024 });
-  await gateway.listen({ port: 0, host: '127.0.0.1' });
-  const address = gateway.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  [gateway, base] = await listeningGateway(devnet.registry);
 }, 180_000);
 
 afterAll(async () => {
@@ -235,7 +233,6 @@ describe('the S3 facade, with @aws-sdk/client-s3', () => {
   });
 });
 
-const PYTHON = '/usr/bin/python3';
 const S3_READ = fileURLToPath(new URL('./python/s3_read.py', import.meta.url));
 
 function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

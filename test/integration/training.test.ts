@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Devnet } from '../../cli/devnet.ts';
 import { openDataset } from '../../client/dataset.ts';
 import { upload } from '../../client/upload.ts';
-import { createChainGateway } from '../../gateway/server.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
-import { installSherdData } from '../helpers/python.ts';
+import { listeningGateway } from '../helpers/gateway.ts';
+import { installSherdData, SYSTEM_PYTHON as PYTHON } from '../helpers/python.ts';
 import { makeTar } from '../helpers/tar-writer.ts';
 
 /**
@@ -20,7 +20,6 @@ import { makeTar } from '../helpers/tar-writer.ts';
  * SherdIterableDataset from python/sherd_data, installed with pip, reading WebDataset tar
  * shards through a gateway on a devnet of real node processes.
  */
-const PYTHON = '/usr/bin/python3';
 const LOOP = fileURLToPath(new URL('./python/torch_loader.py', import.meta.url));
 
 let dir: string;
@@ -65,10 +64,7 @@ beforeAll(async () => {
   const result = await upload(shards, { nodes: devnet.endpoints, chain: devnet.uploadChain(), uploaderKey: devnet.uploaderKey });
   id = toHex(result.datasetId);
   // A small cache, so that the reads of an epoch go to the nodes.
-  gateway = await createChainGateway(devnet.registry, { cacheBytes: 2 * 1024 * 1024 });
-  await gateway.listen({ port: 0, host: '127.0.0.1' });
-  const address = gateway.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  [gateway, base] = await listeningGateway(devnet.registry, 2 * 1024 * 1024);
 }, 240_000);
 
 afterAll(async () => {
