@@ -18,7 +18,7 @@ export const CONTRACTS_DIR = fileURLToPath(new URL('./contracts/', import.meta.u
 export const ARTIFACTS_FILE = fileURLToPath(new URL('./artifacts/contracts.json', import.meta.url));
 export const ABI_FILE = fileURLToPath(new URL('./abi.ts', import.meta.url));
 /** The contracts applications talk to; harnesses under contracts/test are for tests only. */
-const ABI_CONTRACTS = { SherdRegistry: 'sherdRegistryAbi' } as const;
+const ABI_CONTRACTS = { SherdRegistry: 'sherdRegistryAbi', SherdLicenses: 'sherdLicensesAbi' } as const;
 export const SOLC_SETTINGS = { evmVersion: 'prague', optimizer: { enabled: true, runs: 200 }, viaIR: false } as const;
 
 export interface Artifact {

@@ -1,7 +1,7 @@
 import { Contract, Interface, type ContractRunner, type TransactionReceipt } from 'ethers';
 import { fromHex, toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
-import { sherdRegistryAbi } from './abi.ts';
+import { sherdLicensesAbi, sherdRegistryAbi } from './abi.ts';
 import { g1FromEip2537, g1ToEip2537, g2FromEip2537, g2ToEip2537 } from './encoding.ts';
 import { TypedContract, type Arguments, type WriteName } from './typed-contract.ts';
 
@@ -118,6 +118,8 @@ export interface ChainNode {
   /** Unix time after which the stake can be withdrawn; 0 while active. */
   exitAt: number;
   active: boolean;
+  /** X25519 key (32 bytes, hex) dataset key shares are encrypted to; all zero when the node takes none. */
+  encryptionKey: string;
   endpoint: string;
 }
 
@@ -157,13 +159,47 @@ export class ChainError extends SherdError {
 }
 
 const registryInterface = new Interface(sherdRegistryAbi);
+/** Every custom error of the deployment's contracts (the registry and its license registry), for decoding reverts. */
+const errorsInterface = new Interface(
+  [...sherdRegistryAbi, ...sherdLicensesAbi].filter(
+    (entry, i, all) => entry.type === 'error' && all.findIndex((e) => e.type === 'error' && e.name === entry.name) === i,
+  ),
+);
+
+/** Sends a transaction and waits for its receipt; a revert becomes ChainError named after the contract's error. */
+export async function sendTransaction<Abi extends readonly unknown[], Name extends WriteName<Abi>>(
+  typed: TypedContract<Abi>,
+  action: string,
+  name: Name,
+  args: Arguments<Abi, Name>,
+  overrides: { value?: bigint; gasLimit?: bigint } = {},
+): Promise<TransactionReceipt> {
+  try {
+    const tx = await typed.send(name, args, overrides);
+    const receipt = (await tx.wait()) as TransactionReceipt | null;
+    if (receipt?.status !== 1) throw new ChainError('transaction_failed', `${action}: transaction failed`);
+    return receipt;
+  } catch (error) {
+    if (error instanceof ChainError) throw error;
+    throw decodeChainError(error, action);
+  }
+}
+
+/** A read; a failure becomes ChainError. */
+export async function readCall<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw decodeChainError(error, action);
+  }
+}
 
 /** Maps an ethers error to ChainError named after the custom error the contract reverted with. */
 export function decodeChainError(error: unknown, action: string): ChainError {
   const data = findRevertData(error);
   if (data) {
     try {
-      const parsed = registryInterface.parseError(data);
+      const parsed = errorsInterface.parseError(data);
       if (parsed) {
         const args = parsed.args.toArray();
         return new ChainError(parsed.name, `${action} reverted: ${parsed.name}(${args.map(String).join(', ')})`, { cause: error, args });
@@ -228,29 +264,17 @@ export class Registry {
     return new Registry(this.contract.connect(runner) as Contract, this.address);
   }
 
-  private async send<Name extends WriteName<RegistryAbi>>(
+  private send<Name extends WriteName<RegistryAbi>>(
     action: string,
     name: Name,
     args: Arguments<RegistryAbi, Name>,
     overrides: { value?: bigint; gasLimit?: bigint } = {},
   ): Promise<TransactionReceipt> {
-    try {
-      const tx = await this.typed.send(name, args, overrides);
-      const receipt = (await tx.wait()) as TransactionReceipt | null;
-      if (receipt?.status !== 1) throw new ChainError('transaction_failed', `${action}: transaction failed`);
-      return receipt;
-    } catch (error) {
-      if (error instanceof ChainError) throw error;
-      throw decodeChainError(error, action);
-    }
+    return sendTransaction(this.typed, action, name, args, overrides);
   }
 
-  private async read<T>(action: string, call: (typed: TypedContract<RegistryAbi>) => Promise<T>): Promise<T> {
-    try {
-      return await call(this.typed);
-    } catch (error) {
-      throw decodeChainError(error, action);
-    }
+  private read<T>(action: string, call: (typed: TypedContract<RegistryAbi>) => Promise<T>): Promise<T> {
+    return readCall(action, () => call(this.typed));
   }
 
   private parametersRead: Promise<RegistryParameters & { genesisBlock: bigint }> | undefined;
@@ -281,9 +305,18 @@ export class Registry {
     return { genesisBlock: Number(p.genesisBlock), epochBlocks: Number(p.epochBlocks), challengeWindow: Number(p.challengeWindow) };
   }
 
-  /** Registers a node: compressed BLS key and PoP in, EIP-2537 encodings on chain. */
-  registerNode(publicKey: Uint8Array, proofOfPossession: Uint8Array, endpoint: string, stake: bigint): Promise<TransactionReceipt> {
-    return this.send('registerNode', 'registerNode', [g1ToEip2537(publicKey), g2ToEip2537(proofOfPossession), endpoint], { value: stake });
+  /**
+   * Registers a node: compressed BLS key and PoP in, EIP-2537 encodings on chain, with the
+   * X25519 key dataset key shares are encrypted to (32 zero bytes: the node takes none).
+   */
+  registerNode(
+    publicKey: Uint8Array,
+    proofOfPossession: Uint8Array,
+    endpoint: string,
+    stake: bigint,
+    encryptionKey: Uint8Array = new Uint8Array(32),
+  ): Promise<TransactionReceipt> {
+    return this.registerNodeRaw(g1ToEip2537(publicKey), g2ToEip2537(proofOfPossession), endpoint, stake, encryptionKey);
   }
 
   /** Same, with already-encoded points: for tests that submit what no honest client would. */
@@ -292,9 +325,21 @@ export class Registry {
     proofOfPossession256: Uint8Array,
     endpoint: string,
     stake: bigint,
+    encryptionKey: Uint8Array = new Uint8Array(32),
   ): Promise<TransactionReceipt> {
-    return this.send('registerNode', 'registerNode', [publicKey128, proofOfPossession256, endpoint], { value: stake });
+    return this.send('registerNode', 'registerNode', [publicKey128, proofOfPossession256, encryptionKey, endpoint], { value: stake });
   }
+
+  /** The license registry created with this registry. */
+  async licensesAddress(): Promise<string> {
+    this.licensesRead ??= this.read('reading the license registry', (c) => c.read('licenses')).then((a) => a.toLowerCase());
+    this.licensesRead.catch(() => {
+      this.licensesRead = undefined;
+    });
+    return this.licensesRead;
+  }
+
+  private licensesRead: Promise<string> | undefined;
 
   requestExit(id: number): Promise<TransactionReceipt> {
     return this.send('requestExit', 'requestExit', [id]);
@@ -319,6 +364,7 @@ export class Registry {
       stake: node.stake,
       exitAt: Number(node.exitAt),
       active: node.active,
+      encryptionKey: node.encryptionKey.toLowerCase(),
       endpoint: node.endpoint,
     };
   }

@@ -10,6 +10,8 @@ export interface DevnetNodeEntry {
   /** Compressed BLS key, 0x hex. */
   publicKey: string;
   proofOfPossession: string;
+  /** X25519 key published on chain for the dataset key shares sealed to the node (derived from its BLS key). */
+  encryptionKey: string;
   index: number;
   port: number;
   dataDir: string;

@@ -1,3 +1,4 @@
+import { nodeEncryptionKey } from '../protocol/encryption.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -132,6 +133,7 @@ export class Devnet {
           port: 0,
           publicKey: toHex(publicKey),
           proofOfPossession: toHex(proofOfPossession),
+          encryptionKey: toHex(nodeEncryptionKey(secretKey)),
           dataDir: join(nodeDir, 'db'),
           keyFile,
           logFile: join(nodeDir, 'node.log'),
@@ -169,7 +171,12 @@ export class Devnet {
   }
 
   get endpoints(): NodeEndpoint[] {
-    return this.file.nodes.map(({ url, publicKey, proofOfPossession }) => ({ url, publicKey, proofOfPossession }));
+    return this.file.nodes.map(({ url, publicKey, proofOfPossession, encryptionKey }) => ({
+      url,
+      publicKey,
+      proofOfPossession,
+      encryptionKey,
+    }));
   }
 
   get uploaderKey(): Uint8Array {
@@ -261,7 +268,13 @@ export class Devnet {
       const operator = new Wallet((await readFile(node.operatorKeyFile, 'utf8')).trim(), this.chain.provider);
       await this.registry
         .connect(operator)
-        .registerNode(fromHex(node.publicKey, 48), fromHex(node.proofOfPossession, 96), node.url, DEFAULT_REGISTRY_PARAMETERS.minStake);
+        .registerNode(
+          fromHex(node.publicKey, 48),
+          fromHex(node.proofOfPossession, 96),
+          node.url,
+          DEFAULT_REGISTRY_PARAMETERS.minStake,
+          fromHex(node.encryptionKey, 32),
+        );
     }
   }
 

@@ -1,3 +1,4 @@
+import { nodeEncryptionKey } from '../protocol/encryption.ts';
 import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
@@ -132,7 +133,7 @@ export async function cmdNode(args: string[]): Promise<number> {
       const stake = stakeArg ?? (await registry.parameters()).minStake;
       const receipt = await registry
         .connect(operator)
-        .registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake);
+        .registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake, nodeEncryptionKey(secretKey));
       print(
         values.json === true,
         { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },

@@ -1,8 +1,9 @@
 import { Wallet } from 'ethers';
-import { connectRegistry, type RegistryConnection } from '../chain/rpc.ts';
+import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
 import type { DatasetRegistration, Registry } from '../chain/registry.ts';
 import type { RegisteredTerms } from '../protocol/registration.ts';
 import { toHex } from '../proofs/bytes.ts';
+import type { LicenseAccount } from './encryption.ts';
 import { DownloadError } from './errors.ts';
 import type { NodeEndpoint } from './types.ts';
 import type { UploadChain } from './upload.ts';
@@ -15,12 +16,21 @@ export function uploadChainFor(context: ChainContext, uploaderKey: string): Uplo
   return { registry: context.registry.connect(new Wallet(uploaderKey, context.provider)), chainId: context.chainId };
 }
 
+/** The account `accountKey` as a reader of encrypted datasets registered on this chain (client/encryption.ts). */
+export async function licenseAccount(
+  context: Pick<ChainContext, 'registry' | 'provider' | 'chainId'>,
+  accountKey: Uint8Array,
+): Promise<LicenseAccount> {
+  const licenses = await context.registry.licensesAddress();
+  return { accountKey, domain: { chainId: context.chainId, licenses }, blockNumber: () => latestBlock(context.provider) };
+}
+
 /** What finding nodes on chain reads. */
 export type NodeDirectory = Pick<Registry, 'node' | 'activeNodeIds' | 'nodeSetMembers' | 'dataset'>;
 
 async function endpoints(registry: Pick<Registry, 'node'>, ids: number[]): Promise<NodeEndpoint[]> {
   const nodes = await Promise.all(ids.map((id) => registry.node(id)));
-  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey }));
+  return nodes.map((node) => ({ url: node.endpoint, publicKey: node.publicKey, encryptionKey: node.encryptionKey }));
 }
 
 /** The registry's active nodes, in the order a dataset registered now would be placed on. */

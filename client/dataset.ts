@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { collectBytes, equalBytes } from '../proofs/bytes.ts';
+import { collectBytes, equalBytes, toHex } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { decodeFileIndex, decodeFileIndexTrailer, FILE_INDEX_TRAILER_BYTES, type FileEntry } from '../protocol/file-index.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { segmentPayloadBytes } from '../protocol/manifest.ts';
 import { DatasetReader, type DownloadOptions } from './download.ts';
 import { matchingFiles } from './epoch-plan.ts';
+import { type ByteView, DecryptedView, fetchDatasetKey, type LicenseAccount, readEnvelope } from './encryption.ts';
 import { DownloadError } from './errors.ts';
 import { type Sample, type SamplesOptions, samples } from './samples.ts';
+import type { KeyProgress } from './types.ts';
 
 /**
  * A dataset as files. Opening reads only its end, the file index and its trailer, through
@@ -19,22 +20,37 @@ export class Dataset {
   private readonly byPath: Map<string, FileEntry>;
 
   private constructor(
+    /** The dataset's bytes as stored (the ciphertext, for an encrypted dataset). */
     readonly reader: DatasetReader,
+    /** The bytes the files are read from: the reader itself, or its decryption. */
+    private readonly bytes: ByteView,
     readonly files: readonly FileEntry[],
   ) {
     this.byPath = new Map(files.map((file) => [file.path, file]));
   }
 
-  static async open(id: Uint8Array, options: DownloadOptions): Promise<Dataset> {
+  /**
+   * Opens dataset `id`. An encrypted one (its last bytes are an envelope) needs `license`: its
+   * key is asked of its nodes first (fetchDatasetKey); without one, DownloadError `encrypted_dataset`.
+   */
+  static async open(id: Uint8Array, options: DatasetOptions): Promise<Dataset> {
     const reader = await DatasetReader.open(id, options);
     try {
-      return new Dataset(reader, await readIndex(reader));
+      const bytes = await plaintextOf(reader, options);
+      return new Dataset(reader, bytes, await readIndex(bytes, reader.size === bytes.size ? reader.lastSegmentStart : 0));
     } catch (error) {
       await reader.close();
-      if (error instanceof ProtocolError)
-        throw new DownloadError('bad_file_index', `dataset's file index is unreadable: ${error.message}`, { cause: error });
+      if (error instanceof ProtocolError) {
+        const what = error.code === 'bad_envelope' ? 'encryption envelope' : 'file index';
+        throw new DownloadError(error.code, `dataset's ${what} is unreadable: ${error.message}`, { cause: error });
+      }
       throw error;
     }
+  }
+
+  /** Whether the dataset is stored encrypted (and read here through its key). */
+  get encrypted(): boolean {
+    return this.bytes !== this.reader;
   }
 
   get id(): Uint8Array {
@@ -68,7 +84,7 @@ export class Dataset {
     }
     const whole = start === 0 && stop === file.length;
     const hash = whole ? createHash('sha256') : undefined;
-    for await (const chunk of this.reader.read(file.offset + start, file.offset + stop)) {
+    for await (const chunk of this.bytes.read(file.offset + start, file.offset + stop)) {
       hash?.update(chunk);
       yield chunk;
     }
@@ -97,25 +113,48 @@ export class Dataset {
   }
 }
 
-/** The file index from the dataset's end: the last segment first, which holds it whole unless the index is large. */
-async function readIndex(reader: DatasetReader): Promise<FileEntry[]> {
-  const size = reader.size;
+/** The options of Dataset.open: a reader's, and the licensed account an encrypted dataset is read with. */
+export interface DatasetOptions extends DownloadOptions {
+  license?: LicenseAccount;
+  onKeyProgress?: (event: KeyProgress) => void;
+}
+
+/** The dataset's plaintext: the reader itself, or, when the dataset ends with an envelope, its decryption with the key from its nodes. */
+async function plaintextOf(reader: DatasetReader, options: DatasetOptions): Promise<ByteView> {
+  const envelope = await readEnvelope(reader);
+  if (!envelope) return reader;
+  if (!options.license) {
+    throw new DownloadError(
+      'encrypted_dataset',
+      `dataset ${toHex(reader.id)} is encrypted: reading it needs an account that holds a license (--account-key)`,
+    );
+  }
+  const holders = { id: reader.id, envelope, urls: reader.nodeUrls, nodeKeys: reader.terms.nodeKeys };
+  const secret = await fetchDatasetKey(holders, options.license, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onProgress: options.onKeyProgress,
+  });
+  return new DecryptedView(reader, envelope, secret);
+}
+
+/** The file index from the dataset's end; reading from `tailStart` first (the last segment's start: held whole, usually). */
+async function readIndex(bytes: ByteView, tailStart: number): Promise<FileEntry[]> {
+  const size = bytes.size;
   if (size < FILE_INDEX_TRAILER_BYTES) throw new ProtocolError('bad_file_index', 'the dataset is shorter than a file index trailer');
-  const segmentBytes = segmentPayloadBytes(reader.terms.k);
-  const lastSegmentStart = Math.floor((size - 1) / segmentBytes) * segmentBytes;
-  const tail = await collectBytes(reader.read(Math.min(lastSegmentStart, size - FILE_INDEX_TRAILER_BYTES), size));
+  const tail = await collectBytes(bytes.read(Math.min(tailStart, size - FILE_INDEX_TRAILER_BYTES), size));
   const { fileCount, indexBytes } = decodeFileIndexTrailer(tail.subarray(tail.length - FILE_INDEX_TRAILER_BYTES));
   const need = indexBytes + FILE_INDEX_TRAILER_BYTES;
   if (need > size) throw new ProtocolError('bad_file_index', 'the file index is longer than the dataset');
   const index =
     need <= tail.length
       ? tail.subarray(tail.length - need, tail.length - FILE_INDEX_TRAILER_BYTES)
-      : await collectBytes(reader.read(size - need, size - FILE_INDEX_TRAILER_BYTES));
+      : await collectBytes(bytes.read(size - need, size - FILE_INDEX_TRAILER_BYTES));
   return decodeFileIndex(index, fileCount, size);
 }
 
 /** Opens dataset `id` as files (see Dataset). */
-export function openDataset(id: Uint8Array, options: DownloadOptions): Promise<Dataset> {
+export function openDataset(id: Uint8Array, options: DatasetOptions): Promise<Dataset> {
   return Dataset.open(id, options);
 }
 
@@ -123,7 +162,7 @@ export function openDataset(id: Uint8Array, options: DownloadOptions): Promise<D
  * The SDK's download: a byte stream of one file of the dataset (`file`, or its only file),
  * or of bytes [start, end) of it; every byte checked against the content root on chain.
  */
-export function download(id: Uint8Array, options: DownloadOptions & { file?: string }): Readable {
+export function download(id: Uint8Array, options: DatasetOptions & { file?: string }): Readable {
   return Readable.from(
     (async function* () {
       const dataset = await Dataset.open(id, options);

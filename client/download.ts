@@ -110,6 +110,17 @@ export class DatasetReader {
     return this.terms.size;
   }
 
+  /** Where the last segment starts: reading from there costs the same as reading the dataset's last bytes. */
+  get lastSegmentStart(): number {
+    const segmentBytes = segmentPayloadBytes(this.terms.k);
+    return Math.floor((this.size - 1) / segmentBytes) * segmentBytes;
+  }
+
+  /** The node set's URLs in placement order (undefined where a node's endpoint is not known). */
+  get nodeUrls(): Array<string | undefined> {
+    return this.refs.map((ref) => ref?.url);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.clientsByNode.map((c) => c?.close()));
   }

@@ -17,6 +17,8 @@ import {
   type HeldShardsResponse,
   type HealthResponse,
   type InfoResponse,
+  type KeyReleasesResponse,
+  type KeyShareResponse,
   type PutShardResponse,
   type RouteId,
   type SampleAnswer,
@@ -95,8 +97,13 @@ export class NodeClient {
   }
 
   /** The announcement body; build it once and send it to every node (a 2 GiB dataset's is ~14 MB). */
-  static announceBody(manifest: Uint8Array, uploader: string, signature: Uint8Array): string {
-    return JSON.stringify({ manifest: Buffer.from(manifest).toString('base64'), uploader, signature: toHex(signature) });
+  static announceBody(manifest: Uint8Array, uploader: string, signature: Uint8Array, envelope?: Uint8Array): string {
+    return JSON.stringify({
+      manifest: Buffer.from(manifest).toString('base64'),
+      uploader,
+      signature: toHex(signature),
+      ...(envelope ? { envelope: Buffer.from(envelope).toString('base64') } : {}),
+    });
   }
 
   announce(id: Uint8Array, body: string, signal?: AbortSignal): Promise<AnnounceResponse> {
@@ -207,6 +214,30 @@ export class NodeClient {
     return this.json('samples', routePath('samples', { dataset: toHex(id) }), {
       method: 'POST',
       body: JSON.stringify({ samples }),
+      headers: { 'content-type': 'application/json' },
+      signal,
+    });
+  }
+
+  /** Asks for this node's share of dataset `id`'s key, with a request the licensee signed (client/encryption.ts). */
+  keyShare(
+    id: Uint8Array,
+    request: { licensee: string; ephemeralKey: string; block: number; signature: string },
+    signal?: AbortSignal,
+  ): Promise<KeyShareResponse> {
+    return this.json('keyShare', routePath('keyShare', { dataset: toHex(id) }), {
+      method: 'POST',
+      body: JSON.stringify(request),
+      headers: { 'content-type': 'application/json' },
+      signal,
+    });
+  }
+
+  /** The node's log of key releases of dataset `id`, for its owner's signed request. */
+  keyReleases(id: Uint8Array, request: { block: number; signature: string }, signal?: AbortSignal): Promise<KeyReleasesResponse> {
+    return this.json('keyReleases', routePath('keyReleases', { dataset: toHex(id) }), {
+      method: 'POST',
+      body: JSON.stringify(request),
       headers: { 'content-type': 'application/json' },
       signal,
     });

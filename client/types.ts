@@ -8,6 +8,8 @@ export interface NodeEndpoint {
    * the registry need none, since the contract checked it at registration.
    */
   proofOfPossession?: string;
+  /** X25519 key the node's shares of encrypted datasets' keys are sealed to, 0x hex (32 bytes), as published on chain. */
+  encryptionKey?: string;
 }
 
 export type UploadProgress =
@@ -23,3 +25,6 @@ export type DownloadProgress = {
   segments: number;
   reconstructedSegments: number;
 };
+
+/** Getting an encrypted dataset's key: shares released so far, of the threshold needed. */
+export type KeyProgress = { phase: 'key'; shares: number; threshold: number };

@@ -24,6 +24,7 @@ import {
   type ShardRecord,
 } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage, datasetId } from '../protocol/messages.ts';
+import { encryptedSize } from '../protocol/encryption.ts';
 import { checkPlacement, defaultCodeParameters, nodeForShard, shardsOnNode } from '../protocol/placement.ts';
 import { registrationProblem } from '../protocol/registration.ts';
 import { ByteBudget, mapOrdered, sleep } from './concurrency.ts';
@@ -32,6 +33,7 @@ import { RemoteError, throwIfAborted, UploadError } from './errors.ts';
 import { nodeSetFromChain } from './chain-context.ts';
 import { NodeClient } from './node-client.ts';
 import type { FileEntry } from '../protocol/file-index.ts';
+import { DatasetSealer, type EncryptOptions } from './encryption.ts';
 import { datasetFiles, datasetSize, datasetStream, fixedChunks, type DatasetFile, type UploadSource } from './source.ts';
 import type { NodeEndpoint, UploadProgress } from './types.ts';
 
@@ -51,6 +53,12 @@ export interface UploadOptions {
   chain?: UploadChain;
   /** Epochs of storage to pay for at registration (default DEFAULT_STORAGE_EPOCHS). */
   epochs?: number;
+  /**
+   * Encrypt before coding (docs/licensing.md): the nodes store and sample only ciphertext, and
+   * the key is shared among them, released to licensees. Every node must publish an
+   * encryption key (nodes from the chain do). Each encrypted upload is a new dataset: its key is fresh.
+   */
+  encrypt?: boolean | EncryptOptions;
   /** The file name of a dataset made of bytes or a stream (default `data`); paths name their own files. */
   name?: string;
   /** secp256k1 key that signs the announcement; its address owns the dataset (and is part of its id). */
@@ -90,6 +98,8 @@ export interface UploadResult {
   files: FileEntry[];
   /** Symbolic links under the paths given, not followed. */
   skippedLinks: string[];
+  /** Present for an encrypted dataset: shares needed to rebuild its key, and its STREAM chunk size. */
+  encryption?: { threshold: number; chunkBytes: number };
   owner: string;
   size: number;
   k: number;
@@ -139,6 +149,8 @@ interface CommittedDataset {
   owner: string;
   /** The files as pass 2 reads them again (streams replaced by their spool files). */
   reread: DatasetFile[];
+  /** An encrypted dataset's sealer: pass 2 seals with it again; its envelope goes to the nodes. */
+  sealer: DatasetSealer | undefined;
   files: FileEntry[];
   skippedLinks: string[];
 }
@@ -159,7 +171,10 @@ export async function upload(source: UploadSource, options: UploadOptions): Prom
     const { files, skippedLinks } = await datasetFiles(source, options.name);
     if (files.length === 0) throw new UploadError('empty_dataset', 'the dataset is empty; there is nothing to store');
     if (files.some((file) => isStream(file.source))) spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'sherd-upload-'));
-    const dataset = { ...(await commitPhase(context, files, options.uploaderKey, spoolDir)), skippedLinks };
+    const sealer = options.encrypt
+      ? new DatasetSealer(accountAddress(options.uploaderKey), context.nodes, context.m, options.encrypt === true ? {} : options.encrypt)
+      : undefined;
+    const dataset = { ...(await commitPhase(context, files, options.uploaderKey, sealer, spoolDir)), skippedLinks };
     const chainId = options.chain?.chainId ?? options.chainId ?? OFFCHAIN_CHAIN_ID;
     const registryAddress = options.chain?.registry.address ?? options.registryAddress ?? OFFCHAIN_REGISTRY;
     // Ask the chain first, before paying or sending anything: an upload run again is idempotent.
@@ -205,6 +220,7 @@ function uploadResult(context: UploadContext, dataset: CommittedDataset, outcome
     contentRoot: dataset.tree.root,
     files: dataset.files,
     skippedLinks: dataset.skippedLinks,
+    ...(dataset.sealer ? { encryption: { threshold: dataset.sealer.threshold, chunkBytes: dataset.sealer.chunkBytes } } : {}),
     owner: dataset.owner,
     size: manifest.size,
     k: manifest.k,
@@ -400,6 +416,11 @@ function markFailed(context: UploadContext, index: number, error: unknown): void
   }
 }
 
+/** What is stored: the plain dataset's bytes, or their sealing. */
+function datasetBytes(plain: AsyncIterable<Uint8Array>, sealer: DatasetSealer | undefined): AsyncIterable<Uint8Array> {
+  return sealer ? sealer.seal(plain) : plain;
+}
+
 function isStream(source: DatasetFile['source']): source is AsyncIterable<Uint8Array> {
   return typeof source !== 'string' && !(source instanceof Uint8Array);
 }
@@ -428,11 +449,13 @@ async function commitPhase(
   context: UploadContext,
   files: DatasetFile[],
   uploaderKey: Uint8Array,
+  sealer: DatasetSealer | undefined,
   spoolDir?: string,
 ): Promise<Omit<CommittedDataset, 'skippedLinks'>> {
   const { k, m, encoder, signal } = context;
   const segmentBytes = segmentPayloadBytes(k);
-  const totalBytes = datasetSize(files);
+  const plainBytes = datasetSize(files);
+  const totalBytes = sealer && plainBytes !== undefined ? encryptedSize(plainBytes, sealer.chunkBytes, context.nodes.length) : plainBytes;
   const spoolPath = (i: number) => join(spoolDir!, `file-${i}`);
   const passOne = files.map((f, i) => (isStream(f.source) ? { ...f, source: spooled(f.source, spoolPath(i)) } : f));
   const reread = files.map((f, i) => (isStream(f.source) ? { ...f, source: spoolPath(i) } : f));
@@ -440,9 +463,12 @@ async function commitPhase(
   let entries: FileEntry[] = [];
   let size = 0;
   let segments = 0;
-  const stream = datasetStream(passOne, (indexed) => {
-    entries = indexed;
-  });
+  const stream = datasetBytes(
+    datasetStream(passOne, (indexed) => {
+      entries = indexed;
+    }),
+    sealer,
+  );
   const commits = mapOrdered(
     fixedChunks(stream, segmentBytes),
     encoder.threads + 1,
@@ -464,7 +490,8 @@ async function commitPhase(
   const manifest: Manifest = { size, k, m, nodes: context.keys, shards: records };
   const tree = manifestTree(manifest);
   const owner = accountAddress(uploaderKey);
-  return { manifest, manifestBytes: encodeManifest(manifest), tree, id: datasetId(owner, tree.root), owner, reread, files: entries };
+  const id = datasetId(owner, tree.root);
+  return { manifest, manifestBytes: encodeManifest(manifest), tree, id, owner, reread, files: entries, sealer };
 }
 
 /**
@@ -506,8 +533,9 @@ async function registerPhase(
 
 /** Sends the signed manifest to every node, with one shared body; fails below quorum. */
 async function announcePhase(context: UploadContext, dataset: CommittedDataset, uploaderKey: Uint8Array): Promise<void> {
-  const signature = signDigest(uploaderKey, announceDigest(dataset.id, dataset.manifestBytes));
-  const body = NodeClient.announceBody(dataset.manifestBytes, dataset.owner, signature);
+  const envelope = dataset.sealer?.envelope;
+  const signature = signDigest(uploaderKey, announceDigest(dataset.id, dataset.manifestBytes, envelope));
+  const body = NodeClient.announceBody(dataset.manifestBytes, dataset.owner, signature, envelope);
   await Promise.all(
     context.clients.map(async (client, i) => {
       try {
@@ -556,7 +584,7 @@ async function dispersePhase(
     }
   };
   const segments = mapOrdered(
-    fixedChunks(datasetStream(dataset.reread), segmentPayloadBytes(k)),
+    fixedChunks(datasetBytes(datasetStream(dataset.reread), dataset.sealer), segmentPayloadBytes(k)),
     encoder.threads + 1,
     (chunk) => encoder.shard(chunk, k, m, signal),
     signal,

@@ -29,8 +29,13 @@ export function attestationMessage(chainId: bigint, registryAddress: string, id:
   return keccak256(concatBytes(utf8(ATTESTATION_DOMAIN), uint256(chainId), fromHex(registryAddress, 20), id));
 }
 
-/** What an uploader signs to announce a dataset to nodes: keccak256(domain ‖ datasetId ‖ keccak256(manifest)). */
-export function announceDigest(id: Uint8Array, manifestBytes: Uint8Array): Uint8Array {
+/**
+ * What an uploader signs to announce a dataset to nodes: keccak256(domain ‖ datasetId ‖
+ * keccak256(manifest)), followed by ‖ keccak256(envelope) for an encrypted dataset.
+ */
+export function announceDigest(id: Uint8Array, manifestBytes: Uint8Array, envelope?: Uint8Array): Uint8Array {
   assertBytes('dataset id', id, 32);
-  return keccak256(concatBytes(utf8(ANNOUNCE_DOMAIN), id, keccak256(manifestBytes)));
+  const parts = [utf8(ANNOUNCE_DOMAIN), id, keccak256(manifestBytes)];
+  if (envelope) parts.push(keccak256(envelope));
+  return keccak256(concatBytes(...parts));
 }

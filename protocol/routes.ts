@@ -31,6 +31,7 @@ const shardParams = {
 /** Samples one request may ask for: each costs the node one KZG opening (~65 ms of a core). */
 export const MAX_SAMPLES_PER_REQUEST = 64;
 
+const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' } as const;
 const hexBytes = { type: 'string', pattern: '^0x([0-9a-f]{64})*$' } as const;
 const sampleAnswer = {
   type: 'object',
@@ -50,6 +51,13 @@ const sampleFailure = {
   type: 'object',
   required: ['segment', 'index', 'error', 'message'],
   properties: { segment: { type: 'integer' }, index: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+/** One key release a node logged: who got its share, for the request at which block, when, and its BLS receipt. */
+const keyRelease = {
+  type: 'object',
+  required: ['licensee', 'block', 'releasedAt', 'signature'],
+  properties: { licensee: hex(20), block: { type: 'integer' }, releasedAt: { type: 'string' }, signature: hex(96) },
 } as const;
 
 export interface RouteDefinition {
@@ -77,7 +85,13 @@ export const routes = {
       response: {
         type: 'object',
         required: ['publicKey', 'proofOfPossession', 'protocol', 'version'],
-        properties: { publicKey: hex(48), proofOfPossession: hex(96), protocol: { type: 'integer' }, version: { type: 'string' } },
+        properties: {
+          publicKey: hex(48),
+          proofOfPossession: hex(96),
+          encryptionKey: hex(32),
+          protocol: { type: 'integer' },
+          version: { type: 'string' },
+        },
       },
     },
   },
@@ -93,7 +107,13 @@ export const routes = {
         type: 'object',
         required: ['manifest', 'uploader'],
         additionalProperties: false,
-        properties: { manifest: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' }, uploader: hex(20), signature: hex(65) },
+        properties: {
+          manifest: base64,
+          uploader: hex(20),
+          signature: hex(65),
+          // An encrypted dataset's envelope (protocol/encryption.ts): the nodes' sealed key shares. The signature covers it.
+          envelope: base64,
+        },
       },
       response: {
         type: 'object',
@@ -141,7 +161,7 @@ export const routes = {
         properties: {
           datasetId: hex(32),
           assignedShards: { type: 'integer' },
-          held: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' },
+          held: base64,
         },
       },
     },
@@ -231,6 +251,55 @@ export const routes = {
       },
     },
   },
+  /**
+   * A licensee asks for this node's share of an encrypted dataset's key (docs/licensing.md):
+   * signed over (chain, licenses, dataset, ephemeral key, block); the share comes back sealed
+   * to the ephemeral key with the node's BLS-signed receipt.
+   */
+  keyShare: {
+    method: 'POST',
+    url: '/v1/datasets/:dataset/key-share',
+    bodyLimit: 4096,
+    schema: {
+      params: datasetParam,
+      body: {
+        type: 'object',
+        required: ['licensee', 'ephemeralKey', 'block', 'signature'],
+        additionalProperties: false,
+        properties: {
+          licensee: hex(20),
+          ephemeralKey: hex(32),
+          block: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          signature: hex(65),
+        },
+      },
+      response: {
+        type: 'object',
+        required: ['datasetId', 'nodeIndex', 'shareBox', 'receipt'],
+        properties: { datasetId: hex(32), nodeIndex: { type: 'integer' }, shareBox: hex(80), receipt: keyRelease },
+      },
+    },
+  },
+  /** The dataset's owner reads the node's log of key releases, with a request it signed over (chain, licenses, dataset, block). */
+  keyReleases: {
+    method: 'POST',
+    url: '/v1/datasets/:dataset/key-releases',
+    bodyLimit: 4096,
+    schema: {
+      params: datasetParam,
+      body: {
+        type: 'object',
+        required: ['block', 'signature'],
+        additionalProperties: false,
+        properties: { block: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, signature: hex(65) },
+      },
+      response: {
+        type: 'object',
+        required: ['datasetId', 'nodeIndex', 'releases'],
+        properties: { datasetId: hex(32), nodeIndex: { type: 'integer' }, releases: { type: 'array', items: keyRelease } },
+      },
+    },
+  },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteId = keyof typeof routes;
@@ -247,6 +316,8 @@ export function routePath(id: RouteId, params: Record<string, string | number> =
 export interface InfoResponse {
   publicKey: string;
   proofOfPossession: string;
+  /** The X25519 key the node's key shares are sealed to (derived from its BLS key). */
+  encryptionKey?: string;
   protocol: number;
   version: string;
 }
@@ -306,4 +377,23 @@ export interface SampleFailure {
 }
 export interface SamplesResponse {
   answers: Array<SampleAnswer | SampleFailure>;
+}
+export interface KeyRelease {
+  licensee: string;
+  block: number;
+  releasedAt: string;
+  /** BLS signature over protocol/encryption.ts releaseReceiptMessage. */
+  signature: string;
+}
+export interface KeyShareResponse {
+  datasetId: string;
+  nodeIndex: number;
+  /** The share's y, sealed to the request's ephemeral key (proofs/ecies.ts). */
+  shareBox: string;
+  receipt: KeyRelease;
+}
+export interface KeyReleasesResponse {
+  datasetId: string;
+  nodeIndex: number;
+  releases: KeyRelease[];
 }

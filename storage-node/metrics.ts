@@ -77,6 +77,8 @@ export function nodeMetrics(): Metrics {
   m.define('sherd_attestations_signed_total', 'counter', 'Dataset attestations signed');
   m.define('sherd_verify_batches_total', 'counter', 'KZG verification batches run');
   m.define('sherd_verify_seconds_total', 'counter', 'Seconds spent in KZG verification batches');
+  m.define('sherd_key_shares_released_total', 'counter', 'Key shares of encrypted datasets released to licensees');
+  m.define('sherd_key_requests_refused_total', 'counter', 'Key share requests refused for want of a license');
   m.define('sherd_http_errors_total', 'counter', 'HTTP error responses, by error code');
   m.define('sherd_samples_answered_total', 'counter', 'Availability samples answered with an opening proof');
   m.define('sherd_samples_failed_total', 'counter', 'Availability samples this node could not answer, by error code');

@@ -2,6 +2,7 @@ import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { NonceManager, Wallet } from 'ethers';
+import { Licenses } from '../chain/licenses.ts';
 import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
 import { blsPublicKey } from '../proofs/bls.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
@@ -9,7 +10,7 @@ import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import { ChallengeResponder } from './challenger.ts';
 import { DatasetCatalog } from './datasets.ts';
 import { nodeMetrics } from './metrics.ts';
-import { createNodeServer } from './server.ts';
+import { createNodeServer, type LicenseChainView } from './server.ts';
 import { ShardStore } from './store.ts';
 import { BatchingVerifier } from './verifier.ts';
 
@@ -84,6 +85,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
       registryAddress: chain ? chain.registry.address : OFFCHAIN_REGISTRY,
       registry: chain?.registry,
+      licenses: chain ? await licenseChainView(chain) : undefined,
       logLevel: options.logLevel ?? 'warn',
     });
     app = server;
@@ -119,6 +121,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return { url: `http://${host}:${port}`, app, close: closeAll };
+}
+
+/** The node's view of the deployment's license registry: licenses, and the head block that key requests must be recent to. */
+async function licenseChainView({ registry, provider, chainId }: RegistryConnection): Promise<LicenseChainView> {
+  const address = await registry.licensesAddress();
+  const licenses = Licenses.at(address, provider);
+  return {
+    domain: { chainId, licenses: address },
+    hasLicense: (id, account) => licenses.hasLicense(id, account),
+    blockNumber: () => latestBlock(provider),
+  };
 }
 
 /** Removes `dataDir`, then each parent up to `firstCreated` (the first directory mkdir made) while it is empty. */

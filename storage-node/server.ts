@@ -1,11 +1,14 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { blsProvePossession, blsPublicKey } from '../proofs/bls.ts';
+import { x25519PublicKey } from '../proofs/ecies.ts';
+import { nodeEncryptionSecret } from '../protocol/encryption.ts';
 import { ApiError, isApiErrorCode } from '../protocol/errors.ts';
 import { SHARD_CONTENT_TYPE } from '../protocol/routes.ts';
 import { DatasetCatalog } from './datasets.ts';
 import { nodeMetrics, type Metrics } from './metrics.ts';
 import { announceRoute, type NodeRegistryView } from './routes/announce.ts';
 import { attestationRoute } from './routes/attestation.ts';
+import { keyShareRoutes, type LicenseChainView } from './routes/key-shares.ts';
 import { sampleRoutes } from './routes/samples.ts';
 import { shardRoutes } from './routes/shards.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -13,6 +16,7 @@ import type { ShardStore } from './store.ts';
 import type { ShardOpener, ShardVerifier } from './verifier.ts';
 
 export type { NodeRegistryView } from './routes/announce.ts';
+export type { LicenseChainView } from './routes/key-shares.ts';
 
 export interface NodeServerDeps {
   store: ShardStore;
@@ -28,6 +32,8 @@ export interface NodeServerDeps {
   registryAddress: string;
   /** When set, only datasets registered there are accepted, with the node set fixed there. */
   registry?: NodeRegistryView;
+  /** Where licenses are checked before key shares are released; without it none are. */
+  licenses?: LicenseChainView;
   metrics?: Metrics;
   /** Request logging to stderr at this level; off when omitted. */
   logLevel?: string;
@@ -45,6 +51,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   const publicKey = blsPublicKey(deps.blsSecretKey);
   const catalog = deps.catalog ?? new DatasetCatalog(deps.store, publicKey);
   const { store } = deps;
+  const encryptionSecret = nodeEncryptionSecret(deps.blsSecretKey);
 
   const app = Fastify({
     logger: deps.logLevel ? { level: deps.logLevel, stream: process.stderr } : false,
@@ -72,9 +79,11 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     metrics,
     publicKey,
     proofOfPossession: blsProvePossession(deps.blsSecretKey),
+    encryptionKey: x25519PublicKey(encryptionSecret),
     version: deps.version ?? '0.1.0',
   });
-  announceRoute(app, { store, catalog, metrics, registry: deps.registry });
+  announceRoute(app, { store, catalog, metrics, registry: deps.registry, encryptionSecret });
+  keyShareRoutes(app, { store, catalog, metrics, blsSecretKey: deps.blsSecretKey, encryptionSecret, licenses: deps.licenses });
   shardRoutes(app, { store, catalog, metrics, verifier: deps.verifier });
   sampleRoutes(app, { store, catalog, metrics, opener: deps.opener, maxPendingOpenings: deps.maxPendingOpenings });
   attestationRoute(app, {

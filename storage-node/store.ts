@@ -1,5 +1,6 @@
 import { Level } from 'level';
 import { fromHex, toHex } from '../proofs/bytes.ts';
+import type { KeyRelease } from '../protocol/routes.ts';
 
 /**
  * Typed repository in front of LevelDB, the one place dataset ids become hex. Keys are
@@ -7,7 +8,9 @@ import { fromHex, toHex } from '../proofs/bytes.ts';
  *   d:<id>:manifest   encoded manifest
  *   d:<id>:meta       JSON {uploader, announcedAt}
  *   s:<id>:<segment, 10 digits>:<index, 3 digits>   the verified blob
+ *   d:<id>:envelope   an encrypted dataset's envelope (its nodes' sealed key shares)
  *   a:<id>            this node's BLS attestation
+ *   k:<id>:<request digest>   a key share released, with its receipt (the replay guard and the owner's audit log)
  * Only verified shards are written, each in one atomic put; so "present" means "verified".
  */
 export interface DatasetMeta {
@@ -16,6 +19,7 @@ export interface DatasetMeta {
 }
 
 const datasetKey = (id: Uint8Array) => `d:${toHex(id)}`;
+const releasePrefix = (id: Uint8Array) => `k:${toHex(id)}:`;
 const shardPrefix = (id: Uint8Array) => `s:${toHex(id)}:`;
 const shardKey = (id: Uint8Array, segment: number, index: number) =>
   `${shardPrefix(id)}${String(segment).padStart(10, '0')}:${String(index).padStart(3, '0')}`;
@@ -33,11 +37,34 @@ export class ShardStore {
     await this.db.close();
   }
 
-  async putDataset(id: Uint8Array, manifest: Uint8Array, meta: DatasetMeta): Promise<void> {
+  async putDataset(id: Uint8Array, manifest: Uint8Array, meta: DatasetMeta, envelope?: Uint8Array): Promise<void> {
     await this.db.batch([
       { type: 'put', key: `${datasetKey(id)}:manifest`, value: manifest },
       { type: 'put', key: `${datasetKey(id)}:meta`, value: new TextEncoder().encode(JSON.stringify(meta)) },
+      ...(envelope ? [{ type: 'put' as const, key: `${datasetKey(id)}:envelope`, value: envelope }] : []),
     ]);
+  }
+
+  async getEnvelope(id: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(`${datasetKey(id)}:envelope`);
+  }
+
+  async hasRelease(id: Uint8Array, requestDigest: Uint8Array): Promise<boolean> {
+    return (await this.db.has(`${releasePrefix(id)}${toHex(requestDigest)}`)) === true;
+  }
+
+  async putRelease(id: Uint8Array, requestDigest: Uint8Array, release: KeyRelease): Promise<void> {
+    await this.db.put(`${releasePrefix(id)}${toHex(requestDigest)}`, new TextEncoder().encode(JSON.stringify(release)));
+  }
+
+  /** Every key share release of dataset `id`, oldest request block first. */
+  async listReleases(id: Uint8Array): Promise<KeyRelease[]> {
+    const prefix = releasePrefix(id);
+    const releases: KeyRelease[] = [];
+    for await (const value of this.db.values({ gte: prefix, lt: `${prefix.slice(0, -1)};` })) {
+      releases.push(JSON.parse(new TextDecoder().decode(value)) as KeyRelease);
+    }
+    return releases.sort((a, b) => a.block - b.block || a.releasedAt.localeCompare(b.releasedAt));
   }
 
   async getManifest(id: Uint8Array): Promise<Uint8Array | undefined> {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {BLS} from "./BLS.sol";
 import {Merkle} from "./Merkle.sol";
+import {IDatasetTerms, SherdLicenses} from "./SherdLicenses.sol";
 
 /// @title Sherd's verification channel
 /// @notice Who the storage nodes are (stake, BLS key proven by possession, endpoint), which
@@ -25,7 +26,7 @@ import {Merkle} from "./Merkle.sol";
 /// A dataset is known by its id, keccak256("SHERD_DATASET_V1" ‖ owner ‖ contentRoot), which the
 /// contract derives from msg.sender: whoever sees a content root first can register it only
 /// under its own id, never block the owner's (docs/protocol.md, "Dataset id").
-contract SherdRegistry {
+contract SherdRegistry is IDatasetTerms {
     string private constant SIGNATURE_DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     string private constant POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     bytes private constant ATTESTATION_DOMAIN = "SHERD_ATTESTATION_V1";
@@ -43,6 +44,8 @@ contract SherdRegistry {
         uint96 stake;
         uint64 exitAt;
         bool active;
+        /// @dev X25519 public key that dataset key shares are encrypted to (docs/licensing.md); zero: none.
+        bytes32 encryptionKey;
         string endpoint;
     }
 
@@ -102,6 +105,7 @@ contract SherdRegistry {
         uint256 stake;
         uint64 exitAt;
         bool active;
+        bytes32 encryptionKey;
         string endpoint;
     }
 
@@ -148,6 +152,8 @@ contract SherdRegistry {
     uint256 public immutable slashAmount;
     uint256 public immutable reporterShareBps;
     uint256 public immutable genesisBlock;
+    /// @notice The license registry of this deployment's datasets, created with it.
+    SherdLicenses public immutable licenses;
 
     Node[] private nodes;
     mapping(bytes32 keyHash => uint256 idPlusOne) private nodeByKey;
@@ -164,7 +170,7 @@ contract SherdRegistry {
     /// @dev Slashed stake not paid to reporters: locked here for good.
     uint256 public burned;
 
-    event NodeRegistered(uint32 indexed id, address indexed operator, bytes compressedKey, string endpoint);
+    event NodeRegistered(uint32 indexed id, address indexed operator, bytes compressedKey, bytes32 encryptionKey, string endpoint);
     event NodeExitRequested(uint32 indexed id, uint64 exitAt);
     event StakeWithdrawn(uint32 indexed id, address indexed operator, uint256 amount);
     event NodeSetCreated(uint32 indexed id, uint32[] members);
@@ -235,13 +241,15 @@ contract SherdRegistry {
         slashAmount = slashAmount_;
         reporterShareBps = reporterShareBps_;
         genesisBlock = block.number;
+        licenses = new SherdLicenses(this);
     }
 
     // ---------------------------------------------------------------- nodes
 
     /// @param publicKey the BLS G1 key, 128 bytes in EIP-2537 encoding
     /// @param proofOfPossession a BLS signature (G2, 256 bytes) of the key's 48-byte compressed form under the PoP DST
-    function registerNode(bytes calldata publicKey, bytes calldata proofOfPossession, string calldata endpoint)
+    /// @param encryptionKey the X25519 key dataset key shares are encrypted to; zero for a node that takes none
+    function registerNode(bytes calldata publicKey, bytes calldata proofOfPossession, bytes32 encryptionKey, string calldata endpoint)
         external payable returns (uint32 id)
     {
         if (msg.value < minStake) revert InsufficientStake(msg.value, minStake);
@@ -255,12 +263,16 @@ contract SherdRegistry {
         if (!BLS.verify(key, compressed, POP_DST, proofOfPossession)) revert InvalidProofOfPossession();
 
         id = uint32(nodes.length);
-        nodes.push(Node({ key: key, operator: msg.sender, stake: uint96(msg.value), exitAt: 0, active: true, endpoint: endpoint }));
+        nodes.push(
+            Node({
+                key: key, operator: msg.sender, stake: uint96(msg.value), exitAt: 0, active: true, encryptionKey: encryptionKey, endpoint: endpoint
+            })
+        );
         nodeByKey[keyHash] = uint256(id) + 1;
         activeIds.push(id);
         activeIndex[id] = activeIds.length;
         nodeSetStale = true;
-        emit NodeRegistered(id, msg.sender, compressed, endpoint);
+        emit NodeRegistered(id, msg.sender, compressed, encryptionKey, endpoint);
     }
 
     /// @notice Leave: the node stops being placed on new datasets now; its stake can be withdrawn after exitDelay.
@@ -296,7 +308,7 @@ contract SherdRegistry {
         BLS.G1Point memory key = node.key;
         return NodeInfo({
             publicKey: abi.encode(key.xHi, key.xLo, key.yHi, key.yLo), operator: node.operator, stake: node.stake, exitAt: node.exitAt,
-            active: node.active, endpoint: node.endpoint
+            active: node.active, encryptionKey: node.encryptionKey, endpoint: node.endpoint
         });
     }
 
@@ -366,6 +378,13 @@ contract SherdRegistry {
             registered: true, certified: d.certified, signers: d.signers, size: d.size, k: d.k, m: d.m, nodeSet: d.nodeSet,
             owner: d.owner, fee: d.fee, contentRoot: d.contentRoot, epochs: d.epochs, startEpoch: d.startEpoch, segments: _segments(d)
         });
+    }
+
+    /// @notice Who owns dataset `id`, whether it is certified, and the first epoch after its
+    /// storage term (0 until certified); the owner is the zero address if it is unknown.
+    function datasetTerm(bytes32 id) external view returns (address owner, bool certified, uint256 endEpoch) {
+        Dataset storage d = datasets[id];
+        return (d.owner, d.certified, d.certified ? uint256(d.startEpoch) + d.epochs : 0);
     }
 
     // ----------------------------------------------------------- challenges

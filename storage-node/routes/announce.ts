@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../chain/registry.ts';
 import { recoverAddress } from '../../proofs/account.ts';
 import { equalBytes, fromHex, toHex } from '../../proofs/bytes.ts';
+import { decodeEnvelope, type Envelope, openShare } from '../../protocol/encryption.ts';
 import { ApiError, ProtocolError } from '../../protocol/errors.ts';
 import { decodeManifest, type Manifest } from '../../protocol/manifest.ts';
 import { announceDigest, datasetId } from '../../protocol/messages.ts';
@@ -21,12 +22,15 @@ export interface AnnounceRouteDeps {
   metrics: Metrics;
   /** When set, only datasets registered there are accepted, with the node set fixed there. */
   registry?: NodeRegistryView;
+  /** This node's X25519 secret: an encrypted dataset is accepted only if its share opens with it. */
+  encryptionSecret: Uint8Array;
 }
 
 interface AnnounceBody {
   manifest: string;
   uploader: string;
   signature?: string;
+  envelope?: string;
 }
 
 /**
@@ -44,6 +48,7 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
       if (signature === undefined)
         throw new ApiError('missing_signature', 'announcements must be signed by the uploader (field "signature")');
       const manifestBytes = new Uint8Array(Buffer.from(request.body.manifest, 'base64'));
+      const envelope = request.body.envelope === undefined ? undefined : new Uint8Array(Buffer.from(request.body.envelope, 'base64'));
       const state = deps.catalog.describe(id, uploader, parseManifest(manifestBytes));
       const derived = datasetId(uploader, contentRoot(state));
       if (!equalBytes(derived, id)) {
@@ -52,14 +57,15 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
           `the manifest's content root and uploader ${uploader} give dataset ${toHex(derived)}, not ${toHex(id)}`,
         );
       }
-      if (recoverAddress(announceDigest(id, manifestBytes), fromHex(signature)) !== uploader) {
+      if (recoverAddress(announceDigest(id, manifestBytes, envelope), fromHex(signature)) !== uploader) {
         throw new ApiError('bad_signature', `the announcement is not signed by its uploader ${uploader}`);
       }
       if (deps.registry) await checkRegistration(deps.registry, state);
       if (state.nodeIndex < 0) throw new ApiError('not_in_node_set', "this node is not in the dataset's node set");
+      if (envelope) checkEnvelope(envelope, state, deps.encryptionSecret);
       const existing = await deps.store.getMeta(id);
       if (!existing) {
-        await deps.store.putDataset(id, manifestBytes, { uploader, announcedAt: new Date().toISOString() });
+        await deps.store.putDataset(id, manifestBytes, { uploader, announcedAt: new Date().toISOString() }, envelope);
         deps.metrics.inc('sherd_datasets_announced_total');
       }
       deps.catalog.remember(state);
@@ -81,6 +87,29 @@ function parseManifest(bytes: Uint8Array): Manifest {
   } catch (cause) {
     if (cause instanceof ProtocolError) throw new ApiError('bad_manifest', cause.message, { cause });
     throw cause;
+  }
+}
+
+/** An encrypted dataset's envelope must fit the dataset and hold a share this node can open. */
+function checkEnvelope(bytes: Uint8Array, state: DatasetState, encryptionSecret: Uint8Array): void {
+  let envelope: Envelope;
+  try {
+    envelope = decodeEnvelope(bytes, state.manifest.size);
+  } catch (cause) {
+    if (cause instanceof ProtocolError) throw new ApiError('bad_envelope', cause.message, { cause });
+    throw cause;
+  }
+  if (envelope.shareBoxes.length !== state.manifest.nodes.length)
+    throw new ApiError(
+      'bad_envelope',
+      `the envelope has shares for ${envelope.shareBoxes.length} nodes, the node set has ${state.manifest.nodes.length}`,
+    );
+  try {
+    openShare(encryptionSecret, envelope, state.uploader, state.nodeIndex);
+  } catch (cause) {
+    throw new ApiError('bad_key_share', `this node's key share does not open with its encryption key for owner ${state.uploader}`, {
+      cause,
+    });
   }
 }
 

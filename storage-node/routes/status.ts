@@ -11,6 +11,7 @@ export interface StatusRouteDeps {
   metrics: Metrics;
   publicKey: Uint8Array;
   proofOfPossession: Uint8Array;
+  encryptionKey: Uint8Array;
   version: string;
 }
 
@@ -27,6 +28,7 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
   const info: InfoResponse = {
     publicKey: toHex(deps.publicKey),
     proofOfPossession: toHex(deps.proofOfPossession),
+    encryptionKey: toHex(deps.encryptionKey),
     protocol: PROTOCOL_VERSION,
     version: deps.version,
   };

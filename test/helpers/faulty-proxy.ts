@@ -11,6 +11,8 @@ export type Fault = { kind: 'none' } | { kind: 'slow'; delayMs: number } | { kin
  */
 export class FaultyProxy {
   fault: Fault = { kind: 'none' };
+  /** Answer every key-share request 403 no_license, as a node that will not release (or lies about the license) would. */
+  refuseKeyShares = false;
   /** Shard reads that reached the proxy: single GETs and batches. */
   shardRequests = 0;
   batchRequests = 0;
@@ -24,6 +26,11 @@ export class FaultyProxy {
     const upstream = new URL(target);
     let proxy: FaultyProxy | undefined;
     const server = createServer((req, res) => {
+      if (proxy!.refuseKeyShares && req.method === 'POST' && /\/key-share$/.test(req.url ?? '')) {
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'no_license', message: 'this node will not release its share' }));
+        return;
+      }
       const isBatch = req.method === 'GET' && /\/shard-batch\?/.test(req.url ?? '');
       const isShard = isBatch || (req.method === 'GET' && /\/shards\/\d+\/\d+$/.test(req.url ?? ''));
       const fault = isShard ? proxy!.fault : { kind: 'none' as const };

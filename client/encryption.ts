@@ -1,0 +1,250 @@
+import { accountAddress, signDigest } from '../proofs/account.ts';
+import { blsVerify } from '../proofs/bls.ts';
+import { collectBytes, equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
+import { generateX25519Secret, openBox, x25519PublicKey } from '../proofs/ecies.ts';
+import { InvalidArgumentError } from '../proofs/errors.ts';
+import { randomFieldElement } from '../proofs/field.ts';
+import { combineShares, type Share } from '../proofs/shamir.ts';
+import { cipherRange, DEFAULT_STREAM_CHUNK_BYTES, openRange, sealStream } from '../proofs/stream-cipher.ts';
+import {
+  dataKeyOf,
+  decodeEnvelope,
+  ENVELOPE_TRAILER_BYTES,
+  type Envelope,
+  encodeEnvelope,
+  envelopeLength,
+  isEnvelopeTrailer,
+  keyCheckOf,
+  keyRequestDigest,
+  keyThreshold,
+  type LicenseDomain,
+  releaseBoxContext,
+  releaseReceiptMessage,
+  sealEnvelope,
+} from '../protocol/encryption.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { DownloadError, RemoteError, UploadError } from './errors.ts';
+import { NodeClient } from './node-client.ts';
+import type { KeyProgress, NodeEndpoint } from './types.ts';
+
+/**
+ * Client side of encrypted datasets (docs/licensing.md): sealing the dataset's bytes at
+ * upload, getting the key back from the node set with a licensed account, and reading
+ * plaintext ranges through a reader of the ciphertext.
+ */
+export interface EncryptOptions {
+  /** Plaintext bytes per STREAM chunk (default 64 KiB): a range read decrypts whole chunks. */
+  chunkBytes?: number;
+}
+
+/**
+ * Seals a dataset's bytes for its node set: a fresh secret, shared t-of-N with one share
+ * sealed to each node's X25519 key, and the data key derived from it. `seal` is
+ * deterministic for one sealer, so the upload's two passes produce the same bytes.
+ */
+export class DatasetSealer {
+  readonly secret = randomFieldElement();
+  readonly threshold: number;
+  readonly chunkBytes: number;
+  private readonly shareBoxes: Uint8Array[];
+  private readonly keyCheck: Uint8Array;
+  private readonly dataKey: Uint8Array;
+  /** The envelope (‖ trailer) the last pass ended with: what the nodes get with the announcement. */
+  envelope: Uint8Array | undefined;
+
+  constructor(owner: string, nodes: NodeEndpoint[], m: number, options: EncryptOptions = {}) {
+    const keys = nodes.map((node, i) => {
+      const key = node.encryptionKey === undefined ? undefined : fromHex(node.encryptionKey, 32);
+      if (!key || key.every((b) => b === 0)) {
+        throw new UploadError(
+          'node_without_encryption_key',
+          `node ${i} (${node.url}) publishes no encryption key, so it cannot hold a key share`,
+        );
+      }
+      return key;
+    });
+    this.threshold = keyThreshold(nodes.length, m);
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_STREAM_CHUNK_BYTES;
+    // The plaintext size goes in at the end of each pass; the shares are sealed once, here.
+    const sealed = sealEnvelope(this.secret, owner, keys, this.threshold, 0, this.chunkBytes);
+    this.shareBoxes = sealed.shareBoxes;
+    this.keyCheck = sealed.keyCheck;
+    this.dataKey = dataKeyOf(this.secret);
+  }
+
+  /** The dataset's bytes for `plaintext`: its STREAM ciphertext, then the envelope. */
+  async *seal(plaintext: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    let plainBytes = 0;
+    const counted = (async function* () {
+      for await (const piece of plaintext) {
+        plainBytes += piece.length;
+        yield piece;
+      }
+    })();
+    yield* sealStream(this.dataKey, counted, this.chunkBytes);
+    const { chunkBytes, threshold, keyCheck, shareBoxes } = this;
+    const envelope = encodeEnvelope({ chunkBytes, plainBytes, threshold, keyCheck, shareBoxes });
+    if (this.envelope && !equalBytes(this.envelope, envelope))
+      throw new UploadError('input_changed', 'the input changed between the upload passes');
+    this.envelope = envelope;
+    yield envelope;
+  }
+}
+
+/** What reading an encrypted dataset needs: an account that holds a license, and the chain to date its requests by. */
+export interface LicenseAccount {
+  /** secp256k1 key of the licensee's account. */
+  accountKey: Uint8Array;
+  domain: LicenseDomain;
+  /** The chain's head block: requests must name a recent one. */
+  blockNumber(): Promise<number>;
+}
+
+/** Where a key comes from: the dataset's node set, by placement index. */
+export interface KeyHolders {
+  id: Uint8Array;
+  envelope: Envelope;
+  /** Node URLs in placement order (undefined: not known). */
+  urls: Array<string | undefined>;
+  /** The nodes' BLS keys in placement order: every release's receipt is checked against them. */
+  nodeKeys: readonly string[];
+}
+
+/** Subsets of t shares tried before giving up on finding t that agree with the key check. */
+const MAX_COMBINATIONS = 2_000;
+
+/**
+ * Asks every node of the set for its key share with one signed request (a fresh ephemeral
+ * key, a recent block), and combines the first t that give the key check. A node that refuses,
+ * fails or lies costs nothing while t others answer. DownloadError `no_license` when the nodes
+ * say the account holds none, `key_unavailable` when fewer than t shares came back.
+ */
+export async function fetchDatasetKey(
+  holders: KeyHolders,
+  account: LicenseAccount,
+  options: { timeoutMs?: number; signal?: AbortSignal; onProgress?: (event: KeyProgress) => void } = {},
+): Promise<Uint8Array> {
+  const { id, envelope, urls, nodeKeys } = holders;
+  const ephemeralSecret = generateX25519Secret();
+  const ephemeralKey = x25519PublicKey(ephemeralSecret);
+  const licensee = accountAddress(account.accountKey);
+  const block = await account.blockNumber();
+  const digest = keyRequestDigest(account.domain, id, ephemeralKey, block);
+  const request = { licensee, ephemeralKey: toHex(ephemeralKey), block, signature: toHex(signDigest(account.accountKey, digest)) };
+  const receiptMessage = releaseReceiptMessage(account.domain, id, licensee, block);
+  const shares: Share[] = [];
+  const refusals: string[] = [];
+  let refusedForLicense = 0;
+  let tried = 0;
+  let secret: Uint8Array | undefined;
+  const found = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, found.signal]) : found.signal;
+
+  const ask = async (url: string, index: number) => {
+    const client = new NodeClient(url, { connections: 1, timeoutMs: options.timeoutMs ?? 15_000 });
+    try {
+      const answer = await client.keyShare(id, request, signal);
+      if (answer.nodeIndex !== index) throw new DownloadError('bad_key_share', `node ${index} answered as node ${answer.nodeIndex}`);
+      if (!blsVerify(fromHex(nodeKeys[index]!, 48), receiptMessage, fromHex(answer.receipt.signature, 96)))
+        throw new DownloadError('bad_key_share', `node ${index}'s release receipt does not verify`);
+      const y = openBox(ephemeralSecret, fromHex(answer.shareBox, 80), releaseBoxContext(digest));
+      shares.push({ x: index + 1, y });
+      options.onProgress?.({ phase: 'key', shares: shares.length, threshold: envelope.threshold });
+      secret ??= combination(shares, envelope, () => tried++ < MAX_COMBINATIONS);
+      if (secret) found.abort();
+    } catch (error) {
+      if (found.signal.aborted) return;
+      if (error instanceof RemoteError && error.code === 'no_license') refusedForLicense++;
+      refusals.push(`node ${index} (${url}): ${(error as Error).message}`);
+    } finally {
+      await client.close();
+    }
+  };
+  await Promise.all(urls.map((url, index) => (url ? ask(url, index) : undefined)));
+  if (secret) return secret;
+  options.signal?.throwIfAborted();
+  // Only when no node released anything: one lying node's refusal does not make a licensee unlicensed.
+  if (refusedForLicense > 0 && shares.length === 0) {
+    throw new DownloadError('no_license', `${licensee} holds no license to dataset ${toHex(id)}`, { details: refusals.join('; ') });
+  }
+  throw new DownloadError(
+    'key_unavailable',
+    `${shares.length} nodes released a key share that agrees with the others; the key needs ${envelope.threshold}`,
+    { details: refusals.join('; ') },
+  );
+}
+
+/**
+ * The secret from t of `shares` that gives the envelope's key check: the newest share with
+ * every (t − 1)-subset of the others, so each arrival tries only what it makes new.
+ */
+function combination(shares: Share[], envelope: Envelope, budget: () => boolean): Uint8Array | undefined {
+  const t = envelope.threshold;
+  if (shares.length < t) return undefined;
+  const newest = shares.at(-1)!;
+  const others = shares.slice(0, -1);
+  const pick: Share[] = [];
+  const search = (from: number): Uint8Array | undefined => {
+    if (pick.length === t - 1) {
+      if (!budget()) return undefined;
+      const candidate = combineShares([...pick, newest]);
+      return equalBytes(keyCheckOf(candidate), envelope.keyCheck) ? candidate : undefined;
+    }
+    for (let i = from; i <= others.length - (t - 1 - pick.length); i++) {
+      pick.push(others[i]!);
+      const found = search(i + 1);
+      pick.pop();
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return search(0);
+}
+
+/**
+ * The envelope of an encrypted dataset, from its last bytes (the last segment, which a
+ * reader keeps for the file index anyway); undefined when the dataset is not encrypted.
+ */
+export async function readEnvelope(reader: ByteView & { lastSegmentStart: number }): Promise<Envelope | undefined> {
+  const size = reader.size;
+  if (size < ENVELOPE_TRAILER_BYTES) return undefined;
+  const tail = await collectBytes(reader.read(Math.max(0, Math.min(reader.lastSegmentStart, size - ENVELOPE_TRAILER_BYTES)), size));
+  const trailer = tail.subarray(tail.length - ENVELOPE_TRAILER_BYTES);
+  if (!isEnvelopeTrailer(trailer)) return undefined;
+  const need = envelopeLength(trailer) + ENVELOPE_TRAILER_BYTES;
+  if (need > size) throw new ProtocolError('bad_envelope', 'the envelope is longer than the dataset');
+  return decodeEnvelope(need <= tail.length ? tail.subarray(tail.length - need) : await collectBytes(reader.read(size - need, size)), size);
+}
+
+/** Bytes of a dataset by range: what Dataset reads files through, plain or decrypted. */
+export interface ByteView {
+  readonly size: number;
+  read(start?: number, end?: number): AsyncGenerator<Uint8Array>;
+}
+
+/** The plaintext of an encrypted dataset, read by range through a reader of its ciphertext; every chunk is authenticated. */
+export class DecryptedView implements ByteView {
+  private readonly dataKey: Uint8Array;
+
+  constructor(
+    private readonly ciphertext: ByteView,
+    readonly envelope: Envelope,
+    secret: Uint8Array,
+  ) {
+    this.dataKey = dataKeyOf(secret);
+  }
+
+  get size(): number {
+    return this.envelope.plainBytes;
+  }
+
+  async *read(start = 0, end = this.size): AsyncGenerator<Uint8Array> {
+    const { plainBytes, chunkBytes } = this.envelope;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end > plainBytes || start > end) {
+      throw new InvalidArgumentError(`byte range ${start}-${end} is outside the dataset (0-${plainBytes})`);
+    }
+    if (start === end) return;
+    const { cipherStart, cipherEnd } = cipherRange(start, end, plainBytes, chunkBytes);
+    yield* openRange(this.dataKey, this.ciphertext.read(cipherStart, cipherEnd), { start, end, plainBytes, chunkBytes });
+  }
+}

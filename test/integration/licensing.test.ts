@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Wallet } from 'ethers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Licenses } from '../../chain/licenses.ts';
+import { latestBlock } from '../../chain/rpc.ts';
+import { Devnet } from '../../cli/devnet.ts';
+import { licenseAccount } from '../../client/chain-context.ts';
+import { Dataset } from '../../client/dataset.ts';
+import { DatasetReader } from '../../client/download.ts';
+import { DecryptedView, fetchDatasetKey, type LicenseAccount, readEnvelope } from '../../client/encryption.ts';
+import { EncoderPool } from '../../client/encoder.ts';
+import { NodeClient } from '../../client/node-client.ts';
+import { upload, type UploadResult } from '../../client/upload.ts';
+import { accountAddress, generateAccountKey, signDigest } from '../../proofs/account.ts';
+import { unpackBlob } from '../../proofs/blob.ts';
+import { collectBytes, equalBytes, fromHex, toHex } from '../../proofs/bytes.ts';
+import { generateX25519Secret, openBox, x25519PublicKey } from '../../proofs/ecies.ts';
+import { combineShares } from '../../proofs/shamir.ts';
+import { keyCheckOf, keyRequestDigest, releaseBoxContext, releasesRequestDigest } from '../../protocol/encryption.ts';
+import { ShardStore } from '../../storage-node/store.ts';
+import { FaultyProxy } from '../helpers/faulty-proxy.ts';
+
+/**
+ * Licensing end to end on six real node processes and the devnet chain (k = 3, m = 3, so the
+ * key threshold is N − m = 3): an owner uploads encrypted and offers, a buyer buys and reads,
+ * and everyone else is refused by every node.
+ */
+let dir: string;
+let devnet: Devnet;
+let encoder: EncoderPool;
+let licenses: Licenses;
+let encrypted: UploadResult;
+/** The same text uploaded in the clear: the control of the LevelDB scan. */
+let plain: UploadResult;
+const MARKER = new TextEncoder().encode('SHERD-PLAINTEXT-MARKER-7f3a9c');
+const files = new Map<string, Uint8Array>();
+
+/** A funded account on the devnet chain, with its own wallet. */
+async function fundedAccount(): Promise<{ key: Uint8Array; address: string; wallet: Wallet }> {
+  const key = generateAccountKey();
+  const funder = await devnet.chain.funder();
+  await (await funder.sendTransaction({ to: accountAddress(key), value: 10n ** 20n })).wait();
+  // A plain wallet: a NonceManager counts a send that failed (WrongPrice) and goes out of step.
+  return { key, address: accountAddress(key), wallet: new Wallet(toHex(key), devnet.chain.provider) };
+}
+
+const accountOf = (key: Uint8Array): Promise<LicenseAccount> =>
+  licenseAccount({ registry: devnet.registry, provider: devnet.chain.provider, chainId: devnet.chain.chainId }, key);
+
+const open = (id: Uint8Array, license?: LicenseAccount, nodes = devnet.endpoints) =>
+  Dataset.open(id, { nodes, registry: devnet.registry, license });
+
+/** A key-share request signed by `key` for `block`, with its ephemeral secret. */
+async function signedRequest(id: Uint8Array, key: Uint8Array, block?: number) {
+  const account = await accountOf(key);
+  const ephemeral = generateX25519Secret();
+  const at = block ?? (await account.blockNumber());
+  const digest = keyRequestDigest(account.domain, id, x25519PublicKey(ephemeral), at);
+  const body = {
+    licensee: accountAddress(key),
+    ephemeralKey: toHex(x25519PublicKey(ephemeral)),
+    block: at,
+    signature: toHex(signDigest(key, digest)),
+  };
+  return { body, ephemeral, digest };
+}
+
+/** The license registry as the dataset's owner (the devnet uploader, through its one nonce manager). */
+const asOwner = () => Licenses.at(licenses.address, devnet.uploadChain().registry.contract.runner!);
+
+const clients = () => devnet.endpoints.map((node) => new NodeClient(node.url, { connections: 1 }));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sherd-licensing-test-'));
+  devnet = await Devnet.start({ nodes: 6, dir: join(dir, 'devnet') });
+  encoder = new EncoderPool(2);
+  licenses = Licenses.at(await devnet.registry.licensesAddress(), devnet.chain.provider);
+  const source = join(dir, 'source');
+  await mkdir(join(source, 'train'), { recursive: true });
+  // 1.4 MB of text with the marker all through it, and random bytes beside it.
+  const text = new TextEncoder().encode(`${new TextDecoder().decode(MARKER)} line of training text\n`.repeat(24_000));
+  files.set('train/text.txt', text);
+  files.set('train/random.bin', new Uint8Array(randomBytes(700_001)));
+  for (const [path, bytes] of files) await writeFile(join(source, path), bytes);
+  encrypted = await upload(source, {
+    nodes: devnet.endpoints,
+    chain: devnet.uploadChain(),
+    uploaderKey: devnet.uploaderKey,
+    encoder,
+    encrypt: true,
+  });
+  plain = await upload(files.get('train/text.txt')!, {
+    nodes: devnet.endpoints,
+    chain: devnet.uploadChain(),
+    uploaderKey: devnet.uploaderKey,
+    encoder,
+  });
+  await asOwner().offer(encrypted.datasetId, 10n ** 15n, 0, new Uint8Array(32).fill(7));
+}, 240_000);
+
+afterAll(async () => {
+  await encoder?.close();
+  await devnet?.stop();
+  if (!process.env.KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
+});
+
+describe('an encrypted dataset on real nodes', () => {
+  it('is certified like any other, with the threshold N − m', () => {
+    expect(encrypted.encryption).toEqual({ threshold: 3, chunkBytes: 65_536 });
+    expect(encrypted.signers).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(encrypted.files.map((f) => f.path)).toEqual(['train/random.bin', 'train/text.txt']);
+  });
+
+  it('is refused to a reader without an account, and to an account without a license by every node', async () => {
+    await expect(open(encrypted.datasetId)).rejects.toMatchObject({ code: 'encrypted_dataset' });
+    const stranger = generateAccountKey();
+    await expect(open(encrypted.datasetId, await accountOf(stranger))).rejects.toMatchObject({
+      code: 'no_license',
+      message: `${accountAddress(stranger)} holds no license to dataset ${toHex(encrypted.datasetId)}`,
+    });
+    const { body } = await signedRequest(encrypted.datasetId, stranger);
+    for (const client of clients()) {
+      await expect(client.keyShare(encrypted.datasetId, body)).rejects.toMatchObject({ status: 403, code: 'no_license' });
+      await client.close();
+    }
+  });
+
+  it('is read back equal by a buyer, whole and from the middle of a chunk, with the price credited to the owner', async () => {
+    const buyer = await fundedAccount();
+    await expect(Licenses.at(licenses.address, buyer.wallet).buy(encrypted.datasetId, 1n)).rejects.toMatchObject({ code: 'WrongPrice' });
+    const before = await licenses.balanceOf(devnet.file.uploader);
+    await Licenses.at(licenses.address, buyer.wallet).buy(encrypted.datasetId, 10n ** 15n);
+    expect(await licenses.balanceOf(devnet.file.uploader)).toBe(before + 10n ** 15n);
+    expect(await licenses.hasLicense(encrypted.datasetId, buyer.address)).toBe(true);
+    const dataset = await open(encrypted.datasetId, await accountOf(buyer.key));
+    try {
+      expect(dataset.encrypted).toBe(true);
+      for (const [path, bytes] of files) expect(equalBytes(await collectBytes(dataset.read(path)), bytes)).toBe(true);
+      // 100,000 … 200,000 of the text: starts inside chunk 1 (of 64 KiB), ends inside chunk 3.
+      const range = await collectBytes(dataset.read('train/text.txt', 100_000, 200_000));
+      expect(equalBytes(range, files.get('train/text.txt')!.subarray(100_000, 200_000))).toBe(true);
+    } finally {
+      await dataset.close();
+    }
+  });
+
+  it('releases its key with m nodes down, and past a node that refuses', async () => {
+    const buyer = await fundedAccount();
+    await Licenses.at(licenses.address, buyer.wallet).buy(encrypted.datasetId, 10n ** 15n);
+    const proxy = await FaultyProxy.start(devnet.endpoints[0]!.url);
+    proxy.refuseKeyShares = true;
+    const nodes = devnet.endpoints.map((node, i) => (i === 0 ? { ...node, url: proxy.url } : node));
+    await devnet.stopNode(4);
+    await devnet.stopNode(5);
+    try {
+      // Node 0 refuses, nodes 4 and 5 are down: three of six left, the threshold.
+      const dataset = await open(encrypted.datasetId, await accountOf(buyer.key), nodes);
+      const random = files.get('train/random.bin')!;
+      expect(equalBytes(await collectBytes(dataset.read('train/random.bin')), random)).toBe(true);
+      await dataset.close();
+      await devnet.stopNode(3);
+      // Two left: the key cannot be had.
+      await expect(open(encrypted.datasetId, await accountOf(buyer.key), nodes)).rejects.toMatchObject({ code: 'key_unavailable' });
+    } finally {
+      await proxy.close();
+      for (const i of [3, 4, 5]) await devnet.restartNode(i);
+    }
+  });
+
+  it('refuses a replayed, stale or forged key request', async () => {
+    const { body } = await signedRequest(encrypted.datasetId, devnet.uploaderKey);
+    const [client] = clients();
+    try {
+      const first = await client!.keyShare(encrypted.datasetId, body);
+      expect(first.nodeIndex).toBe(0);
+      await expect(client!.keyShare(encrypted.datasetId, body)).rejects.toMatchObject({ status: 409, code: 'replayed_request' });
+      // A block ahead of the head (mining 64 blocks past one would skip the nodes' challenge windows).
+      const head = await latestBlock(devnet.chain.provider);
+      const stale = await signedRequest(encrypted.datasetId, devnet.uploaderKey, head + 5);
+      await expect(client!.keyShare(encrypted.datasetId, stale.body)).rejects.toMatchObject({ status: 400, code: 'stale_request' });
+      const forged = await signedRequest(encrypted.datasetId, generateAccountKey());
+      await expect(client!.keyShare(encrypted.datasetId, { ...forged.body, licensee: devnet.file.uploader })).rejects.toMatchObject({
+        status: 401,
+        code: 'bad_signature',
+      });
+    } finally {
+      await client!.close();
+    }
+  });
+
+  it('does not give the key from t − 1 shares', async () => {
+    const { body, ephemeral, digest } = await signedRequest(encrypted.datasetId, devnet.uploaderKey);
+    const shares = [];
+    for (const [i, client] of clients().entries()) {
+      if (i < 2) {
+        const answer = await client.keyShare(encrypted.datasetId, body);
+        shares.push({ x: answer.nodeIndex + 1, y: openBox(ephemeral, fromHex(answer.shareBox), releaseBoxContext(digest)) });
+      }
+      await client.close();
+    }
+    const reader = await DatasetReader.open(encrypted.datasetId, { nodes: devnet.endpoints, registry: devnet.registry });
+    const envelope = (await readEnvelope(reader))!;
+    await reader.close();
+    expect(envelope.threshold).toBe(3);
+    expect(equalBytes(keyCheckOf(combineShares(shares)), envelope.keyCheck)).toBe(false);
+  });
+
+  it('refuses an expired license, and the buyer who let it lapse', async () => {
+    const renter = await fundedAccount();
+    await asOwner().grant(encrypted.datasetId, renter.address, 1);
+    expect(await licenses.hasLicense(encrypted.datasetId, renter.address)).toBe(true);
+    // One epoch on, run as the nodes live it (they answer its challenges), the license has lapsed.
+    await devnet.runChallengeEpoch(encrypted.datasetId);
+    expect(await licenses.hasLicense(encrypted.datasetId, renter.address)).toBe(false);
+    await expect(open(encrypted.datasetId, await accountOf(renter.key))).rejects.toMatchObject({ code: 'no_license' });
+  });
+
+  it('fails authentication on tampered, reordered or cut ciphertext, yielding no plaintext of it', async () => {
+    const account = await accountOf(devnet.uploaderKey);
+    const reader = await DatasetReader.open(encrypted.datasetId, { nodes: devnet.endpoints, registry: devnet.registry });
+    const dataset = await open(encrypted.datasetId, account);
+    const envelope = (await readEnvelope(reader))!;
+    const holders = { id: reader.id, envelope, urls: reader.nodeUrls, nodeKeys: reader.terms.nodeKeys };
+    const secret = await fetchDatasetKey(holders, account);
+    const ciphertext = await collectBytes(reader.read(0, 4 * 65_552));
+    await reader.close();
+    await dataset.close();
+    const sealed = 65_536 + 16;
+    const viewOf = (bytes: Uint8Array) => ({
+      size: bytes.length,
+      async *read(start = 0, end = bytes.length) {
+        yield bytes.subarray(start, Math.min(end, bytes.length));
+      },
+    });
+    const attempt = async (bytes: Uint8Array) => {
+      const out: Uint8Array[] = [];
+      const view = new DecryptedView(viewOf(bytes), envelope, secret);
+      const error = await (async () => {
+        for await (const piece of view.read(65_536 + 10, 3 * 65_536)) out.push(piece);
+      })().catch((e: unknown) => e);
+      return { error, bytes: out.reduce((n, p) => n + p.length, 0) };
+    };
+    const tampered = ciphertext.slice();
+    tampered[sealed + 100]! ^= 1;
+    const swapped = ciphertext.slice();
+    swapped.set(ciphertext.subarray(2 * sealed, 3 * sealed), sealed);
+    swapped.set(ciphertext.subarray(sealed, 2 * sealed), 2 * sealed);
+    const cut = ciphertext.slice(0, 2 * sealed + 100);
+    for (const bad of [tampered, swapped]) {
+      const { error, bytes } = await attempt(bad);
+      expect(error).toMatchObject({
+        name: 'DecryptionError',
+        code: 'decryption_failed',
+        message: expect.stringContaining('ciphertext chunk 1 failed authentication'),
+      });
+      expect(bytes).toBe(0);
+    }
+    const truncated = await attempt(cut);
+    expect(truncated.error).toMatchObject({ code: 'truncated_ciphertext' });
+    // Chunk 1 was whole and authentic: its plaintext came out; nothing of the cut chunk did.
+    expect(truncated.bytes).toBe(65_536 - 10);
+  });
+
+  it("keeps no plaintext in any node's LevelDB, and the owner reads who received keys", async () => {
+    const owner = await accountOf(devnet.uploaderKey);
+    const block = await owner.blockNumber();
+    const signature = toHex(signDigest(devnet.uploaderKey, releasesRequestDigest(owner.domain, encrypted.datasetId, block)));
+    const [client] = clients();
+    const log = await client!.keyReleases(encrypted.datasetId, { block, signature });
+    expect(log.releases.length).toBeGreaterThan(1);
+    expect(log.releases.every((r) => /^0x[0-9a-f]{40}$/.test(r.licensee) && r.signature.length === 194)).toBe(true);
+    const stranger = generateAccountKey();
+    const foreign = toHex(signDigest(stranger, releasesRequestDigest(owner.domain, encrypted.datasetId, block)));
+    await expect(client!.keyReleases(encrypted.datasetId, { block, signature: foreign })).rejects.toMatchObject({
+      status: 403,
+      code: 'not_owner',
+    });
+    await client!.close();
+
+    // The plain upload of the same text is the control: the scan finds the marker there.
+    await devnet.stopNode(1);
+    try {
+      const store = await ShardStore.open(devnet.file.nodes[1]!.dataDir);
+      const found = { encrypted: 0, plain: 0 };
+      for (const [id, name] of [
+        [encrypted.datasetId, 'encrypted'],
+        [plain.datasetId, 'plain'],
+      ] as const) {
+        for (const [segment, index] of await store.listShards(id)) {
+          const payload = Buffer.from(unpackBlob((await store.getShard(id, segment, index))!));
+          if (payload.includes(Buffer.from(MARKER))) found[name]++;
+        }
+      }
+      await store.close();
+      expect(found.plain).toBeGreaterThan(0);
+      expect(found.encrypted).toBe(0);
+    } finally {
+      await devnet.restartNode(1);
+    }
+  });
+});
