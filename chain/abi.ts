@@ -1587,6 +1587,22 @@ export const sherdLicensesAbi = [
         "type": "bytes32"
       },
       {
+        "internalType": "address",
+        "name": "licensee",
+        "type": "address"
+      }
+    ],
+    "name": "AlreadyPerpetual",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "datasetId",
+        "type": "bytes32"
+      },
+      {
         "internalType": "uint256",
         "name": "endEpoch",
         "type": "uint256"
@@ -1636,6 +1652,22 @@ export const sherdLicensesAbi = [
   {
     "inputs": [],
     "name": "NothingToWithdraw",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "epochs",
+        "type": "uint32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "termsHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "OfferChanged",
     "type": "error"
   },
   {
@@ -1817,6 +1849,35 @@ export const sherdLicensesAbi = [
       }
     ],
     "name": "buyLicense",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "expiry",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "epochs",
+        "type": "uint32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "termsHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "buyLicenseOnTerms",
     "outputs": [
       {
         "internalType": "uint64",

@@ -62,7 +62,9 @@ export class Licenses {
     return this.send('withdrawing the offer', 'withdrawOffer', [id]);
   }
 
-  buy(id: Uint8Array, price: bigint): Promise<TransactionReceipt> {
+  /** Buys at `price`; with `terms` (the offer as the buyer read it), only if the offer still has that duration and terms. */
+  buy(id: Uint8Array, price: bigint, terms?: Pick<LicenseOffer, 'epochs' | 'termsHash'>): Promise<TransactionReceipt> {
+    if (terms) return this.send('buying the license', 'buyLicenseOnTerms', [id, terms.epochs, terms.termsHash], { value: price });
     return this.send('buying the license', 'buyLicense', [id], { value: price });
   }
 

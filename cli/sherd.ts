@@ -6,6 +6,7 @@ import { cmdDemo } from './commands/demo.ts';
 import { cmdDevnet } from './commands/devnet.ts';
 import { cmdDownload, cmdLs } from './commands/download.ts';
 import { cmdGateway } from './commands/gateway.ts';
+import { cmdLicense } from './commands/license.ts';
 import { cmdSample } from './commands/sample.ts';
 import { cmdStatus } from './commands/status.ts';
 import { cmdUpload } from './commands/upload.ts';
@@ -24,19 +25,28 @@ usage:
       (--detach: in the background); writes DIR/devnet.json and DIR/devnet.pid
   sherd devnet stop [--dir ${DEFAULT_DEVNET_DIR}]
       stop that devnet and every node it started, and wait until they are gone
-  sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]
+  sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--encrypt] [--k K] [--m M] [--epochs E] [--workers W] [--json]
       files and directories (recursive, links not followed) as one dataset: register it on chain (paying for
-      E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it
+      E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it;
+      --encrypt: AES-256-GCM before coding, the key shared among the nodes and released only to licensees
   sherd sample DATASET [--devnet F | --rpc URL --registry ADDR] [--confidence 0.99 | --samples N] [--json]
       check by random samples, each proven against the content root on chain, that every segment can still be
       recovered; exits 1 when some segment has fewer than k shards answering
-  sherd download DATASET OUT [--file PATH] [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]
+  sherd download DATASET OUT [--file PATH] [--devnet F | --rpc URL --registry ADDR] [--account-key FILE] [--range START-END] [--json]
       read a dataset back, every byte checked against the content root on chain, routing around failed nodes:
-      one file (the only one, or --file PATH) to OUT or - for stdout; many files to the directory OUT
+      one file (the only one, or --file PATH) to OUT or - for stdout; many files to the directory OUT;
+      an encrypted dataset is decrypted when --account-key's account holds a license (else: no_license, exit 1)
+  sherd license offer DATASET --price WEI [--epochs N] [--terms FILE]   (N = 0, the default: perpetual)
+  sherd license buy DATASET | grant DATASET --to ADDR [--epochs N] | withdraw-offer DATASET
+  sherd license status DATASET [--json] | proceeds [--withdraw]
+      sell, buy and grant licenses to an encrypted dataset on chain; status shows the offer, the licenses and,
+      to its owner, which licensees each node released its key share to and when (docs/licensing.md)
   sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's files: length, SHA-256, path
   sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB] [--read-ahead 8] [--read-threads N]
-      serve every certified dataset over HTTP (GET/HEAD /datasets/DATASET/PATH, Range, listings), every byte checked
+                [--account-key FILE [--token T]]
+      serve every certified dataset over HTTP (GET/HEAD /datasets/DATASET/PATH, Range, listings), every byte checked;
+      with a licensed account, encrypted datasets too, in plaintext, only to requests bearing the token
   sherd status DATASET [--devnet F | --rpc URL --registry ADDR] [--json]
       the dataset's state on chain: registered, certified, signers, size, k, m, epochs paid
   sherd chain deploy --rpc URL --account-key FILE [--min-stake WEI] [--exit-delay S] [--fee-per-byte-epoch WEI]
@@ -67,6 +77,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   download: cmdDownload,
   ls: cmdLs,
   gateway: cmdGateway,
+  license: cmdLicense,
   status: cmdStatus,
   sample: cmdSample,
   chain: cmdChain,

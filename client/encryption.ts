@@ -20,8 +20,10 @@ import {
   type LicenseDomain,
   releaseBoxContext,
   releaseReceiptMessage,
+  releasesRequestDigest,
   sealEnvelope,
 } from '../protocol/encryption.ts';
+import type { KeyRelease } from '../protocol/routes.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { DownloadError, RemoteError, UploadError } from './errors.ts';
 import { NodeClient } from './node-client.ts';
@@ -247,4 +249,44 @@ export class DecryptedView implements ByteView {
     const { cipherStart, cipherEnd } = cipherRange(start, end, plainBytes, chunkBytes);
     yield* openRange(this.dataKey, this.ciphertext.read(cipherStart, cipherEnd), { start, end, plainBytes, chunkBytes });
   }
+}
+
+/** One node's log of the key shares it released, or why it could not be read. */
+export interface NodeReleases {
+  nodeIndex: number;
+  url: string | undefined;
+  releases: KeyRelease[];
+  error?: string;
+}
+
+/**
+ * Every node's log of key releases of dataset `id`, asked with a request signed by `owner`
+ * (the dataset's owner: nodes show it to no one else). Receipts that do not verify against the
+ * node's BLS key are dropped; a node that cannot answer is reported with its error.
+ */
+export async function fetchKeyReleases(
+  holders: Omit<KeyHolders, 'envelope'>,
+  owner: LicenseAccount,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<NodeReleases[]> {
+  const block = await owner.blockNumber();
+  const signature = toHex(signDigest(owner.accountKey, releasesRequestDigest(owner.domain, holders.id, block)));
+  return Promise.all(
+    holders.urls.map(async (url, nodeIndex): Promise<NodeReleases> => {
+      if (!url) return { nodeIndex, url, releases: [], error: 'the node has no known endpoint' };
+      const client = new NodeClient(url, { connections: 1, timeoutMs: options.timeoutMs ?? 15_000 });
+      try {
+        const answer = await client.keyReleases(holders.id, { block, signature }, options.signal);
+        const key = fromHex(holders.nodeKeys[nodeIndex]!, 48);
+        const releases = answer.releases.filter((r) =>
+          blsVerify(key, releaseReceiptMessage(owner.domain, holders.id, r.licensee, r.block), fromHex(r.signature, 96)),
+        );
+        return { nodeIndex, url, releases };
+      } catch (error) {
+        return { nodeIndex, url, releases: [], error: (error as Error).message };
+      } finally {
+        await client.close();
+      }
+    }),
+  );
 }

@@ -3,6 +3,7 @@ import { type NodeDirectory, registeredDataset } from '../client/chain-context.t
 import { DownloadError } from '../client/errors.ts';
 import { Dataset } from '../client/dataset.ts';
 import type { SegmentCache } from '../client/download.ts';
+import type { LicenseAccount } from '../client/encryption.ts';
 import type { NodeHealth } from '../client/node-health.ts';
 import type { ReadPool } from '../client/read-pool.ts';
 import { toHex } from '../proofs/bytes.ts';
@@ -53,6 +54,8 @@ export interface ChainDatasetsOptions {
   readAhead?: number;
   /** Worker threads that fetch, check and decode segments; without one, the gateway's own thread does. */
   pool?: ReadPool;
+  /** The account encrypted datasets are read with; without it, they are refused (403 encrypted_dataset). */
+  license?: LicenseAccount;
 }
 
 /**
@@ -60,7 +63,10 @@ export interface ChainDatasetsOptions {
  * (least recently used closed first), all reading through one segment cache and one view of
  * the nodes' health.
  */
-export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, readAhead = 8 }: ChainDatasetsOptions): DatasetSource {
+export function chainDatasets(
+  registry: GatewayRegistry,
+  { cache, health, pool, license, readAhead = 8 }: ChainDatasetsOptions,
+): DatasetSource {
   const open = new Map<string, Promise<ServedDataset>>();
   let listed: { at: number; ids: Promise<Uint8Array[]> } | undefined;
   const load = async (id: Uint8Array): Promise<ServedDataset> => {
@@ -70,7 +76,11 @@ export function chainDatasets(registry: GatewayRegistry, { cache, health, pool, 
     });
     if (!terms.certified) throw new GatewayError('dataset_not_certified', `dataset ${toHex(id)} is registered but not certified`, 404);
     const [dataset, certifiedAt] = await Promise.all([
-      Dataset.open(id, { nodes, registration: terms, cache, health, pool, concurrency: readAhead }),
+      Dataset.open(id, { nodes, registration: terms, cache, health, pool, concurrency: readAhead, license }).catch((error: unknown) => {
+        if (error instanceof DownloadError && (error.code === 'encrypted_dataset' || error.code === 'no_license'))
+          throw new GatewayError(error.code, error.message, 403, { cause: error });
+        throw error;
+      }),
       // Last-Modified only: a chain that cannot say leaves it out rather than failing the read.
       registry.certifiedAt(id).catch(() => undefined),
     ]);

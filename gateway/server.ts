@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Dataset } from '../client/dataset.ts';
+import type { LicenseAccount } from '../client/encryption.ts';
 import { NodeHealth } from '../client/node-health.ts';
 import { ReadPool } from '../client/read-pool.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
+import { InvalidArgumentError } from '../proofs/errors.ts';
 import { pathProblem, type FileEntry } from '../protocol/file-index.ts';
 import { SegmentLru } from './cache.ts';
 import { chainDatasets, GatewayError, type DatasetSource, type GatewayRegistry, type ServedDataset } from './datasets.ts';
@@ -19,6 +21,11 @@ export interface GatewayDeps {
   health: NodeHealth;
   /** Responses streaming at once; past this, 503 with Retry-After (default 64). */
   maxStreams?: number;
+  /**
+   * When set, every dataset request must carry `Authorization: Bearer <token>`: a gateway that
+   * holds a licensee's account hands out plaintext of encrypted datasets (docs/licensing.md).
+   */
+  token?: string;
   logLevel?: string;
 }
 
@@ -94,6 +101,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   });
   app.setNotFoundHandler((request, reply) => void sendError(request, reply, 404, 'not_found', `no route ${request.method} ${request.url}`));
 
+  if (deps.token !== undefined) app.addHook('onRequest', bearerCheck(deps.token));
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4').send(metricsText(counters, deps.cache, deps.health)),
@@ -136,6 +144,9 @@ export interface ChainGatewayOptions {
   /** Threads that fetch, check and decode segments (default: one per core but one, left to sending; 0: the main thread does). */
   readThreads?: number;
   maxStreams?: number;
+  /** A licensed account: encrypted datasets it holds licenses to are served decrypted. Give `token` with it. */
+  license?: LicenseAccount;
+  token?: string;
   logLevel?: string;
 }
 
@@ -145,10 +156,28 @@ export async function createChainGateway(registry: GatewayRegistry, options: Cha
   const health = new NodeHealth();
   const pool =
     options.readThreads === 0 ? undefined : new ReadPool({ threads: options.readThreads ?? Math.max(1, availableParallelism() - 1) });
-  const datasets = chainDatasets(registry, { cache, health, pool, readAhead: options.readAhead });
+  if (options.license && options.token === undefined)
+    throw new InvalidArgumentError('a gateway with a licensed account hands out plaintext: give it a token too');
+  const datasets = chainDatasets(registry, { cache, health, pool, readAhead: options.readAhead, license: options.license });
   const app = await createGateway({ datasets, cache, health, ...options });
   if (pool) app.addHook('onClose', () => pool.close());
   return app;
+}
+
+/** Refuses every request but /health and /metrics that does not bear `token`, compared in constant time. */
+function bearerCheck(token: string) {
+  const expected = createHash('sha256').update(token).digest();
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.url === '/health' || request.url === '/metrics') return;
+    const given = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected)) return;
+    void reply.header('www-authenticate', 'Bearer realm="sherd"');
+    throw new GatewayError(
+      'unauthorized',
+      'this gateway serves licensed data: send Authorization: Bearer TOKEN (the token it was started with)',
+      401,
+    );
+  };
 }
 
 /** Headers, conditions and the range first; the body starts only once its first bytes are checked. */

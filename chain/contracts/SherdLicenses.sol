@@ -44,6 +44,8 @@ contract SherdLicenses {
     error DatasetNotCertified(bytes32 datasetId);
     error DatasetExpired(bytes32 datasetId, uint256 endEpoch);
     error PriceTooHigh(uint256 price);
+    error OfferChanged(uint32 epochs, bytes32 termsHash);
+    error AlreadyPerpetual(bytes32 datasetId, address licensee);
     error NothingToWithdraw();
 
     constructor(IDatasetTerms registry_) {
@@ -71,15 +73,17 @@ contract SherdLicenses {
     }
 
     /// @notice Buys a license to dataset `id` at its offer's price, exactly; a license held
-    /// already is extended from its current expiry.
+    /// already is extended from its current expiry. A perpetual one cannot be bought again.
     function buyLicense(bytes32 id) external payable returns (uint64 expiry) {
+        return _buy(id, offers[id]);
+    }
+
+    /// @notice The same, only on the terms the buyer saw: if the owner replaced the offer in
+    /// between (another duration or terms), the purchase reverts instead of paying for those.
+    function buyLicenseOnTerms(bytes32 id, uint32 epochs, bytes32 termsHash) external payable returns (uint64 expiry) {
         Offer memory o = offers[id];
-        if (!o.active) revert NoOffer(id);
-        if (msg.value != o.price) revert WrongPrice(msg.value, o.price);
-        (address owner,) = _live(id);
-        balanceOf[owner] += msg.value;
-        expiry = _extend(id, msg.sender, o.epochs);
-        emit LicenseGranted(id, msg.sender, expiry, msg.value);
+        if (o.active && (o.epochs != epochs || o.termsHash != termsHash)) revert OfferChanged(o.epochs, o.termsHash);
+        return _buy(id, o);
     }
 
     /// @notice The owner gives `to` a license for `epochs` epochs (0: perpetual), free.
@@ -111,6 +115,16 @@ contract SherdLicenses {
         require(ok, "SherdLicenses: transfer failed");
     }
 
+    function _buy(bytes32 id, Offer memory o) private returns (uint64 expiry) {
+        if (!o.active) revert NoOffer(id);
+        if (msg.value != o.price) revert WrongPrice(msg.value, o.price);
+        if (expiries[id][msg.sender] == PERPETUAL) revert AlreadyPerpetual(id, msg.sender);
+        (address owner,) = _live(id);
+        balanceOf[owner] += msg.value;
+        expiry = _extend(id, msg.sender, o.epochs);
+        emit LicenseGranted(id, msg.sender, expiry, msg.value);
+    }
+
     function _onlyOwner(bytes32 id) private view {
         (address owner,,) = registry.datasetTerm(id);
         if (owner == address(0)) revert UnknownDataset(id);
@@ -133,7 +147,9 @@ contract SherdLicenses {
         } else {
             uint256 now_ = registry.currentEpoch();
             uint256 from = current > now_ ? current : now_;
-            expiry = uint64(from + epochs);
+            // Never wraps: past 2^64 − 2 epochs a license is as good as perpetual.
+            uint256 end = from + epochs;
+            expiry = end >= PERPETUAL ? PERPETUAL - 1 : uint64(end);
         }
         expiries[id][licensee] = expiry;
     }

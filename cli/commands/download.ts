@@ -3,17 +3,18 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { registeredDataset } from '../../client/chain-context.ts';
+import { licenseAccount, registeredDataset } from '../../client/chain-context.ts';
 import { Dataset } from '../../client/dataset.ts';
-import { toHex } from '../../proofs/bytes.ts';
+import { DownloadError } from '../../client/errors.ts';
+import { fromHex, toHex } from '../../proofs/bytes.ts';
 import type { FileEntry } from '../../protocol/file-index.ts';
 import { CliError, parse, positionals, print, UsageError } from '../args.ts';
 import { chainFrom, chainOptions, datasetArg, type ChainArgs } from '../context.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 
 export const DOWNLOAD_USAGE =
-  'sherd download DATASET OUT [--file PATH] [--devnet F | --rpc URL --registry ADDR] [--range START-END] [--json]';
-export const LS_USAGE = 'sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--json]';
+  'sherd download DATASET OUT [--file PATH] [--devnet F | --rpc URL --registry ADDR] [--account-key FILE] [--range START-END] [--json]';
+export const LS_USAGE = 'sherd ls DATASET [--devnet F | --rpc URL --registry ADDR] [--account-key FILE] [--json]';
 
 /** START-END (END exclusive) or START-, checked against the file's size: a bad range is bad usage. */
 export function parseRange(text: string | undefined, size: number): { start: number; end: number } {
@@ -27,12 +28,21 @@ export function parseRange(text: string | undefined, size: number): { start: num
   return { start, end };
 }
 
-/** The dataset, opened from the chain the flags name. */
+/**
+ * The dataset, opened from the chain the flags name. An encrypted one is read with the
+ * account of --account-key (the devnet's uploader by default), which must hold a license.
+ */
 async function openFromChain(values: ChainArgs, id: Uint8Array): Promise<Dataset> {
-  const { context } = await chainFrom(values);
+  const { context, accountKey } = await chainFrom(values);
   try {
     const { terms, nodes } = await registeredDataset(context.registry, id);
-    return await Dataset.open(id, { nodes, registration: terms });
+    const license = accountKey ? await licenseAccount(context, fromHex(accountKey, 32)) : undefined;
+    return await Dataset.open(id, { nodes, registration: terms, license });
+  } catch (error) {
+    // One line that names the reason: the per-node refusals are in the details only with SHERD_DEBUG.
+    if (error instanceof DownloadError && (error.code === 'no_license' || error.code === 'encrypted_dataset'))
+      throw new CliError(error.code, `${error.code}: ${error.message}`, { cause: error });
+    throw error;
   } finally {
     context.close();
   }

@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { licenseAccount } from '../../client/chain-context.ts';
+import { accountAddress } from '../../proofs/account.ts';
+import { fromHex } from '../../proofs/bytes.ts';
 import { createChainGateway } from '../../gateway/server.ts';
 import { CliError, integer, parse, positionals, UsageError, untilSignal } from '../args.ts';
 import { chainFrom, chainOptions } from '../context.ts';
 import { parseBytes } from '../progress.ts';
 
 export const GATEWAY_USAGE =
-  'sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB] [--read-ahead 8] [--read-threads N]';
+  'sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB] [--read-ahead 8] [--read-threads N] [--account-key FILE [--token T]]';
 
 /** `sherd gateway`: serves every certified dataset of the registry over plain HTTP, checked, until SIGINT or SIGTERM. */
 export async function cmdGateway(args: string[]): Promise<number> {
@@ -17,6 +21,7 @@ export async function cmdGateway(args: string[]): Promise<number> {
     'read-ahead': { type: 'string' },
     'read-threads': { type: 'string' },
     'log-level': { type: 'string' },
+    token: { type: 'string' },
   } as const;
   const { values, positionals: given } = parse(args, options, 'gateway');
   positionals(given, 0, GATEWAY_USAGE);
@@ -30,8 +35,20 @@ export async function cmdGateway(args: string[]): Promise<number> {
   const readAhead = integer('read-ahead', values['read-ahead'], { min: 1, max: 64 }, 8)!;
   const readThreads = integer('read-threads', values['read-threads'], { min: 0, max: 64 }, Math.max(1, availableParallelism() - 1))!;
   const stop = untilSignal();
-  const { context } = await chainFrom(values);
-  const app = await createChainGateway(context.registry, { cacheBytes, readAhead, readThreads, logLevel: values['log-level'] ?? 'warn' });
+  if (values.token !== undefined && !/^\S{16,}$/.test(values.token))
+    throw new UsageError('--token must be at least 16 characters without spaces');
+  const { context, accountKey } = await chainFrom(values);
+  // Only an account given on purpose: the devnet's default uploader key would put every gateway behind a token.
+  const license = values['account-key'] && accountKey ? await licenseAccount(context, fromHex(accountKey, 32)) : undefined;
+  const token = values.token ?? (license ? randomBytes(24).toString('base64url') : undefined);
+  const app = await createChainGateway(context.registry, {
+    cacheBytes,
+    readAhead,
+    readThreads,
+    license,
+    token,
+    logLevel: values['log-level'] ?? 'warn',
+  });
   const host = values.host ?? '127.0.0.1';
   try {
     await app.listen({ port, host }).catch((error: NodeJS.ErrnoException) => {
@@ -41,6 +58,9 @@ export async function cmdGateway(args: string[]): Promise<number> {
     const address = app.server.address();
     const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
     process.stdout.write(`sherd gateway listening on ${url} (datasets at ${url}/datasets/DATASET/PATH)\n`);
+    if (license) process.stdout.write(`serving encrypted datasets licensed to ${accountAddress(license.accountKey)}\n`);
+    if (token !== undefined && values.token === undefined) process.stdout.write(`token: ${token}\n`);
+    if (token !== undefined) process.stdout.write('every dataset request needs the header Authorization: Bearer TOKEN\n');
     await stop;
     return 0;
   } finally {

@@ -10,7 +10,7 @@ import { certificatePath, chainFrom, chainOptions } from '../context.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 
 export const UPLOAD_USAGE =
-  'sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--k K] [--m M] [--epochs E] [--workers W] [--json]';
+  'sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--encrypt] [--k K] [--m M] [--epochs E] [--workers W] [--json]';
 
 /** Every path to upload exists (a file or a directory); said in a sentence otherwise, before anything is read or paid. */
 export async function checkPaths(paths: string[]): Promise<void> {
@@ -41,6 +41,12 @@ function humanReport(result: UploadResult, id: string, seconds: number, certific
       `on ${result.nodeCount} nodes in ${seconds} s`,
     `${files}; content root ${toHex(result.contentRoot)}`,
     `owner ${result.owner}`,
+    ...(result.encryption
+      ? [
+          `encrypted: the nodes hold ciphertext and one key share each; ${result.encryption.threshold} of ${result.nodeCount} ` +
+            'release the key to licensees (`sherd license offer` to sell licenses)',
+        ]
+      : []),
     ...result.skippedLinks.map((link) => `skipped the symbolic link ${link} (links are not followed)`),
     ...(result.resumed ? [`resumed an earlier upload: ${result.shardsSkipped} shards were already on their nodes`] : []),
     certified,
@@ -79,6 +85,7 @@ function jsonReport(result: UploadResult, seconds: number, certificateFile: stri
     certificate,
     files: result.files.map((f) => ({ path: f.path, offset: f.offset, length: f.length, sha256: toHex(f.sha256) })),
     skippedLinks: result.skippedLinks,
+    encryption: result.encryption ?? null,
     sameContent: result.sameContent.map((other) => ({ datasetId: toHex(other.datasetId), owner: other.owner })),
   };
 }
@@ -94,6 +101,7 @@ export async function cmdUpload(args: string[]): Promise<number> {
     m: { type: 'string' },
     epochs: { type: 'string' },
     workers: { type: 'string' },
+    encrypt: { type: 'boolean' },
     json: { type: 'boolean' },
   } as const;
   const { values, positionals: given } = parse(args, options, 'upload');
@@ -123,6 +131,7 @@ export async function cmdUpload(args: string[]): Promise<number> {
       m,
       epochs,
       workers,
+      encrypt: values.encrypt === true,
       onProgress: (e) => {
         if (e.phase === 'encode') bar.update('encode', e.bytes, e.totalBytes);
         if (e.phase === 'disperse') bar.update('disperse', e.shardsSent, e.shardsTotal, 'count');

@@ -33,14 +33,15 @@ class SherdIterableDataset(_Base):
     To resume, tell `state_dict` how many batches this rank's loader has given in the epoch
     and how many workers it has; `batch_size` must be the DataLoader's, whose `drop_last` must
     stay False (the default: a worker's last, short batch counts as given). `gateway` replaces the
-    HTTP client (`LocalFiles(folder)` reads a local folder the same way, unchecked).
+    HTTP client (`LocalFiles(folder)` reads a local folder the same way, unchecked). `token` is
+    the bearer token of a gateway serving encrypted datasets (default: SHERD_GATEWAY_TOKEN).
     """
 
     def __init__(self, gateway_url: str, dataset: str, pattern: str = "**", shuffle_seed=0, epoch: int = 0,
                  tar: Optional[bool] = None, rank: Optional[int] = None, world_size: Optional[int] = None,
-                 batch_size: int = 1, gateway=None):
+                 batch_size: int = 1, gateway=None, token: Optional[str] = None):
         super().__init__()
-        self.gateway = gateway or Gateway(gateway_url)
+        self.gateway = gateway or Gateway(gateway_url, token=token)
         self.dataset = dataset
         self.pattern = pattern
         self.shuffle_seed = str(shuffle_seed)

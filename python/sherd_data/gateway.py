@@ -9,6 +9,7 @@ Retry-After. A connection that cannot be made raises urllib's URLError as it is.
 import email.utils
 import io
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -43,10 +44,14 @@ def _retry_after(value: Optional[str], default: float) -> float:
 
 
 class Gateway:
-    """A gateway at `url` (http://host:port): file listings and ranged reads of its datasets."""
+    """A gateway at `url` (http://host:port): file listings and ranged reads of its datasets.
+
+    `token` is the bearer token of a gateway that serves encrypted datasets (it prints it, or
+    was started with `--token`); it defaults to the SHERD_GATEWAY_TOKEN environment variable.
+    """
 
     def __init__(self, url: str, timeout: float = 60.0, retries: int = 6, backoff: float = 0.25,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, token: Optional[str] = None):
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"a gateway URL starts with http:// or https://, not {url!r}")
         self.url = url.rstrip("/")
@@ -54,6 +59,7 @@ class Gateway:
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
+        self.token = token if token is not None else os.environ.get("SHERD_GATEWAY_TOKEN")
 
     def file_url(self, dataset: str, path: str) -> str:
         return f"{self.url}/datasets/{dataset}/{urllib.parse.quote(path)}"
@@ -61,7 +67,10 @@ class Gateway:
     def open(self, url: str, headers: Optional[Dict[str, str]] = None):
         """The response to GET `url`, retried on 429, 502 and 503; SherdHTTPError for any other non-2xx status."""
         for attempt in range(self.retries + 1):
-            request = urllib.request.Request(url, headers=headers or {})
+            sent = dict(headers or {})
+            if self.token:
+                sent["Authorization"] = f"Bearer {self.token}"
+            request = urllib.request.Request(url, headers=sent)
             try:
                 return urllib.request.urlopen(request, timeout=self.timeout)
             except urllib.error.HTTPError as error:

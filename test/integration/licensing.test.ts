@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
@@ -20,8 +21,11 @@ import { collectBytes, equalBytes, fromHex, toHex } from '../../proofs/bytes.ts'
 import { generateX25519Secret, openBox, x25519PublicKey } from '../../proofs/ecies.ts';
 import { combineShares } from '../../proofs/shamir.ts';
 import { keyCheckOf, keyRequestDigest, releaseBoxContext, releasesRequestDigest } from '../../protocol/encryption.ts';
+import { createChainGateway } from '../../gateway/server.ts';
 import { ShardStore } from '../../storage-node/store.ts';
 import { FaultyProxy } from '../helpers/faulty-proxy.ts';
+import { installSherdData, SYSTEM_PYTHON } from '../helpers/python.ts';
+import { sherd } from '../helpers/sherd.ts';
 
 /**
  * Licensing end to end on six real node processes and the devnet chain (k = 3, m = 3, so the
@@ -68,7 +72,7 @@ async function signedRequest(id: Uint8Array, key: Uint8Array, block?: number) {
   return { body, ephemeral, digest };
 }
 
-/** The license registry as the dataset's owner (the devnet uploader, through its one nonce manager). */
+/** The license registry as the dataset's owner, the devnet uploader, through its one nonce manager (until the CLI sends as it too). */
 const asOwner = () => Licenses.at(licenses.address, devnet.uploadChain().registry.contract.runner!);
 
 const clients = () => devnet.endpoints.map((node) => new NodeClient(node.url, { connections: 1 }));
@@ -208,16 +212,6 @@ describe('an encrypted dataset on real nodes', () => {
     expect(equalBytes(keyCheckOf(combineShares(shares)), envelope.keyCheck)).toBe(false);
   });
 
-  it('refuses an expired license, and the buyer who let it lapse', async () => {
-    const renter = await fundedAccount();
-    await asOwner().grant(encrypted.datasetId, renter.address, 1);
-    expect(await licenses.hasLicense(encrypted.datasetId, renter.address)).toBe(true);
-    // One epoch on, run as the nodes live it (they answer its challenges), the license has lapsed.
-    await devnet.runChallengeEpoch(encrypted.datasetId);
-    expect(await licenses.hasLicense(encrypted.datasetId, renter.address)).toBe(false);
-    await expect(open(encrypted.datasetId, await accountOf(renter.key))).rejects.toMatchObject({ code: 'no_license' });
-  });
-
   it('fails authentication on tampered, reordered or cut ciphertext, yielding no plaintext of it', async () => {
     const account = await accountOf(devnet.uploaderKey);
     const reader = await DatasetReader.open(encrypted.datasetId, { nodes: devnet.endpoints, registry: devnet.registry });
@@ -300,5 +294,130 @@ describe('an encrypted dataset on real nodes', () => {
     } finally {
       await devnet.restartNode(1);
     }
+  });
+});
+
+describe('licensing from the command line, the gateway and Python', () => {
+  const run = (args: string[]) => sherd([...args, '--devnet', devnet.path]);
+  let id: string;
+  let buyerKeyFile: string;
+  let buyer: Awaited<ReturnType<typeof fundedAccount>>;
+
+  it('uploads encrypted, offers, sells and decrypts for the buyer; refuses anyone else in one line', async () => {
+    const up = await run(['upload', join(dir, 'source'), '--encrypt', '--json']);
+    expect(up.stderr).toBe('');
+    const uploaded = JSON.parse(up.stdout) as { datasetId: string; encryption: { threshold: number } };
+    id = uploaded.datasetId;
+    expect(uploaded.encryption.threshold).toBe(3);
+    const offer = await run(['license', 'offer', id, '--price', '5000', '--epochs', '10']);
+    expect(offer.code).toBe(0);
+    expect(offer.stdout).toMatch(new RegExp(`^offered licenses of 10 epochs to dataset ${id} at 5000 wei`));
+
+    buyer = await fundedAccount();
+    buyerKeyFile = join(dir, 'buyer.key');
+    await writeFile(buyerKeyFile, `${toHex(buyer.key)}\n`);
+    const bought = await run(['license', 'buy', id, '--account-key', buyerKeyFile, '--json']);
+    expect(bought.code).toBe(0);
+    expect(JSON.parse(bought.stdout)).toMatchObject({ datasetId: id, licensee: buyer.address, paidWei: '5000' });
+
+    const out = join(dir, 'cli-out');
+    const down = await run(['download', id, out, '--account-key', buyerKeyFile]);
+    expect(down.code).toBe(0);
+    for (const [path, bytes] of files) expect(equalBytes(new Uint8Array(await readFile(join(out, path))), bytes)).toBe(true);
+
+    const strangerKeyFile = join(dir, 'stranger.key');
+    const stranger = generateAccountKey();
+    await writeFile(strangerKeyFile, `${toHex(stranger)}\n`);
+    const refused = await run(['download', id, join(dir, 'refused'), '--account-key', strangerKeyFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`sherd: no_license: ${accountAddress(stranger)} holds no license to dataset ${id}\n`);
+    expect(await readdir(dir)).not.toContain('refused');
+  });
+
+  it('shows the owner who holds licenses and which nodes released keys to whom', async () => {
+    const status = await run(['license', 'status', id, '--json']);
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as {
+      encrypted: boolean;
+      offer: { priceWei: string; epochs: number };
+      licenses: Array<{ licensee: string; paid: string; current: boolean }>;
+      keyReleases: Array<{ nodeIndex: number; releases: Array<{ licensee: string }> }>;
+    };
+    expect(report.encrypted).toBe(true);
+    expect(report.offer).toMatchObject({ priceWei: '5000', epochs: 10 });
+    expect(report.licenses).toEqual([expect.objectContaining({ licensee: buyer.address, paid: '5000', current: true })]);
+    // The buyer's download asked every node; at least t = 3 released before the rest were let go.
+    const toBuyer = report.keyReleases.filter((node) => node.releases.some((r) => r.licensee === buyer.address));
+    expect(toBuyer.length).toBeGreaterThanOrEqual(3);
+    const human = await run(['license', 'status', id]);
+    expect(human.stdout).toContain(`node ${toBuyer[0]!.nodeIndex} → ${buyer.address} at `);
+  });
+
+  it('serves the plaintext through a gateway holding the licence, only with its token, and to Python', async () => {
+    const datasetId = fromHex(id, 32);
+    const token = 'test-token-0123456789abcdef';
+    const licensed = await createChainGateway(devnet.registry, { license: await accountOf(buyer.key), token, readThreads: 0 });
+    const plainGateway = await createChainGateway(devnet.registry, { readThreads: 0 });
+    await licensed.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const url = `http://127.0.0.1:${(licensed.server.address() as { port: number }).port}`;
+      const fileUrl = `${url}/datasets/${id}/train/text.txt`;
+      const anonymous = await fetch(fileUrl);
+      expect(anonymous.status).toBe(401);
+      expect(((await anonymous.json()) as { error: string }).error).toBe('unauthorized');
+      const wrong = await fetch(fileUrl, { headers: { authorization: 'Bearer not-the-token-at-all' } });
+      expect(wrong.status).toBe(401);
+      const read = await fetch(fileUrl, { headers: { authorization: `Bearer ${token}`, range: 'bytes=70000-79999' } });
+      expect(read.status).toBe(206);
+      expect(equalBytes(new Uint8Array(await read.arrayBuffer()), files.get('train/text.txt')!.subarray(70_000, 80_000))).toBe(true);
+
+      const refused = await plainGateway.inject({ method: 'GET', url: `/datasets/${id}/train/text.txt` });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ error: 'encrypted_dataset' });
+
+      const site = await installSherdData(join(dir, 'py'));
+      const script = [
+        'import hashlib, sys',
+        'from sherd_data import Gateway',
+        `g = Gateway(${JSON.stringify(url)}, token=${JSON.stringify(token)})`,
+        `print(hashlib.sha256(g.read(${JSON.stringify(id)}, "train/random.bin", 0, 700001)).hexdigest())`,
+      ].join('\n');
+      const digest = await new Promise<string>((resolve, reject) =>
+        execFile(SYSTEM_PYTHON, ['-c', script], { env: { ...process.env, PYTHONPATH: site } }, (error, stdout, stderr) =>
+          error ? reject(new Error(stderr)) : resolve(stdout.trim()),
+        ),
+      );
+      expect(digest).toBe(createHash('sha256').update(files.get('train/random.bin')!).digest('hex'));
+    } finally {
+      await licensed.close();
+      await plainGateway.close();
+    }
+  });
+});
+
+// Last: a challenge epoch passes, and the nodes may slash each other for challenges of the other datasets they had no time to answer.
+describe('a license that expires', () => {
+  it('refuses an expired license, and the buyer who let it lapse', async () => {
+    const renter = await fundedAccount();
+    // From the command line: the CLI has sent as the owner from its own process, so the in-process nonce manager is behind.
+    const granted = await sherd([
+      'license',
+      'grant',
+      toHex(encrypted.datasetId),
+      '--to',
+      renter.address,
+      '--epochs',
+      '1',
+      '--devnet',
+      devnet.path,
+    ]);
+    expect(granted.stdout).toMatch(
+      new RegExp(`^granted ${renter.address} a license to ${toHex(encrypted.datasetId)}; it expires at the start of epoch \\d+`),
+    );
+    expect(await licenses.hasLicense(encrypted.datasetId, renter.address)).toBe(true);
+    // One epoch on, run as the nodes live it (they answer its challenges), the license has lapsed.
+    await devnet.runChallengeEpoch(encrypted.datasetId);
+    expect(await licenses.hasLicense(encrypted.datasetId, renter.address)).toBe(false);
+    await expect(open(encrypted.datasetId, await accountOf(renter.key))).rejects.toMatchObject({ code: 'no_license' });
   });
 });
