@@ -107,6 +107,10 @@ export class Devnet {
       const registry = await deployRegistry(funder, DEVNET_REGISTRY_PARAMETERS);
       const uploaderKey = generateAccountKey();
       await (await funder.sendTransaction({ to: accountAddress(uploaderKey), value: 10n ** 22n })).wait();
+      // A second funded account, to try buying a license to the uploader's datasets (README "License a dataset").
+      const buyerKey = generateAccountKey();
+      await (await funder.sendTransaction({ to: accountAddress(buyerKey), value: 10n ** 21n })).wait();
+      await writeFile(join(dir, 'buyer.key'), `${toHex(buyerKey)}\n`, { mode: 0o600 });
       const nodes: DevnetNodeEntry[] = [];
       for (let i = 0; i < options.nodes; i++) {
         const nodeDir = join(dir, `node-${i}`);

@@ -9,7 +9,18 @@ export {
   type SampleFailureRecord,
 } from './sample.ts';
 export { DatasetReader, type DownloadOptions } from './download.ts';
-export { Dataset, download, openDataset } from './dataset.ts';
+export { Dataset, download, openDataset, type DatasetOptions } from './dataset.ts';
+export {
+  DatasetSealer,
+  DecryptedView,
+  fetchDatasetKey,
+  fetchKeyReleases,
+  readEnvelope,
+  type EncryptOptions,
+  type LicenseAccount,
+  type NodeReleases,
+} from './encryption.ts';
+export { Licenses, PERPETUAL_EXPIRY, type LicenseOffer, type LicenseEvent } from '../chain/licenses.ts';
 export {
   samples,
   tarSampleCount,
@@ -25,7 +36,7 @@ export { collectFiles, type DatasetFile, type UploadSource } from './source.ts';
 export { EncoderPool } from './encoder.ts';
 export { NodeClient } from './node-client.ts';
 export { RemoteError, UploadError, DownloadError, SampleError, AbortedError } from './errors.ts';
-export type { NodeEndpoint, UploadProgress, DownloadProgress } from './types.ts';
+export type { NodeEndpoint, UploadProgress, DownloadProgress, KeyProgress } from './types.ts';
 export {
   certificateProblem,
   verifyCertificate,
@@ -33,7 +44,14 @@ export {
   certificateFromJson,
   type Certificate,
 } from '../protocol/certificate.ts';
-export { connectChain, uploadChainFor, nodesFromChain, datasetNodesFromChain, type ChainContext } from './chain-context.ts';
+export {
+  connectChain,
+  uploadChainFor,
+  nodesFromChain,
+  datasetNodesFromChain,
+  licenseAccount,
+  type ChainContext,
+} from './chain-context.ts';
 export type { UploadChain } from './upload.ts';
 export {
   Registry,

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { licenseAccount, registeredDataset } from '../../client/chain-context.ts';
 import { Dataset } from '../../client/dataset.ts';
 import { DownloadError } from '../../client/errors.ts';
+import { accountAddress } from '../../proofs/account.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import type { FileEntry } from '../../protocol/file-index.ts';
 import { CliError, parse, positionals, print, UsageError } from '../args.ts';
@@ -39,9 +40,18 @@ async function openFromChain(values: ChainArgs, id: Uint8Array): Promise<Dataset
     const license = accountKey ? await licenseAccount(context, fromHex(accountKey, 32)) : undefined;
     return await Dataset.open(id, { nodes, registration: terms, license });
   } catch (error) {
-    // One line that names the reason: the per-node refusals are in the details only with SHERD_DEBUG.
-    if (error instanceof DownloadError && (error.code === 'no_license' || error.code === 'encrypted_dataset'))
-      throw new CliError(error.code, `${error.code}: ${error.message}`, { cause: error });
+    // One line that names the reason; the nodes' refusals one by one are for SHERD_DEBUG.
+    if (error instanceof DownloadError && error.code === 'no_license') {
+      const account = accountAddress(fromHex(accountKey!, 32));
+      throw new CliError('no_license', `no_license: ${account} holds no license to dataset ${toHex(id)}`, { cause: error });
+    }
+    if (error instanceof DownloadError && error.code === 'encrypted_dataset') {
+      throw new CliError(
+        'encrypted_dataset',
+        `encrypted_dataset: dataset ${toHex(id)} is encrypted; pass --account-key FILE of an account that holds a license`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     context.close();

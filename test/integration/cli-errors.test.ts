@@ -25,6 +25,8 @@ let dataset: string;
 /** A dataset of two files, a.txt and sub/b.txt. */
 let multi: string;
 let big: string;
+/** An encrypted dataset of the devnet uploader, offered to no one. */
+let encrypted: string;
 const file = () => join(dir, 'data.bin');
 
 interface Row {
@@ -118,6 +120,18 @@ const cases: Record<string, () => Promise<Run>> = {
     ]),
   'the devnet has no node <index> (it has <count>)': () => sherd(withDevnet(['node', 'rewards', '--node', '9'])),
   '<file> exists; refusing to overwrite a key': () => sherd(['node', 'keygen', '--out', devnet.file.nodes[0]!.keyFile]),
+
+  'this sends a transaction: pass --account-key FILE': () =>
+    sherd(['license', 'buy', encrypted, '--rpc', devnet.file.rpc, '--registry', devnet.file.registryAddress]),
+  '--price must be a whole number of wei, got <text>': () => sherd(withDevnet(['license', 'offer', encrypted, '--price', 'lots'])),
+  '--to must be an address, 0x followed by 40 hex digits, got <text>': () =>
+    sherd(withDevnet(['license', 'grant', encrypted, '--to', '0x12'])),
+  '--token must be at least 16 characters without spaces': () => sherd(withDevnet(['gateway', '--token', 'short'])),
+  'no_license: <account> holds no license to dataset <id>': () =>
+    sherd(withDevnet(['download', encrypted, join(dir, 'secret'), '--account-key', join(dir, 'nobody.key')])),
+  'encrypted_dataset: dataset <id> is encrypted; pass --account-key FILE of an account that holds a license': () =>
+    sherd(['download', encrypted, join(dir, 'secret'), '--rpc', devnet.file.rpc, '--registry', devnet.file.registryAddress]),
+  'dataset <id> has no offer to buy': () => sherd(withDevnet(['license', 'buy', encrypted])),
 
   'no such file: <path>': () => sherd(withDevnet(['upload', join(dir, 'nope.bin')])),
   '<path> is a directory; give a file': () => sherd(['demo', '--file', dir]),
@@ -223,6 +237,14 @@ beforeAll(async () => {
     uploaderKey: devnet.uploaderKey,
   });
   big = toHex(large.datasetId);
+  const secret = await upload(join(dir, 'tree'), {
+    nodes: devnet.endpoints,
+    chain: devnet.uploadChain(),
+    uploaderKey: devnet.uploaderKey,
+    encrypt: true,
+  });
+  encrypted = toHex(secret.datasetId);
+  await writeFile(join(dir, 'nobody.key'), `${toHex(new Uint8Array(randomBytes(32)))}\n`);
 }, 120_000);
 
 afterAll(async () => {

@@ -238,4 +238,57 @@ describe('the README, as written', () => {
     expect(await readFile(join(checkout, 'train-000000.tar'))).toEqual(await readFile(join(checkout, 'shards/train-000000.tar')));
     await run('npx sherd devnet stop', checkout);
   }, 300_000);
+
+  it('runs "License a dataset": an encrypted upload, an offer, a purchase, a decrypted download, the status, the proceeds', async () => {
+    const work = join(dir, 'licensing');
+    await mkdir(join(work, 'node_modules/.bin'), { recursive: true });
+    await symlink(join(REPO, 'bin/sherd.js'), join(work, 'node_modules/.bin/sherd'));
+    const files = { 'a.jsonl': randomBytes(300_000), 'sub/b.bin': randomBytes(1_000_001) };
+    for (const [path, bytes] of Object.entries(files)) {
+      await mkdir(join(work, 'private', path, '..'), { recursive: true });
+      await writeFile(join(work, 'private', path), bytes);
+    }
+    await writeFile(join(work, 'terms.txt'), 'Research use only.\n');
+    let dataset = '';
+    const seen: string[] = [];
+    try {
+      for (const line of await shellBlock('## License a dataset')) {
+        const command = line.replaceAll('0x<dataset>', dataset);
+        const result = await run(command, work);
+        expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+        // The command's words, up to its first argument or flag: `license offer`, `devnet stop`, `upload`.
+        seen.push(
+          command
+            .split(' ')
+            .slice(2)
+            .filter((word, i, all) => all.slice(0, i + 1).every((w) => /^[a-z][a-z-]*$/.test(w)))
+            .join(' '),
+        );
+        if (command.includes(' upload ')) dataset = /^dataset (0x[0-9a-f]{64})$/m.exec(result.stdout)![1]!;
+        if (command.includes(' download ')) {
+          for (const [path, bytes] of Object.entries(files)) expect(await readFile(join(work, 'bought', path))).toEqual(bytes);
+          // The owner buys nothing: its own reads need no license, a stranger's are refused.
+          await writeFile(join(work, 'stranger.key'), `0x${randomBytes(32).toString('hex')}\n`);
+          const refused = await run(`npx sherd download ${dataset} ./nope/ --account-key stranger.key`, work);
+          expect(refused.code).toBe(1);
+          expect(refused.stderr).toMatch(new RegExp(`^sherd: no_license: 0x[0-9a-f]{40} holds no license to dataset ${dataset}\n$`));
+        }
+        if (command.includes(' license status '))
+          expect(Buffer.from(result.stdout, 'latin1').toString()).toMatch(/^ {4}node \d → 0x[0-9a-f]{40} at /m);
+        if (command.includes(' proceeds ')) expect(result.stdout).toMatch(/^withdrew 1000000000000000 wei; tx 0x/);
+      }
+    } finally {
+      await run('npx sherd devnet stop >/dev/null 2>&1 || true', work);
+    }
+    expect(seen).toEqual([
+      'devnet',
+      'upload',
+      'license offer',
+      'license buy',
+      'download',
+      'license status',
+      'license proceeds',
+      'devnet stop',
+    ]);
+  }, 300_000);
 });
