@@ -5,6 +5,7 @@
  */
 import { benchEncode } from './encode.ts';
 import { benchGateway } from './gateway.ts';
+import { benchLicensing } from './licensing.ts';
 import { benchLoader } from './loader.ts';
 import { benchKzgBackends } from './kzg-backends.ts';
 import { writeResult } from './lib.ts';
@@ -27,6 +28,7 @@ const sample = await benchSample(quick);
 const memory = await benchMemory(quick);
 const gateway = await benchGateway(quick);
 const loader = await benchLoader(quick);
+const licensing = await benchLicensing(quick);
 
 const summary = {
   mode: quick ? 'quick' : 'full',
@@ -52,6 +54,8 @@ const summary = {
   loader_samples_per_s: round(loader.loaderSamplesPerS),
   loader_vs_local_files_ratio: round(loader.loaderVsLocalFiles),
   s3_get_vs_http_get_ratio: round(loader.s3VsHttp),
+  encrypted_upload_vs_plain_ratio: round(licensing.encryptedVsPlain),
+  key_release_seconds: round(licensing.keyReleaseSeconds),
   notes: {
     sample: 'sample-check latency against 8 nodes; the baseline is one c-kzg opening per sample divided over the cores',
     per_node_work_16v1_ratio: 'busiest of 16 nodes / all 16 together (one node cannot hold k + m ≥ 2 distinct shards); ideal 1/16 = 0.0625',
@@ -59,6 +63,8 @@ const summary = {
       'sherd gateway in its own process, 6 nodes k = m = 3, 256 MiB in 32 files; baseline: raw loopback GETs of the same data shards',
     loader:
       'PyTorch DataLoader, 2 workers, WebDataset tars through sherd gateway (16 MiB cache) vs the same loader over the same files on local disk; S3 GetObject vs plain GET of the same files from a warm gateway',
+    licensing:
+      'encrypted vs plain upload of the same size on 6 nodes (throughput ratio, medians of 3 interleaved runs); key release: one signed request to all 6 nodes, each checking the license on chain, t = 3 shares combined',
     rss: quick ? 'quick mode: 64 MiB file; the full run uses 2 GiB' : '2 GiB file',
   },
   seconds: round((performance.now() - started) / 1000),

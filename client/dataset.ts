@@ -37,7 +37,7 @@ export class Dataset {
     const reader = await DatasetReader.open(id, options);
     try {
       const bytes = await plaintextOf(reader, options);
-      return new Dataset(reader, bytes, await readIndex(bytes, reader.size === bytes.size ? reader.lastSegmentStart : 0));
+      return new Dataset(reader, bytes, await readIndex(bytes));
     } catch (error) {
       await reader.close();
       if (error instanceof ProtocolError) {
@@ -138,11 +138,11 @@ async function plaintextOf(reader: DatasetReader, options: DatasetOptions): Prom
   return new DecryptedView(reader, envelope, secret);
 }
 
-/** The file index from the dataset's end; reading from `tailStart` first (the last segment's start: held whole, usually). */
-async function readIndex(bytes: ByteView, tailStart: number): Promise<FileEntry[]> {
+/** The file index from the dataset's end, read from its tail (the last segment, or the last chunk: it holds the index whole, usually). */
+async function readIndex(bytes: ByteView): Promise<FileEntry[]> {
   const size = bytes.size;
   if (size < FILE_INDEX_TRAILER_BYTES) throw new ProtocolError('bad_file_index', 'the dataset is shorter than a file index trailer');
-  const tail = await collectBytes(bytes.read(Math.min(tailStart, size - FILE_INDEX_TRAILER_BYTES), size));
+  const tail = await collectBytes(bytes.read(Math.min(bytes.tailStart, size - FILE_INDEX_TRAILER_BYTES), size));
   const { fileCount, indexBytes } = decodeFileIndexTrailer(tail.subarray(tail.length - FILE_INDEX_TRAILER_BYTES));
   const need = indexBytes + FILE_INDEX_TRAILER_BYTES;
   if (need > size) throw new ProtocolError('bad_file_index', 'the file index is longer than the dataset');

@@ -111,7 +111,7 @@ export class DatasetReader {
   }
 
   /** Where the last segment starts: reading from there costs the same as reading the dataset's last bytes. */
-  get lastSegmentStart(): number {
+  get tailStart(): number {
     const segmentBytes = segmentPayloadBytes(this.terms.k);
     return Math.floor((this.size - 1) / segmentBytes) * segmentBytes;
   }

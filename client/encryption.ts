@@ -207,10 +207,10 @@ function combination(shares: Share[], envelope: Envelope, budget: () => boolean)
  * The envelope of an encrypted dataset, from its last bytes (the last segment, which a
  * reader keeps for the file index anyway); undefined when the dataset is not encrypted.
  */
-export async function readEnvelope(reader: ByteView & { lastSegmentStart: number }): Promise<Envelope | undefined> {
+export async function readEnvelope(reader: ByteView): Promise<Envelope | undefined> {
   const size = reader.size;
   if (size < ENVELOPE_TRAILER_BYTES) return undefined;
-  const tail = await collectBytes(reader.read(Math.max(0, Math.min(reader.lastSegmentStart, size - ENVELOPE_TRAILER_BYTES)), size));
+  const tail = await collectBytes(reader.read(Math.max(0, Math.min(reader.tailStart, size - ENVELOPE_TRAILER_BYTES)), size));
   const trailer = tail.subarray(tail.length - ENVELOPE_TRAILER_BYTES);
   if (!isEnvelopeTrailer(trailer)) return undefined;
   const need = envelopeLength(trailer) + ENVELOPE_TRAILER_BYTES;
@@ -221,6 +221,8 @@ export async function readEnvelope(reader: ByteView & { lastSegmentStart: number
 /** Bytes of a dataset by range: what Dataset reads files through, plain or decrypted. */
 export interface ByteView {
   readonly size: number;
+  /** Where reading on to the end costs no more than reading the last byte (a segment, a chunk): the file index is read from there. */
+  readonly tailStart: number;
   read(start?: number, end?: number): AsyncGenerator<Uint8Array>;
 }
 
@@ -238,6 +240,12 @@ export class DecryptedView implements ByteView {
 
   get size(): number {
     return this.envelope.plainBytes;
+  }
+
+  /** The last chunk's start: the file index is decrypted from there, not from the first byte. */
+  get tailStart(): number {
+    const { plainBytes, chunkBytes } = this.envelope;
+    return plainBytes === 0 ? 0 : Math.floor((plainBytes - 1) / chunkBytes) * chunkBytes;
   }
 
   async *read(start = 0, end = this.size): AsyncGenerator<Uint8Array> {

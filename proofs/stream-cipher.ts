@@ -84,7 +84,7 @@ export function openChunk(key: Uint8Array, index: number, last: boolean, sealed:
  */
 export async function* sealStream(
   key: Uint8Array,
-  plaintext: AsyncIterable<Uint8Array>,
+  plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   chunkBytes = DEFAULT_STREAM_CHUNK_BYTES,
 ): AsyncGenerator<Uint8Array> {
   assertBytes('stream key', key, KEY_BYTES);

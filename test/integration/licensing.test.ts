@@ -225,6 +225,7 @@ describe('an encrypted dataset on real nodes', () => {
     const sealed = 65_536 + 16;
     const viewOf = (bytes: Uint8Array) => ({
       size: bytes.length,
+      tailStart: 0,
       async *read(start = 0, end = bytes.length) {
         yield bytes.subarray(start, Math.min(end, bytes.length));
       },

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectBytes } from '../../proofs/bytes.ts';
+import { DecryptedView } from '../../client/encryption.ts';
 import { openBox, sealBox, x25519PublicKey, generateX25519Secret } from '../../proofs/ecies.ts';
+import { dataKeyOf } from '../../protocol/encryption.ts';
 import { BLS_MODULUS, bytesToScalar, randomFieldElement, scalarToBytes } from '../../proofs/field.ts';
 import { combineShares, splitSecret } from '../../proofs/shamir.ts';
 import {
@@ -91,6 +93,30 @@ describe('STREAM AES-256-GCM', () => {
     expect(openChunk(key, 0, true, sealed).length).toBe(0);
     expect(plainSizeOf(STREAM_TAG_BYTES - 1, 64)).toBeUndefined();
     expect(plainSizeOf(64 + STREAM_TAG_BYTES + STREAM_TAG_BYTES, 64)).toBeUndefined();
+  });
+});
+
+describe('DecryptedView', () => {
+  it('reads only the chunks a range needs, and starts its tail at the last chunk', async () => {
+    const plain = new Uint8Array(randomBytes(200_000));
+    // The view derives the data key from the secret (here 32 zero bytes), as a reader does.
+    const cipher = await collectBytes(sealStream(dataKeyOf(new Uint8Array(32)), pieces(plain, 5000), 65_536));
+    const asked: Array<[number, number]> = [];
+    const ciphertext = {
+      size: cipher.length,
+      tailStart: 0,
+      async *read(start = 0, end = cipher.length) {
+        asked.push([start, end]);
+        yield cipher.subarray(start, end);
+      },
+    };
+    const envelope = { chunkBytes: 65_536, plainBytes: plain.length, threshold: 1, keyCheck: new Uint8Array(32), shareBoxes: [] };
+    const view = new DecryptedView(ciphertext, envelope, new Uint8Array(32));
+    expect(view.tailStart).toBe(3 * 65_536);
+    const tail = await collectBytes(view.read(view.tailStart, plain.length));
+    expect(Buffer.from(tail).equals(Buffer.from(plain.subarray(3 * 65_536)))).toBe(true);
+    expect(asked).toEqual([[3 * 65_552, cipher.length]]);
+    await expect(collectBytes(view.read(0, plain.length + 1))).rejects.toThrow('byte range 0-200001 is outside the dataset (0-200000)');
   });
 });
 
