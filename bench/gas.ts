@@ -6,6 +6,7 @@
  * 2^7 to 2^20 shards. Prints tables, writes bench/results/gas.json.
  * Run: npm run bench:gas
  */
+import { nodeEncryptionKey } from '../protocol/encryption.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { startLocalChain } from '../cli/local-chain.ts';
@@ -48,7 +49,13 @@ try {
     const keys = Array.from({ length: count }, () => generateBlsKeyPair());
     const registerGas: number[] = [];
     for (const [i, key] of keys.entries()) {
-      const receipt = await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${10_000 + i}`, 1n);
+      const receipt = await registry.registerNode(
+        key.publicKey,
+        blsProvePossession(key.secretKey),
+        nodeEncryptionKey(key.secretKey),
+        `http://127.0.0.1:${10_000 + i}`,
+        1n,
+      );
       registerGas.push(Number(receipt.gasUsed));
     }
     const k = count / 2;
@@ -98,6 +105,7 @@ try {
     await registry.registerNode(
       key.publicKey,
       blsProvePossession(key.secretKey),
+      nodeEncryptionKey(key.secretKey),
       `http://127.0.0.1:${11_000 + i}`,
       2n * DEFAULT_REGISTRY_PARAMETERS.minStake,
     );

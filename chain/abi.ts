@@ -228,6 +228,11 @@ export const sherdRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "InvalidEncryptionKey",
+    "type": "error"
+  },
+  {
+    "inputs": [],
     "name": "InvalidEpochParameters",
     "type": "error"
   },

@@ -118,7 +118,7 @@ export interface ChainNode {
   /** Unix time after which the stake can be withdrawn; 0 while active. */
   exitAt: number;
   active: boolean;
-  /** X25519 key (32 bytes, hex) dataset key shares are encrypted to; all zero when the node takes none. */
+  /** X25519 key (32 bytes, hex) dataset key shares are encrypted to. */
   encryptionKey: string;
   endpoint: string;
 }
@@ -307,25 +307,26 @@ export class Registry {
 
   /**
    * Registers a node: compressed BLS key and PoP in, EIP-2537 encodings on chain, with the
-   * X25519 key dataset key shares are encrypted to (32 zero bytes: the node takes none).
+   * X25519 key its shares of encrypted datasets' keys are sealed to (protocol/encryption.ts
+   * nodeEncryptionKey derives it from the BLS key).
    */
   registerNode(
     publicKey: Uint8Array,
     proofOfPossession: Uint8Array,
+    encryptionKey: Uint8Array,
     endpoint: string,
     stake: bigint,
-    encryptionKey: Uint8Array = new Uint8Array(32),
   ): Promise<TransactionReceipt> {
-    return this.registerNodeRaw(g1ToEip2537(publicKey), g2ToEip2537(proofOfPossession), endpoint, stake, encryptionKey);
+    return this.registerNodeRaw(g1ToEip2537(publicKey), g2ToEip2537(proofOfPossession), encryptionKey, endpoint, stake);
   }
 
   /** Same, with already-encoded points: for tests that submit what no honest client would. */
   registerNodeRaw(
     publicKey128: Uint8Array,
     proofOfPossession256: Uint8Array,
+    encryptionKey: Uint8Array,
     endpoint: string,
     stake: bigint,
-    encryptionKey: Uint8Array = new Uint8Array(32),
   ): Promise<TransactionReceipt> {
     return this.send('registerNode', 'registerNode', [publicKey128, proofOfPossession256, encryptionKey, endpoint], { value: stake });
   }

@@ -275,9 +275,9 @@ export class Devnet {
         .registerNode(
           fromHex(node.publicKey, 48),
           fromHex(node.proofOfPossession, 96),
+          fromHex(node.encryptionKey, 32),
           node.url,
           DEFAULT_REGISTRY_PARAMETERS.minStake,
-          fromHex(node.encryptionKey, 32),
         );
     }
   }

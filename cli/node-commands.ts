@@ -133,7 +133,7 @@ export async function cmdNode(args: string[]): Promise<number> {
       const stake = stakeArg ?? (await registry.parameters()).minStake;
       const receipt = await registry
         .connect(operator)
-        .registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), values.endpoint, stake, nodeEncryptionKey(secretKey));
+        .registerNode(blsPublicKey(secretKey), blsProvePossession(secretKey), nodeEncryptionKey(secretKey), values.endpoint, stake);
       print(
         values.json === true,
         { tx: receipt.hash, gas: Number(receipt.gasUsed), operator: operator.address },

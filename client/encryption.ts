@@ -1,9 +1,10 @@
-import { accountAddress, signDigest } from '../proofs/account.ts';
+import { accountAddress, recoverAddress, signDigest } from '../proofs/account.ts';
 import { blsVerify } from '../proofs/bls.ts';
 import { collectBytes, equalBytes, fromHex, toHex } from '../proofs/bytes.ts';
 import { generateX25519Secret, openBox, x25519PublicKey } from '../proofs/ecies.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
-import { randomFieldElement } from '../proofs/field.ts';
+import { isFieldElement, randomFieldElement } from '../proofs/field.ts';
+import { keccak256 } from '../proofs/hash.ts';
 import { combineShares, type Share } from '../proofs/shamir.ts';
 import { cipherRange, DEFAULT_STREAM_CHUNK_BYTES, openRange, sealStream } from '../proofs/stream-cipher.ts';
 import {
@@ -68,7 +69,13 @@ export class DatasetSealer {
     this.threshold = keyThreshold(nodes.length, m);
     this.chunkBytes = options.chunkBytes ?? DEFAULT_STREAM_CHUNK_BYTES;
     // The plaintext size goes in at the end of each pass; the shares are sealed once, here.
-    const sealed = sealEnvelope(this.secret, owner, keys, this.threshold, 0, this.chunkBytes);
+    let sealed: Envelope;
+    try {
+      sealed = sealEnvelope(this.secret, owner, keys, this.threshold, 0, this.chunkBytes);
+    } catch (cause) {
+      // X25519 refuses a small-order point: a key some node published that nothing can be sealed to.
+      throw new UploadError('bad_encryption_key', 'a node of the set publishes an encryption key no share can be sealed to', { cause });
+    }
     this.shareBoxes = sealed.shareBoxes;
     this.keyCheck = sealed.keyCheck;
     this.dataKey = dataKeyOf(this.secret);
@@ -115,11 +122,43 @@ export interface KeyHolders {
 /** Subsets of t shares tried before giving up on finding t that agree with the key check. */
 const MAX_COMBINATIONS = 2_000;
 
+/** One node's share, asked with a request signed for that node: checked (its index, its receipt, a field element) and opened. */
+async function askForShare(
+  node: { url: string; index: number; key: Uint8Array },
+  request: { id: Uint8Array; account: LicenseAccount; licensee: string; block: number; ephemeralSecret: Uint8Array },
+  options: { timeoutMs?: number; signal: AbortSignal },
+): Promise<Share> {
+  const { id, account, licensee, block, ephemeralSecret } = request;
+  const ephemeralKey = x25519PublicKey(ephemeralSecret);
+  const digest = keyRequestDigest(account.domain, id, node.key, ephemeralKey, block);
+  const body = { licensee, ephemeralKey: toHex(ephemeralKey), block, signature: toHex(signDigest(account.accountKey, digest)) };
+  const client = new NodeClient(node.url, { connections: 1, timeoutMs: options.timeoutMs ?? 15_000 });
+  try {
+    const answer = await client.keyShare(id, body, options.signal);
+    if (answer.nodeIndex !== node.index)
+      throw new DownloadError('bad_key_share', `node ${node.index} answered as node ${answer.nodeIndex}`);
+    const shareBox = fromHex(answer.shareBox, 80);
+    const receipt = releaseReceiptMessage(account.domain, id, {
+      licensee,
+      block,
+      requestDigest: digest,
+      shareBoxHash: keccak256(shareBox),
+    });
+    if (!blsVerify(node.key, receipt, fromHex(answer.receipt.signature, 96)))
+      throw new DownloadError('bad_key_share', `node ${node.index}'s release receipt does not verify`);
+    const y = openBox(ephemeralSecret, shareBox, releaseBoxContext(digest));
+    if (!isFieldElement(y)) throw new DownloadError('bad_key_share', `node ${node.index} released a share that is not a field element`);
+    return { x: node.index + 1, y };
+  } finally {
+    await client.close();
+  }
+}
+
 /**
- * Asks every node of the set for its key share with one signed request (a fresh ephemeral
- * key, a recent block), and combines the first t that give the key check. A node that refuses,
- * fails or lies costs nothing while t others answer. DownloadError `no_license` when the nodes
- * say the account holds none, `key_unavailable` when fewer than t shares came back.
+ * Asks every node of the set for its key share (one fresh ephemeral key, a recent block, a
+ * request signed for each node), and combines the first t that give the key check. A node that
+ * refuses, fails or lies costs nothing while t others answer. DownloadError `no_license` when
+ * the nodes say the account holds none, `key_unavailable` when fewer than t good shares came back.
  */
 export async function fetchDatasetKey(
   holders: KeyHolders,
@@ -127,39 +166,30 @@ export async function fetchDatasetKey(
   options: { timeoutMs?: number; signal?: AbortSignal; onProgress?: (event: KeyProgress) => void } = {},
 ): Promise<Uint8Array> {
   const { id, envelope, urls, nodeKeys } = holders;
-  const ephemeralSecret = generateX25519Secret();
-  const ephemeralKey = x25519PublicKey(ephemeralSecret);
-  const licensee = accountAddress(account.accountKey);
-  const block = await account.blockNumber();
-  const digest = keyRequestDigest(account.domain, id, ephemeralKey, block);
-  const request = { licensee, ephemeralKey: toHex(ephemeralKey), block, signature: toHex(signDigest(account.accountKey, digest)) };
-  const receiptMessage = releaseReceiptMessage(account.domain, id, licensee, block);
+  const request = {
+    id,
+    account,
+    licensee: accountAddress(account.accountKey),
+    block: await account.blockNumber(),
+    ephemeralSecret: generateX25519Secret(),
+  };
   const shares: Share[] = [];
   const refusals: string[] = [];
   let refusedForLicense = 0;
-  let tried = 0;
+  const budget = { left: MAX_COMBINATIONS };
   let secret: Uint8Array | undefined;
   const found = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, found.signal]) : found.signal;
-
   const ask = async (url: string, index: number) => {
-    const client = new NodeClient(url, { connections: 1, timeoutMs: options.timeoutMs ?? 15_000 });
     try {
-      const answer = await client.keyShare(id, request, signal);
-      if (answer.nodeIndex !== index) throw new DownloadError('bad_key_share', `node ${index} answered as node ${answer.nodeIndex}`);
-      if (!blsVerify(fromHex(nodeKeys[index]!, 48), receiptMessage, fromHex(answer.receipt.signature, 96)))
-        throw new DownloadError('bad_key_share', `node ${index}'s release receipt does not verify`);
-      const y = openBox(ephemeralSecret, fromHex(answer.shareBox, 80), releaseBoxContext(digest));
-      shares.push({ x: index + 1, y });
+      shares.push(await askForShare({ url, index, key: fromHex(nodeKeys[index]!, 48) }, request, { timeoutMs: options.timeoutMs, signal }));
       options.onProgress?.({ phase: 'key', shares: shares.length, threshold: envelope.threshold });
-      secret ??= combination(shares, envelope, () => tried++ < MAX_COMBINATIONS);
+      secret ??= combination(shares, envelope, budget);
       if (secret) found.abort();
     } catch (error) {
       if (found.signal.aborted) return;
       if (error instanceof RemoteError && error.code === 'no_license') refusedForLicense++;
       refusals.push(`node ${index} (${url}): ${(error as Error).message}`);
-    } finally {
-      await client.close();
     }
   };
   await Promise.all(urls.map((url, index) => (url ? ask(url, index) : undefined)));
@@ -167,32 +197,34 @@ export async function fetchDatasetKey(
   options.signal?.throwIfAborted();
   // Only when no node released anything: one lying node's refusal does not make a licensee unlicensed.
   if (refusedForLicense > 0 && shares.length === 0) {
-    throw new DownloadError('no_license', `${licensee} holds no license to dataset ${toHex(id)}`, { details: refusals.join('; ') });
+    throw new DownloadError('no_license', `${request.licensee} holds no license to dataset ${toHex(id)}`, { details: refusals.join('; ') });
   }
   throw new DownloadError(
     'key_unavailable',
-    `${shares.length} nodes released a key share that agrees with the others; the key needs ${envelope.threshold}`,
+    `${shares.length} nodes released a key share, and no ${envelope.threshold} of them agree with the key check`,
     { details: refusals.join('; ') },
   );
 }
 
 /**
  * The secret from t of `shares` that gives the envelope's key check: the newest share with
- * every (t − 1)-subset of the others, so each arrival tries only what it makes new.
+ * every (t − 1)-subset of the others, so each arrival tries only what it makes new; at most
+ * `budget.left` combinations in all (lying nodes could otherwise make the search exponential).
  */
-function combination(shares: Share[], envelope: Envelope, budget: () => boolean): Uint8Array | undefined {
+function combination(shares: Share[], envelope: Envelope, budget: { left: number }): Uint8Array | undefined {
   const t = envelope.threshold;
   if (shares.length < t) return undefined;
   const newest = shares.at(-1)!;
   const others = shares.slice(0, -1);
   const pick: Share[] = [];
   const search = (from: number): Uint8Array | undefined => {
+    if (budget.left <= 0) return undefined;
     if (pick.length === t - 1) {
-      if (!budget()) return undefined;
+      budget.left--;
       const candidate = combineShares([...pick, newest]);
       return equalBytes(keyCheckOf(candidate), envelope.keyCheck) ? candidate : undefined;
     }
-    for (let i = from; i <= others.length - (t - 1 - pick.length); i++) {
+    for (let i = from; i <= others.length - (t - 1 - pick.length) && budget.left > 0; i++) {
       pick.push(others[i]!);
       const found = search(i + 1);
       pick.pop();
@@ -259,6 +291,26 @@ export class DecryptedView implements ByteView {
   }
 }
 
+/**
+ * Whether a logged release is evidence both ways: the licensee signed the request for this
+ * node, and the node's BLS receipt covers that request and the box it sent.
+ */
+export function releaseProves(release: KeyRelease, id: Uint8Array, nodeKey: Uint8Array, domain: LicenseDomain): boolean {
+  try {
+    const digest = keyRequestDigest(domain, id, nodeKey, fromHex(release.ephemeralKey, 32), release.block);
+    if (recoverAddress(digest, fromHex(release.requestSignature, 65)) !== release.licensee) return false;
+    const receipt = releaseReceiptMessage(domain, id, {
+      licensee: release.licensee,
+      block: release.block,
+      requestDigest: digest,
+      shareBoxHash: fromHex(release.shareBoxHash, 32),
+    });
+    return blsVerify(nodeKey, receipt, fromHex(release.signature, 96));
+  } catch {
+    return false;
+  }
+}
+
 /** One node's log of the key shares it released, or why it could not be read. */
 export interface NodeReleases {
   nodeIndex: number;
@@ -286,10 +338,7 @@ export async function fetchKeyReleases(
       try {
         const answer = await client.keyReleases(holders.id, { block, signature }, options.signal);
         const key = fromHex(holders.nodeKeys[nodeIndex]!, 48);
-        const releases = answer.releases.filter((r) =>
-          blsVerify(key, releaseReceiptMessage(owner.domain, holders.id, r.licensee, r.block), fromHex(r.signature, 96)),
-        );
-        return { nodeIndex, url, releases };
+        return { nodeIndex, url, releases: answer.releases.filter((r) => releaseProves(r, holders.id, key, owner.domain)) };
       } catch (error) {
         return { nodeIndex, url, releases: [], error: (error as Error).message };
       } finally {

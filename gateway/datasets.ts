@@ -79,6 +79,9 @@ export function chainDatasets(
       Dataset.open(id, { nodes, registration: terms, cache, health, pool, concurrency: readAhead, license }).catch((error: unknown) => {
         if (error instanceof DownloadError && (error.code === 'encrypted_dataset' || error.code === 'no_license'))
           throw new GatewayError(error.code, error.message, 403, { cause: error });
+        // Too few nodes released the key now: like too few shards, a wait may help.
+        if (error instanceof DownloadError && error.code === 'key_unavailable')
+          throw new GatewayError('unavailable', error.message, 503, { cause: error });
         throw error;
       }),
       // Last-Modified only: a chain that cannot say leaves it out rather than failing the read.

@@ -189,9 +189,12 @@ async function serveFile(
   counters: Counters,
   maxStreams: number,
 ) {
+  const authorized = request.headers.authorization !== undefined;
   const etag = etagOf(served.dataset.id, file.path);
   void reply.header('etag', etag).header('accept-ranges', 'bytes').header('content-type', contentType(file.path));
-  void reply.header('cache-control', 'public, max-age=31536000, immutable');
+  // Behind a token (a gateway that decrypts), no shared cache may keep an answer for callers without it.
+  void reply.header('cache-control', `${authorized ? 'private' : 'public'}, max-age=31536000, immutable`);
+  if (authorized) void reply.header('vary', 'authorization');
   if (served.certifiedAt) void reply.header('last-modified', served.certifiedAt.toUTCString());
   const headers = request.headers;
   if (headers['if-match'] !== undefined && !matches(headers['if-match'], etag)) {

@@ -38,6 +38,7 @@ export function streamLayout(plainBytes: number, chunkBytes: number): { chunks: 
 
 /** The plaintext size of a ciphertext of `cipherBytes`, or undefined when no stream has that size. */
 export function plainSizeOf(cipherBytes: number, chunkBytes: number): number | undefined {
+  if (!Number.isSafeInteger(cipherBytes) || !Number.isSafeInteger(chunkBytes) || chunkBytes < 1) return undefined;
   const sealed = chunkBytes + STREAM_TAG_BYTES;
   if (cipherBytes < STREAM_TAG_BYTES) return undefined;
   const chunks = Math.max(1, Math.ceil(cipherBytes / sealed));
@@ -117,11 +118,13 @@ export function cipherRange(
   plainBytes: number,
   chunkBytes: number,
 ): { firstChunk: number; lastChunk: number; cipherStart: number; cipherEnd: number; skip: number } {
-  const { chunks } = streamLayout(plainBytes, chunkBytes);
+  const { chunks, cipherBytes } = streamLayout(plainBytes, chunkBytes);
+  assertInteger('range start', start, 0, plainBytes);
+  assertInteger('range end', end, start, plainBytes);
   const sealed = chunkBytes + STREAM_TAG_BYTES;
   const firstChunk = Math.min(Math.floor(start / chunkBytes), chunks - 1);
   const lastChunk = end <= start ? firstChunk : Math.min(Math.floor((end - 1) / chunkBytes), chunks - 1);
-  const cipherEnd = Math.min((lastChunk + 1) * sealed, streamLayout(plainBytes, chunkBytes).cipherBytes);
+  const cipherEnd = Math.min((lastChunk + 1) * sealed, cipherBytes);
   return { firstChunk, lastChunk, cipherStart: firstChunk * sealed, cipherEnd, skip: start - firstChunk * chunkBytes };
 }
 
@@ -136,8 +139,8 @@ export async function* openRange(
   range: { start: number; end: number; plainBytes: number; chunkBytes: number },
 ): AsyncGenerator<Uint8Array> {
   const { start, end, plainBytes, chunkBytes } = range;
-  if (start >= end) return;
   const { firstChunk, lastChunk, skip } = cipherRange(start, end, plainBytes, chunkBytes);
+  if (start === end) return;
   const { chunks } = streamLayout(plainBytes, chunkBytes);
   const sealed = chunkBytes + STREAM_TAG_BYTES;
   let index = firstChunk;

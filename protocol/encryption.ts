@@ -6,7 +6,9 @@ import { isFieldElement } from '../proofs/field.ts';
 import { keccak256 } from '../proofs/hash.ts';
 import { type Share, splitSecret } from '../proofs/shamir.ts';
 import { plainSizeOf, streamLayout } from '../proofs/stream-cipher.ts';
+import { BLS_PUBLIC_KEY_BYTES } from '../proofs/bls.ts';
 import { ProtocolError } from './errors.ts';
+import { uint256, uint64 } from './messages.ts';
 
 /**
  * An encrypted dataset (docs/licensing.md, docs/protocol.md "Encrypted datasets"). Its bytes,
@@ -34,6 +36,8 @@ export const KEY_RELEASE_DOMAIN = 'SHERD_KEY_RELEASE_V1';
 export const RELEASES_REQUEST_DOMAIN = 'SHERD_RELEASES_REQUEST_V1';
 /** A signed key request names a block at most this many blocks behind the node's head. */
 export const REQUEST_MAX_AGE_BLOCKS = 64;
+/** The largest STREAM chunk an envelope may name: a reader holds one chunk at a time. */
+export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export interface Envelope {
   chunkBytes: number;
@@ -69,6 +73,8 @@ export function nodeEncryptionKey(blsSecretKey: Uint8Array): Uint8Array {
 
 /** The threshold of a dataset on `nodeCount` nodes with m parity shards a segment: N − m, so the key survives the m lost nodes the data does. */
 export function keyThreshold(nodeCount: number, m: number): number {
+  assertInteger('node count', nodeCount, 1, 0xffff);
+  assertInteger('m', m, 1, 0xffff);
   return Math.max(1, nodeCount - m);
 }
 
@@ -109,7 +115,8 @@ export function openShare(encryptionSecret: Uint8Array, envelope: Envelope, owne
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   const { chunkBytes, plainBytes, threshold, keyCheck, shareBoxes } = envelope;
-  assertInteger('chunk size', chunkBytes, 1, 0xffffffff);
+  assertInteger('chunk size', chunkBytes, 1, MAX_CHUNK_BYTES);
+  assertInteger('plaintext size', plainBytes, 0, Number.MAX_SAFE_INTEGER);
   assertInteger('node count', shareBoxes.length, 1, 0xffff);
   assertInteger('threshold', threshold, 1, shareBoxes.length);
   assertBytes('key check', keyCheck, 32);
@@ -134,7 +141,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
 
 /** Whether the dataset's last 20 bytes are an envelope trailer (an encrypted dataset) rather than a file index's. */
 export function isEnvelopeTrailer(trailer: Uint8Array): boolean {
-  return trailer.length === ENVELOPE_TRAILER_BYTES && TRAILER_MAGIC.every((b, i) => trailer[i] === b);
+  return trailer instanceof Uint8Array && trailer.length === ENVELOPE_TRAILER_BYTES && TRAILER_MAGIC.every((b, i) => trailer[i] === b);
 }
 
 /** The envelope's length from its trailer; ProtocolError `bad_envelope` when it is not one. */
@@ -167,8 +174,11 @@ export function decodeEnvelope(bytes: Uint8Array, datasetSize: number): Envelope
   const plainBytes = Number(view.getBigUint64(6));
   const threshold = view.getUint16(14);
   const nodeCount = view.getUint16(16);
-  if (chunkBytes === 0 || nodeCount === 0 || threshold === 0 || threshold > nodeCount) {
-    throw new ProtocolError('bad_envelope', 'the envelope has a zero chunk size or node count, or a threshold above its node count');
+  if (chunkBytes === 0 || chunkBytes > MAX_CHUNK_BYTES || nodeCount === 0 || threshold === 0 || threshold > nodeCount) {
+    throw new ProtocolError(
+      'bad_envelope',
+      `the envelope's chunk size must be 1 … ${MAX_CHUNK_BYTES}, its node count positive and its threshold at most that`,
+    );
   }
   if (body.length !== ENVELOPE_FIXED_BYTES + nodeCount * SHARE_BOX_BYTES)
     throw new ProtocolError('bad_envelope', `an envelope for ${nodeCount} nodes is not ${body.length} bytes`);
@@ -189,17 +199,6 @@ export function encryptedSize(plainBytes: number, chunkBytes: number, nodeCount:
   return streamLayout(plainBytes, chunkBytes).cipherBytes + ENVELOPE_FIXED_BYTES + nodeCount * SHARE_BOX_BYTES + ENVELOPE_TRAILER_BYTES;
 }
 
-function uint256(value: bigint): Uint8Array {
-  return fromHex(value.toString(16).padStart(64, '0'), 32);
-}
-
-function uint64(value: number): Uint8Array {
-  assertInteger('block number', value, 0, Number.MAX_SAFE_INTEGER);
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value));
-  return out;
-}
-
 /** Where licenses are kept: signatures over key requests bind the chain and the license registry. */
 export interface LicenseDomain {
   chainId: bigint;
@@ -207,15 +206,23 @@ export interface LicenseDomain {
 }
 
 /**
- * What a licensee signs to ask a node for its share: keccak256(domain ‖ chainId ‖ licenses ‖
- * datasetId ‖ ephemeral X25519 key ‖ block u64). A fresh ephemeral key per request and a recent
- * block keep requests from being replayed (nodes also refuse one they have seen).
+ * What a licensee signs to ask one node for its share: keccak256(domain ‖ chainId ‖ licenses ‖
+ * datasetId ‖ node's BLS key (48) ‖ ephemeral X25519 key ‖ block u64). Naming the node means a
+ * request cannot be forwarded to another node (to spend it there first); a fresh ephemeral key
+ * and a recent block keep it from being replayed, and each node refuses one it has answered.
  */
-export function keyRequestDigest(domain: LicenseDomain, id: Uint8Array, ephemeralKey: Uint8Array, block: number): Uint8Array {
+export function keyRequestDigest(
+  domain: LicenseDomain,
+  id: Uint8Array,
+  nodeKey: Uint8Array,
+  ephemeralKey: Uint8Array,
+  block: number,
+): Uint8Array {
   assertBytes('dataset id', id, 32);
+  assertBytes('node key', nodeKey, BLS_PUBLIC_KEY_BYTES);
   assertBytes('ephemeral key', ephemeralKey, X25519_KEY_BYTES);
   return keccak256(
-    concatBytes(utf8(KEY_REQUEST_DOMAIN), uint256(domain.chainId), fromHex(domain.licenses, 20), id, ephemeralKey, uint64(block)),
+    concatBytes(utf8(KEY_REQUEST_DOMAIN), uint256(domain.chainId), fromHex(domain.licenses, 20), id, nodeKey, ephemeralKey, uint64(block)),
   );
 }
 
@@ -224,11 +231,31 @@ export function releaseBoxContext(requestDigest: Uint8Array): Uint8Array {
   return concatBytes(utf8(KEY_RELEASE_DOMAIN), requestDigest);
 }
 
-/** What a node BLS-signs as the receipt of a release: keccak256(domain ‖ chainId ‖ licenses ‖ datasetId ‖ licensee ‖ block u64). */
-export function releaseReceiptMessage(domain: LicenseDomain, id: Uint8Array, licensee: string, block: number): Uint8Array {
+/**
+ * What a node BLS-signs as the receipt of a release: keccak256(domain ‖ chainId ‖ licenses ‖
+ * datasetId ‖ licensee ‖ block u64 ‖ request digest ‖ keccak256(share box)). With the
+ * licensee's signed request beside it, a release is evidence both ways: the licensee asked
+ * for it, and the node delivered exactly that box.
+ */
+export function releaseReceiptMessage(
+  domain: LicenseDomain,
+  id: Uint8Array,
+  release: { licensee: string; block: number; requestDigest: Uint8Array; shareBoxHash: Uint8Array },
+): Uint8Array {
   assertBytes('dataset id', id, 32);
+  assertBytes('request digest', release.requestDigest, 32);
+  assertBytes('share box hash', release.shareBoxHash, 32);
   return keccak256(
-    concatBytes(utf8(KEY_RELEASE_DOMAIN), uint256(domain.chainId), fromHex(domain.licenses, 20), id, fromHex(licensee, 20), uint64(block)),
+    concatBytes(
+      utf8(KEY_RELEASE_DOMAIN),
+      uint256(domain.chainId),
+      fromHex(domain.licenses, 20),
+      id,
+      fromHex(release.licensee, 20),
+      uint64(release.block),
+      release.requestDigest,
+      release.shareBoxHash,
+    ),
   );
 }
 

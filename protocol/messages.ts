@@ -3,9 +3,18 @@ import { keccak256 } from '../proofs/hash.ts';
 import { assertBytes, InvalidArgumentError } from '../proofs/errors.ts';
 import { ANNOUNCE_DOMAIN, ATTESTATION_DOMAIN, DATASET_DOMAIN } from './constants.ts';
 
-function uint256(value: bigint): Uint8Array {
+/** 32 big-endian bytes, as Solidity packs a uint256. */
+export function uint256(value: bigint): Uint8Array {
   if (value < 0n || value >= 1n << 256n) throw new InvalidArgumentError('chain id out of range');
   return fromHex(value.toString(16).padStart(64, '0'), 32);
+}
+
+/** 8 big-endian bytes of a block number (or any count below 2^53). */
+export function uint64(value: number): Uint8Array {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${value} is not a u64 the protocol uses`);
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
 }
 
 /**

@@ -56,8 +56,16 @@ const sampleFailure = {
 /** One key release a node logged: who got its share, for the request at which block, when, and its BLS receipt. */
 const keyRelease = {
   type: 'object',
-  required: ['licensee', 'block', 'releasedAt', 'signature'],
-  properties: { licensee: hex(20), block: { type: 'integer' }, releasedAt: { type: 'string' }, signature: hex(96) },
+  required: ['licensee', 'block', 'releasedAt', 'ephemeralKey', 'requestSignature', 'shareBoxHash', 'signature'],
+  properties: {
+    licensee: hex(20),
+    block: { type: 'integer' },
+    releasedAt: { type: 'string' },
+    ephemeralKey: hex(32),
+    requestSignature: hex(65),
+    shareBoxHash: hex(32),
+    signature: hex(96),
+  },
 } as const;
 
 export interface RouteDefinition {
@@ -378,11 +386,17 @@ export interface SampleFailure {
 export interface SamplesResponse {
   answers: Array<SampleAnswer | SampleFailure>;
 }
+/** A release as the node logs it: the licensee's signed request (so anyone can check it asked) and the node's receipt. */
 export interface KeyRelease {
   licensee: string;
   block: number;
   releasedAt: string;
-  /** BLS signature over protocol/encryption.ts releaseReceiptMessage. */
+  ephemeralKey: string;
+  /** The licensee's signature over protocol/encryption.ts keyRequestDigest for this node. */
+  requestSignature: string;
+  /** keccak256 of the share box sent. */
+  shareBoxHash: string;
+  /** The node's BLS signature over protocol/encryption.ts releaseReceiptMessage. */
   signature: string;
 }
 export interface KeyShareResponse {

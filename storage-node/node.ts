@@ -127,11 +127,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
 async function licenseChainView({ registry, provider, chainId }: RegistryConnection): Promise<LicenseChainView> {
   const address = await registry.licensesAddress();
   const licenses = Licenses.at(address, provider);
-  return {
-    domain: { chainId, licenses: address },
-    hasLicense: (id, account) => licenses.hasLicense(id, account),
-    blockNumber: () => latestBlock(provider),
+  // The head, read at most once a second (every key request needs it, and a flood of requests should not become a flood of
+  // RPCs), and again whenever a request names a block past the one remembered.
+  let head: { at: number; block: number } | undefined;
+  const blockNumber = async (atLeast = 0) => {
+    if (head && head.block >= atLeast && performance.now() - head.at < 1_000) return head.block;
+    const block = await latestBlock(provider);
+    head = { at: performance.now(), block };
+    return block;
   };
+  return { domain: { chainId, licenses: address }, hasLicense: (id, account) => licenses.hasLicense(id, account), blockNumber };
 }
 
 /** Removes `dataDir`, then each parent up to `firstCreated` (the first directory mkdir made) while it is empty. */

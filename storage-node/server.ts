@@ -83,7 +83,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     version: deps.version ?? '0.1.0',
   });
   announceRoute(app, { store, catalog, metrics, registry: deps.registry, encryptionSecret });
-  keyShareRoutes(app, { store, catalog, metrics, blsSecretKey: deps.blsSecretKey, encryptionSecret, licenses: deps.licenses });
+  keyShareRoutes(app, { store, catalog, metrics, blsSecretKey: deps.blsSecretKey, publicKey, encryptionSecret, licenses: deps.licenses });
   shardRoutes(app, { store, catalog, metrics, verifier: deps.verifier });
   sampleRoutes(app, { store, catalog, metrics, opener: deps.opener, maxPendingOpenings: deps.maxPendingOpenings });
   attestationRoute(app, {

@@ -44,7 +44,7 @@ contract SherdRegistry is IDatasetTerms {
         uint96 stake;
         uint64 exitAt;
         bool active;
-        /// @dev X25519 public key that dataset key shares are encrypted to (docs/licensing.md); zero: none.
+        /// @dev X25519 public key that dataset key shares are encrypted to (docs/licensing.md).
         bytes32 encryptionKey;
         string endpoint;
     }
@@ -188,6 +188,7 @@ contract SherdRegistry is IDatasetTerms {
 
     error InsufficientStake(uint256 sent, uint256 required);
     error InvalidPublicKey();
+    error InvalidEncryptionKey();
     error KeyAlreadyRegistered();
     error InvalidProofOfPossession();
     error UnknownNode(uint32 id);
@@ -248,12 +249,13 @@ contract SherdRegistry is IDatasetTerms {
 
     /// @param publicKey the BLS G1 key, 128 bytes in EIP-2537 encoding
     /// @param proofOfPossession a BLS signature (G2, 256 bytes) of the key's 48-byte compressed form under the PoP DST
-    /// @param encryptionKey the X25519 key dataset key shares are encrypted to; zero for a node that takes none
+    /// @param encryptionKey the X25519 key dataset key shares are encrypted to; every node holds shares, so never zero
     function registerNode(bytes calldata publicKey, bytes calldata proofOfPossession, bytes32 encryptionKey, string calldata endpoint)
         external payable returns (uint32 id)
     {
         if (msg.value < minStake) revert InsufficientStake(msg.value, minStake);
         if (publicKey.length != 128) revert InvalidPublicKey();
+        if (encryptionKey == bytes32(0)) revert InvalidEncryptionKey();
         BLS.G1Point memory key = BLS.fromBytes(publicKey);
         if (BLS.isZero(key)) revert InvalidPublicKey();
         bytes32 keyHash = keccak256(publicKey);

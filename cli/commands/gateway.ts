@@ -35,6 +35,8 @@ export async function cmdGateway(args: string[]): Promise<number> {
   const readAhead = integer('read-ahead', values['read-ahead'], { min: 1, max: 64 }, 8)!;
   const readThreads = integer('read-threads', values['read-threads'], { min: 0, max: 64 }, Math.max(1, availableParallelism() - 1))!;
   const stop = untilSignal();
+  // From the environment too: a token on the command line shows in `ps`.
+  values.token ??= process.env.SHERD_GATEWAY_TOKEN;
   if (values.token !== undefined && !/^\S{16,}$/.test(values.token))
     throw new UsageError('--token must be at least 16 characters without spaces');
   const { context, accountKey } = await chainFrom(values);
@@ -59,7 +61,7 @@ export async function cmdGateway(args: string[]): Promise<number> {
     const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
     process.stdout.write(`sherd gateway listening on ${url} (datasets at ${url}/datasets/DATASET/PATH)\n`);
     if (license) process.stdout.write(`serving encrypted datasets licensed to ${accountAddress(license.accountKey)}\n`);
-    if (token !== undefined && values.token === undefined) process.stdout.write(`token: ${token}\n`);
+    if (token !== undefined && token !== values.token) process.stdout.write(`token: ${token}\n`);
     if (token !== undefined) process.stdout.write('every dataset request needs the header Authorization: Bearer TOKEN\n');
     await stop;
     return 0;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../chain/registry.ts';
 import { recoverAddress } from '../../proofs/account.ts';
 import { equalBytes, fromHex, toHex } from '../../proofs/bytes.ts';
-import { decodeEnvelope, type Envelope, openShare } from '../../protocol/encryption.ts';
+import { decodeEnvelope, type Envelope, keyThreshold, openShare } from '../../protocol/encryption.ts';
 import { ApiError, ProtocolError } from '../../protocol/errors.ts';
 import { decodeManifest, type Manifest } from '../../protocol/manifest.ts';
 import { announceDigest, datasetId } from '../../protocol/messages.ts';
@@ -17,7 +17,7 @@ import { fastifyRoute } from './route.ts';
 export type NodeRegistryView = Pick<Registry, 'registeredTerms'>;
 
 export interface AnnounceRouteDeps {
-  store: Pick<ShardStore, 'getMeta' | 'putDataset'>;
+  store: Pick<ShardStore, 'getMeta' | 'putDataset' | 'getEnvelope'>;
   catalog: Pick<DatasetCatalog, 'describe' | 'remember'>;
   metrics: Metrics;
   /** When set, only datasets registered there are accepted, with the node set fixed there. */
@@ -64,6 +64,7 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
       if (state.nodeIndex < 0) throw new ApiError('not_in_node_set', "this node is not in the dataset's node set");
       if (envelope) checkEnvelope(envelope, state, deps.encryptionSecret);
       const existing = await deps.store.getMeta(id);
+      if (existing) await checkSameEnvelope(deps.store, id, envelope);
       if (!existing) {
         await deps.store.putDataset(id, manifestBytes, { uploader, announcedAt: new Date().toISOString() }, envelope);
         deps.metrics.inc('sherd_datasets_announced_total');
@@ -90,6 +91,13 @@ function parseManifest(bytes: Uint8Array): Manifest {
   }
 }
 
+/** An announcement again (a resumed upload) must carry the envelope the node keeps, or none if it keeps none. */
+async function checkSameEnvelope(store: Pick<ShardStore, 'getEnvelope'>, id: Uint8Array, envelope: Uint8Array | undefined): Promise<void> {
+  const stored = await store.getEnvelope(id);
+  const same = stored === undefined || envelope === undefined ? stored === envelope : equalBytes(stored, envelope);
+  if (!same) throw new ApiError('bad_envelope', 'the dataset was announced here before with another envelope (or without one)');
+}
+
 /** An encrypted dataset's envelope must fit the dataset and hold a share this node can open. */
 function checkEnvelope(bytes: Uint8Array, state: DatasetState, encryptionSecret: Uint8Array): void {
   let envelope: Envelope;
@@ -99,10 +107,14 @@ function checkEnvelope(bytes: Uint8Array, state: DatasetState, encryptionSecret:
     if (cause instanceof ProtocolError) throw new ApiError('bad_envelope', cause.message, { cause });
     throw cause;
   }
-  if (envelope.shareBoxes.length !== state.manifest.nodes.length)
+  const nodes = state.manifest.nodes.length;
+  if (envelope.shareBoxes.length !== nodes)
+    throw new ApiError('bad_envelope', `the envelope has shares for ${envelope.shareBoxes.length} nodes, the node set has ${nodes}`);
+  const threshold = keyThreshold(nodes, state.manifest.m);
+  if (envelope.threshold !== threshold)
     throw new ApiError(
       'bad_envelope',
-      `the envelope has shares for ${envelope.shareBoxes.length} nodes, the node set has ${state.manifest.nodes.length}`,
+      `the envelope's threshold is ${envelope.threshold}; with ${nodes} nodes and m = ${state.manifest.m} it is ${threshold}`,
     );
   try {
     openShare(encryptionSecret, envelope, state.uploader, state.nodeIndex);

@@ -3,6 +3,7 @@ import { recoverAddress } from '../../proofs/account.ts';
 import { blsSign } from '../../proofs/bls.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { sealBox } from '../../proofs/ecies.ts';
+import { keccak256 } from '../../proofs/hash.ts';
 import {
   decodeEnvelope,
   type LicenseDomain,
@@ -24,7 +25,8 @@ import { fastifyRoute } from './route.ts';
 export interface LicenseChainView {
   domain: LicenseDomain;
   hasLicense(id: Uint8Array, account: string): Promise<boolean>;
-  blockNumber(): Promise<number>;
+  /** The head block; `atLeast`: a block the caller saw, so a head remembered from before it is read again. */
+  blockNumber(atLeast?: number): Promise<number>;
 }
 
 export interface KeyShareRouteDeps {
@@ -32,6 +34,8 @@ export interface KeyShareRouteDeps {
   catalog: Pick<DatasetCatalog, 'get'>;
   metrics: Metrics;
   blsSecretKey: Uint8Array;
+  /** This node's BLS key: requests name it, so one made for another node is refused here. */
+  publicKey: Uint8Array;
   encryptionSecret: Uint8Array;
   /** Without a chain the node cannot check licenses, so it releases nothing. */
   licenses?: LicenseChainView;
@@ -52,35 +56,46 @@ interface KeyShareBody {
  * POST …/key-releases: the dataset's owner reads that log with a signed request.
  */
 export function keyShareRoutes(app: FastifyInstance, deps: KeyShareRouteDeps): void {
+  // Requests being answered now: a copy sent at the same moment is refused like one answered before.
+  const answering = new Set<string>();
   app.route<{ Params: { dataset: string }; Body: KeyShareBody }>({
     ...fastifyRoute(routes.keyShare),
     handler: async (request): Promise<KeyShareResponse> => {
       const { state, envelope, licenses } = await encryptedDataset(deps, request.params.dataset);
       const { licensee, block, signature } = request.body;
       const ephemeralKey = fromHex(request.body.ephemeralKey, 32);
-      const digest = keyRequestDigest(licenses.domain, state.id, ephemeralKey, block);
+      const digest = keyRequestDigest(licenses.domain, state.id, deps.publicKey, ephemeralKey, block);
       if (recoverAddress(digest, fromHex(signature)) !== licensee)
-        throw new ApiError('bad_signature', `the key request is not signed by ${licensee}`);
+        throw new ApiError('bad_signature', `the key request is not signed by ${licensee} for this node`);
       await checkRecent(licenses, block);
-      if (await deps.store.hasRelease(state.id, digest)) throw new ApiError('replayed_request', 'this key request was answered before');
-      const licensed = await licenses.hasLicense(state.id, licensee).catch((cause: unknown) => {
-        throw new ApiError('unavailable', 'cannot read the license registry on chain', { cause });
-      });
-      if (!licensed) {
-        deps.metrics.inc('sherd_key_requests_refused_total');
-        throw new ApiError('no_license', `${licensee} holds no license to dataset ${toHex(state.id)}`);
+      const key = toHex(digest);
+      if (answering.has(key) || (await deps.store.hasRelease(state.id, digest)))
+        throw new ApiError('replayed_request', 'this key request was answered before');
+      answering.add(key);
+      try {
+        await checkLicensed(deps, licenses, state.id, licensee);
+        const share = openShare(deps.encryptionSecret, envelope, state.uploader, state.nodeIndex);
+        const shareBox = sealReleasedShare(ephemeralKey, share.y, digest);
+        const shareBoxHash = keccak256(shareBox);
+        const receipt = blsSign(
+          deps.blsSecretKey,
+          releaseReceiptMessage(licenses.domain, state.id, { licensee, block, requestDigest: digest, shareBoxHash }),
+        );
+        const release = {
+          licensee,
+          block,
+          releasedAt: new Date().toISOString(),
+          ephemeralKey: toHex(ephemeralKey),
+          requestSignature: signature,
+          shareBoxHash: toHex(shareBoxHash),
+          signature: toHex(receipt),
+        };
+        await deps.store.putRelease(state.id, digest, release);
+        deps.metrics.inc('sherd_key_shares_released_total');
+        return { datasetId: toHex(state.id), nodeIndex: state.nodeIndex, shareBox: toHex(shareBox), receipt: release };
+      } finally {
+        answering.delete(key);
       }
-      const share = openShare(deps.encryptionSecret, envelope, state.uploader, state.nodeIndex);
-      const receipt = blsSign(deps.blsSecretKey, releaseReceiptMessage(licenses.domain, state.id, licensee, block));
-      const release = { licensee, block, releasedAt: new Date().toISOString(), signature: toHex(receipt) };
-      await deps.store.putRelease(state.id, digest, release);
-      deps.metrics.inc('sherd_key_shares_released_total');
-      return {
-        datasetId: toHex(state.id),
-        nodeIndex: state.nodeIndex,
-        shareBox: toHex(sealBox(ephemeralKey, share.y, releaseBoxContext(digest))),
-        receipt: release,
-      };
     },
   });
 
@@ -99,6 +114,25 @@ export function keyShareRoutes(app: FastifyInstance, deps: KeyShareRouteDeps): v
   });
 }
 
+async function checkLicensed(deps: KeyShareRouteDeps, licenses: LicenseChainView, id: Uint8Array, licensee: string): Promise<void> {
+  const licensed = await licenses.hasLicense(id, licensee).catch((cause: unknown) => {
+    throw new ApiError('unavailable', 'cannot read the license registry on chain', { cause });
+  });
+  if (!licensed) {
+    deps.metrics.inc('sherd_key_requests_refused_total');
+    throw new ApiError('no_license', `${licensee} holds no license to dataset ${toHex(id)}`);
+  }
+}
+
+/** The share sealed to the request's ephemeral key; a key X25519 cannot use (a small-order point) is the requester's mistake. */
+function sealReleasedShare(ephemeralKey: Uint8Array, y: Uint8Array, digest: Uint8Array): Uint8Array {
+  try {
+    return sealBox(ephemeralKey, y, releaseBoxContext(digest));
+  } catch (cause) {
+    throw new ApiError('bad_request', 'the ephemeral key is not a usable X25519 public key', { cause });
+  }
+}
+
 async function encryptedDataset(deps: KeyShareRouteDeps, idText: string) {
   const state: DatasetState = await deps.catalog.get(fromHex(idText, 32));
   const bytes = await deps.store.getEnvelope(state.id);
@@ -110,7 +144,7 @@ async function encryptedDataset(deps: KeyShareRouteDeps, idText: string) {
 
 /** A request names a block no older than REQUEST_MAX_AGE_BLOCKS and not ahead of the head. */
 async function checkRecent(licenses: LicenseChainView, block: number): Promise<void> {
-  const head = await licenses.blockNumber().catch((cause: unknown) => {
+  const head = await licenses.blockNumber(block).catch((cause: unknown) => {
     throw new ApiError('unavailable', 'cannot read the chain head', { cause });
   });
   if (block > head || head - block > REQUEST_MAX_AGE_BLOCKS) {

@@ -1,3 +1,4 @@
+import { nodeEncryptionKey } from '../../protocol/encryption.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { JsonRpcSigner } from 'ethers';
@@ -106,7 +107,13 @@ beforeAll(async () => {
   funder = await chain.funder();
   registry = await deployRegistry(funder, PARAMETERS);
   for (const [i, key] of nodeKeys.entries()) {
-    await registry.registerNode(key.publicKey, blsProvePossession(key.secretKey), `http://127.0.0.1:${9100 + i}`, PARAMETERS.minStake);
+    await registry.registerNode(
+      key.publicKey,
+      blsProvePossession(key.secretKey),
+      nodeEncryptionKey(key.secretKey),
+      `http://127.0.0.1:${9100 + i}`,
+      PARAMETERS.minStake,
+    );
   }
   ({ datasetId } = await registry.registerDataset(contentRoot, SIZE, K, M, EPOCHS, await registry.storageFee(SIZE, EPOCHS)));
   const message = attestationMessage(chain.chainId, registry.address, datasetId);

@@ -24,6 +24,8 @@ import {
  */
 const PARAMETERS: RegistryParameters = { ...DEFAULT_REGISTRY_PARAMETERS, epochBlocks: 10n, challengeWindow: 5n, feePerByteEpoch: 1n };
 const SIZE = 1000;
+/** Nodes here hold no dataset keys; the registry wants a non-zero X25519 key all the same. */
+const ENCRYPTION_KEY = new Uint8Array(32).fill(9);
 const ALL_NODES = [0, 1, 2, 3, 4, 5, 6, 7];
 const nodes = ALL_NODES.map(() => {
   const { secretKey, publicKey } = generateBlsKeyPair();
@@ -109,7 +111,13 @@ beforeAll(async () => {
   strangerAddress = await stranger.getAddress();
   registry = await deployRegistry(funder, PARAMETERS);
   for (const [i, node] of nodes.entries())
-    await registry.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9200 + i}`, PARAMETERS.minStake);
+    await registry.registerNode(
+      node.publicKey,
+      node.proofOfPossession,
+      ENCRYPTION_KEY,
+      `http://127.0.0.1:${9200 + i}`,
+      PARAMETERS.minStake,
+    );
   epochs = await registry.epochParameters();
   const address = await registry.licensesAddress();
   licenses = Licenses.at(address, chain.provider);

@@ -152,6 +152,7 @@ describe('SherdRegistry agrees with the vectors and the reference', () => {
       await registry.registerNodeRaw(
         unhex(node.publicKeyEip2537),
         unhex(node.proofOfPossessionEip2537),
+        new Uint8Array(32).fill(i + 1),
         `http://127.0.0.1:${9300 + i}`,
         PARAMETERS.minStake,
       );

@@ -21,6 +21,8 @@ import { deployRegistry } from '../../chain/deploy.ts';
 import { ChainError, decodeChainError, DEFAULT_REGISTRY_PARAMETERS, type Registry } from '../../chain/registry.ts';
 
 const STAKE = 10n ** 18n;
+/** Nodes here hold no dataset keys; the registry wants a non-zero X25519 key all the same. */
+const ENCRYPTION_KEY = new Uint8Array(32).fill(9);
 let chain: LocalChain;
 let funder: JsonRpcSigner;
 let registry: Registry;
@@ -54,7 +56,7 @@ beforeAll(async () => {
   funder = await chain.funder();
   registry = await deployRegistry(funder);
   for (const [i, node] of nodes.entries())
-    await registry.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
+    await registry.registerNode(node.publicKey, node.proofOfPossession, ENCRYPTION_KEY, `http://127.0.0.1:${9000 + i}`, STAKE);
 });
 
 afterAll(async () => {
@@ -112,27 +114,35 @@ describe('node registry', () => {
 
   it('refuses a key registered without a valid proof of possession', async () => {
     const { publicKey } = generateBlsKeyPair();
-    const err = await rejection(registry.registerNode(publicKey, nodes[0]!.proofOfPossession, 'http://127.0.0.1:1', STAKE));
+    const err = await rejection(registry.registerNode(publicKey, nodes[0]!.proofOfPossession, ENCRYPTION_KEY, 'http://127.0.0.1:1', STAKE));
     expect(err.code).toBe('InvalidProofOfPossession');
   });
 
   it('refuses a second registration of a key, too little stake, and a point off the curve', async () => {
-    expect((await rejection(registry.registerNode(nodes[0]!.publicKey, nodes[0]!.proofOfPossession, 'x', STAKE))).code).toBe(
-      'KeyAlreadyRegistered',
-    );
+    expect(
+      (await rejection(registry.registerNode(nodes[0]!.publicKey, nodes[0]!.proofOfPossession, ENCRYPTION_KEY, 'x', STAKE))).code,
+    ).toBe('KeyAlreadyRegistered');
     const fresh = generateBlsKeyPair();
-    const low = await rejection(registry.registerNode(fresh.publicKey, blsProvePossession(fresh.secretKey), 'x', STAKE - 1n));
+    const low = await rejection(
+      registry.registerNode(fresh.publicKey, blsProvePossession(fresh.secretKey), ENCRYPTION_KEY, 'x', STAKE - 1n),
+    );
     expect(low.code).toBe('InsufficientStake');
     expect(low.args).toEqual([STAKE - 1n, STAKE]);
     const offCurve = g1ToEip2537(fresh.publicKey);
     offCurve[127]! ^= 1;
-    const bad = await rejection(registry.registerNodeRaw(offCurve, g2ToEip2537(blsProvePossession(fresh.secretKey)), 'x', STAKE));
+    const bad = await rejection(
+      registry.registerNodeRaw(offCurve, g2ToEip2537(blsProvePossession(fresh.secretKey)), ENCRYPTION_KEY, 'x', STAKE),
+    );
     expect(bad.code).toBe('InvalidProofOfPossession');
+    const noKey = await rejection(
+      registry.registerNode(fresh.publicKey, blsProvePossession(fresh.secretKey), new Uint8Array(32), 'x', STAKE),
+    );
+    expect(noKey.code).toBe('InvalidEncryptionKey');
   });
 
   it('lets a node leave after the delay only', async () => {
     const extra = generateBlsKeyPair();
-    await registry.registerNode(extra.publicKey, blsProvePossession(extra.secretKey), 'http://127.0.0.1:9999', STAKE);
+    await registry.registerNode(extra.publicKey, blsProvePossession(extra.secretKey), ENCRYPTION_KEY, 'http://127.0.0.1:9999', STAKE);
     const id = 8;
     expect(await registry.activeNodeIds()).toContain(id);
     await registry.requestExit(id);
@@ -224,7 +234,7 @@ describe('certification', () => {
   it('refuses a certificate replayed against another deployment', async () => {
     const other = await deployRegistry(funder);
     for (const [i, node] of nodes.entries())
-      await other.registerNode(node.publicKey, node.proofOfPossession, `http://127.0.0.1:${9000 + i}`, STAKE);
+      await other.registerNode(node.publicKey, node.proofOfPossession, ENCRYPTION_KEY, `http://127.0.0.1:${9000 + i}`, STAKE);
     const contentRoot = new Uint8Array(randomBytes(32));
     const { datasetId: root } = await registry.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);
     const { datasetId: otherId } = await other.registerDataset(contentRoot, 1000, 4, 4, 1, 10n ** 6n);

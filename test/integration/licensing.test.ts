@@ -57,12 +57,13 @@ const accountOf = (key: Uint8Array): Promise<LicenseAccount> =>
 const open = (id: Uint8Array, license?: LicenseAccount, nodes = devnet.endpoints) =>
   Dataset.open(id, { nodes, registry: devnet.registry, license });
 
-/** A key-share request signed by `key` for `block`, with its ephemeral secret. */
-async function signedRequest(id: Uint8Array, key: Uint8Array, block?: number) {
+/** A key-share request signed by `key` for node `node` and `block`, with its ephemeral secret. */
+async function signedRequest(id: Uint8Array, key: Uint8Array, options: { block?: number; node?: number } = {}) {
   const account = await accountOf(key);
   const ephemeral = generateX25519Secret();
-  const at = block ?? (await account.blockNumber());
-  const digest = keyRequestDigest(account.domain, id, x25519PublicKey(ephemeral), at);
+  const at = options.block ?? (await account.blockNumber());
+  const nodeKey = fromHex(devnet.endpoints[options.node ?? 0]!.publicKey, 48);
+  const digest = keyRequestDigest(account.domain, id, nodeKey, x25519PublicKey(ephemeral), at);
   const body = {
     licensee: accountAddress(key),
     ephemeralKey: toHex(x25519PublicKey(ephemeral)),
@@ -125,8 +126,8 @@ describe('an encrypted dataset on real nodes', () => {
       code: 'no_license',
       message: `${accountAddress(stranger)} holds no license to dataset ${toHex(encrypted.datasetId)}`,
     });
-    const { body } = await signedRequest(encrypted.datasetId, stranger);
-    for (const client of clients()) {
+    for (const [node, client] of clients().entries()) {
+      const { body } = await signedRequest(encrypted.datasetId, stranger, { node });
       await expect(client.keyShare(encrypted.datasetId, body)).rejects.toMatchObject({ status: 403, code: 'no_license' });
       await client.close();
     }
@@ -181,9 +182,33 @@ describe('an encrypted dataset on real nodes', () => {
       const first = await client!.keyShare(encrypted.datasetId, body);
       expect(first.nodeIndex).toBe(0);
       await expect(client!.keyShare(encrypted.datasetId, body)).rejects.toMatchObject({ status: 409, code: 'replayed_request' });
+      // Made for node 0, it cannot be spent at node 1 (to use it up there before the licensee's own request).
+      const other = new NodeClient(devnet.endpoints[1]!.url, { connections: 1 });
+      await expect(other.keyShare(encrypted.datasetId, body)).rejects.toMatchObject({ status: 401, code: 'bad_signature' });
+      await other.close();
+      // Two copies at once: one answer, one refusal.
+      const twice = await signedRequest(encrypted.datasetId, devnet.uploaderKey);
+      const outcomes = await Promise.allSettled([
+        client!.keyShare(encrypted.datasetId, twice.body),
+        client!.keyShare(encrypted.datasetId, twice.body),
+      ]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      // An ephemeral key X25519 cannot use (zero, a small-order point) is refused before anything is logged.
+      const zero = await signedRequest(encrypted.datasetId, devnet.uploaderKey);
+      const account = await accountOf(devnet.uploaderKey);
+      const digest = keyRequestDigest(
+        account.domain,
+        encrypted.datasetId,
+        fromHex(devnet.endpoints[0]!.publicKey, 48),
+        new Uint8Array(32),
+        zero.body.block,
+      );
+      const bad = { ...zero.body, ephemeralKey: toHex(new Uint8Array(32)), signature: toHex(signDigest(devnet.uploaderKey, digest)) };
+      await expect(client!.keyShare(encrypted.datasetId, bad)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+      await expect(client!.keyShare(encrypted.datasetId, bad)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
       // A block ahead of the head (mining 64 blocks past one would skip the nodes' challenge windows).
       const head = await latestBlock(devnet.chain.provider);
-      const stale = await signedRequest(encrypted.datasetId, devnet.uploaderKey, head + 5);
+      const stale = await signedRequest(encrypted.datasetId, devnet.uploaderKey, { block: head + 5 });
       await expect(client!.keyShare(encrypted.datasetId, stale.body)).rejects.toMatchObject({ status: 400, code: 'stale_request' });
       const forged = await signedRequest(encrypted.datasetId, generateAccountKey());
       await expect(client!.keyShare(encrypted.datasetId, { ...forged.body, licensee: devnet.file.uploader })).rejects.toMatchObject({
@@ -196,10 +221,10 @@ describe('an encrypted dataset on real nodes', () => {
   });
 
   it('does not give the key from t − 1 shares', async () => {
-    const { body, ephemeral, digest } = await signedRequest(encrypted.datasetId, devnet.uploaderKey);
     const shares = [];
     for (const [i, client] of clients().entries()) {
       if (i < 2) {
+        const { body, ephemeral, digest } = await signedRequest(encrypted.datasetId, devnet.uploaderKey, { node: i });
         const answer = await client.keyShare(encrypted.datasetId, body);
         shares.push({ x: answer.nodeIndex + 1, y: openBox(ephemeral, fromHex(answer.shareBox), releaseBoxContext(digest)) });
       }
@@ -355,7 +380,6 @@ describe('licensing from the command line, the gateway and Python', () => {
   });
 
   it('serves the plaintext through a gateway holding the licence, only with its token, and to Python', async () => {
-    const datasetId = fromHex(id, 32);
     const token = 'test-token-0123456789abcdef';
     const licensed = await createChainGateway(devnet.registry, { license: await accountOf(buyer.key), token, readThreads: 0 });
     const plainGateway = await createChainGateway(devnet.registry, { readThreads: 0 });
@@ -370,6 +394,11 @@ describe('licensing from the command line, the gateway and Python', () => {
       expect(wrong.status).toBe(401);
       const read = await fetch(fileUrl, { headers: { authorization: `Bearer ${token}`, range: 'bytes=70000-79999' } });
       expect(read.status).toBe(206);
+      // Plaintext behind a token: no shared cache may keep it for callers without one.
+      expect([read.headers.get('cache-control'), read.headers.get('vary')]).toEqual([
+        'private, max-age=31536000, immutable',
+        'authorization',
+      ]);
       expect(equalBytes(new Uint8Array(await read.arrayBuffer()), files.get('train/text.txt')!.subarray(70_000, 80_000))).toBe(true);
 
       const refused = await plainGateway.inject({ method: 'GET', url: `/datasets/${id}/train/text.txt` });
