@@ -46,7 +46,8 @@ export interface EncryptOptions {
  * deterministic for one sealer, so the upload's two passes produce the same bytes.
  */
 export class DatasetSealer {
-  readonly secret = randomFieldElement();
+  // The dataset secret never leaves the sealer: the nodes get shares of it, the owner gets it back as any licensee does.
+  private readonly secret = randomFieldElement();
   readonly threshold: number;
   readonly chunkBytes: number;
   private readonly shareBoxes: Uint8Array[];

@@ -16,7 +16,6 @@ import { assignedShardCount, nodeForShard, shardsOnNode } from '../../protocol/p
 import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
 import { deployRegistry } from '../../chain/deploy.ts';
 import {
-  ChainError,
   DEFAULT_REGISTRY_PARAMETERS,
   type ChallengeAnswer,
   type ChallengeInfo,
@@ -24,6 +23,7 @@ import {
   type RegistryParameters,
 } from '../../chain/registry.ts';
 import { shardPosition } from '../../protocol/manifest.ts';
+import { rejection } from '../helpers/chain.ts';
 
 /**
  * Challenges, rewards and slashing on a real local chain, with real KZG openings checked by
@@ -58,15 +58,6 @@ const contentRoot = tree.root;
 const CODE = { k: 2, m: 2 };
 let datasetId: Uint8Array;
 let startEpoch: number;
-
-async function rejection(promise: Promise<unknown>): Promise<ChainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChainError);
-  return error as ChainError;
-}
 
 /** Mines until the latest block is `target` (the next transaction lands in target + 1). */
 const mineTo = (target: number) => chain.mineTo(target);

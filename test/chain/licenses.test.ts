@@ -9,13 +9,13 @@ import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
 import { deployRegistry } from '../../chain/deploy.ts';
 import { Licenses, PERPETUAL_EXPIRY } from '../../chain/licenses.ts';
 import {
-  ChainError,
   DEFAULT_REGISTRY_PARAMETERS,
   epochAt,
   type EpochParameters,
   type Registry,
   type RegistryParameters,
 } from '../../chain/registry.ts';
+import { rejection } from '../helpers/chain.ts';
 
 /**
  * SherdLicenses on a real local chain, behind a registry with ten-block epochs so that tests
@@ -47,15 +47,6 @@ let licenses: Licenses;
 let asOwner: Licenses;
 let asBuyer: Licenses;
 let asStranger: Licenses;
-
-async function rejection(promise: Promise<unknown>): Promise<ChainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChainError);
-  return error as ChainError;
-}
 
 const randomId = () => new Uint8Array(randomBytes(32));
 

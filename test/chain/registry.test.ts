@@ -18,7 +18,8 @@ import { loadArtifacts } from '../../chain/compile.ts';
 import { g1ToEip2537, g2ToEip2537 } from '../../chain/encoding.ts';
 import { startLocalChain, type LocalChain } from '../../cli/local-chain.ts';
 import { deployRegistry } from '../../chain/deploy.ts';
-import { ChainError, decodeChainError, DEFAULT_REGISTRY_PARAMETERS, type Registry } from '../../chain/registry.ts';
+import { decodeChainError, DEFAULT_REGISTRY_PARAMETERS, type Registry } from '../../chain/registry.ts';
+import { rejection } from '../helpers/chain.ts';
 
 const STAKE = 10n ** 18n;
 /** Nodes here hold no dataset keys; the registry wants a non-zero X25519 key all the same. */
@@ -34,15 +35,6 @@ const nodes = Array.from({ length: 8 }, () => {
 function sign(signerIndices: number[], root: Uint8Array, registryAddress: string, chainId = chain.chainId) {
   const message = attestationMessage(chainId, registryAddress, root);
   return blsAggregateSignatures(signerIndices.map((i) => blsSign(nodes[i]!.secretKey, message)));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ChainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChainError);
-  return error as ChainError;
 }
 
 /** Registers random content and returns the dataset's id. */

@@ -109,7 +109,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await encoder?.close();
   await devnet?.stop();
-  if (!process.env.KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('an encrypted dataset on real nodes', () => {
