@@ -1,0 +1,140 @@
+import { assertInteger, CodecError, InvalidArgumentError } from './errors.ts';
+import { BLS_MODULUS } from './field.ts';
+
+/**
+ * A systematic Reed-Solomon code over the BLS12-381 scalar field Fr (issue 15), in plain
+ * BigInt: the reference the native codec is checked against, and its fallback.
+ *
+ * Element by element across a segment's blobs, the k data values are the evaluations at
+ * points x₀ … x_{k−1} of the unique polynomial of degree < k through them, and parity j is its
+ * evaluation at x_{k+j}. The points are the bit-reversed powers of a primitive N-th root of
+ * unity, N = 2^⌈log₂(k + m)⌉ (EIP-4844's blob domain, in its order): distinct, so any k of the
+ * k + m values determine the polynomial (every k × k submatrix of the generator is
+ * invertible), and when k is a power of two the data points are a subgroup, where encoding is
+ * an inverse FFT and FFTs over cosets. Parity j = Σᵢ G[j][i]·dataᵢ with G[j][i] = Lᵢ(x_{k+j}),
+ * the Lagrange basis over the data points, is linear: a parity blob's KZG commitment is the same
+ * combination of the data blobs' commitments.
+ */
+const r = BLS_MODULUS;
+const mod = (a: bigint) => ((a % r) + r) % r;
+
+function pow(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  let b = mod(base);
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % r;
+    b = (b * b) % r;
+  }
+  return result;
+}
+
+const inverse = (a: bigint) => {
+  if (mod(a) === 0n) throw new CodecError('codec_failed', 'no inverse of zero');
+  return pow(a, r - 2n);
+};
+
+/** 7 generates Fr's multiplicative group (EIP-4844's PRIMITIVE_ROOT_OF_UNITY); Fr has 2-adicity 32. */
+const PRIMITIVE_ROOT = 7n;
+
+function bitReverse(i: number, bits: number): number {
+  let out = 0;
+  for (let b = 0; b < bits; b++) out |= ((i >> b) & 1) << (bits - 1 - b);
+  return out;
+}
+
+/** The code's k + m evaluation points, data points first. */
+export function evaluationPoints(k: number, m: number): bigint[] {
+  checkCode(k, m);
+  const bits = Math.ceil(Math.log2(k + m));
+  const root = pow(PRIMITIVE_ROOT, (r - 1n) / (1n << BigInt(bits)));
+  return Array.from({ length: k + m }, (_, i) => pow(root, BigInt(bitReverse(i, bits))));
+}
+
+function checkCode(k: number, m: number): void {
+  assertInteger('k', k, 1, 255);
+  assertInteger('m', m, 1, 255);
+  if (k + m > 256) throw new InvalidArgumentError(`k + m must be at most 256, got ${k + m}`);
+}
+
+/** Inverses of every value at the cost of one (Montgomery's trick); none may be zero. */
+function batchInverse(values: bigint[]): bigint[] {
+  const prefix: bigint[] = [];
+  let running = 1n;
+  for (const v of values) {
+    prefix.push(running);
+    running = (running * v) % r;
+  }
+  let inv = inverse(running);
+  const out = new Array<bigint>(values.length);
+  for (let i = values.length - 1; i >= 0; i--) {
+    out[i] = (inv * prefix[i]!) % r;
+    inv = (inv * values[i]!) % r;
+  }
+  return out;
+}
+
+/** Barycentric weights of `points`: wᵢ = 1 / Π_{j≠i} (xᵢ − xⱼ). */
+function weightsOf(points: bigint[]): bigint[] {
+  return batchInverse(points.map((xi, i) => points.reduce((product, xj, j) => (i === j ? product : (product * mod(xi - xj)) % r), 1n)));
+}
+
+/** Lagrange basis over `from` (with its weights), at `at` (not one of them): Lᵢ(at) = ℓ(at)·wᵢ / (at − xᵢ). */
+function lagrangeRow(from: bigint[], weights: bigint[], at: bigint): bigint[] {
+  const ell = from.reduce((product, x) => (product * mod(at - x)) % r, 1n);
+  const inverses = batchInverse(from.map((x) => mod(at - x)));
+  return from.map((_, i) => (((ell * weights[i]!) % r) * inverses[i]!) % r);
+}
+
+/** The m × k generator's parity rows: G[j][i] = Lᵢ(x_{k+j}). */
+export function parityMatrix(k: number, m: number): bigint[][] {
+  const points = evaluationPoints(k, m);
+  const data = points.slice(0, k);
+  const weights = weightsOf(data);
+  return points.slice(k).map((x) => lagrangeRow(data, weights, x));
+}
+
+/**
+ * Parity values for data values `data` (k columns of field elements, each the same length):
+ * m columns. Values are bigints below the modulus.
+ */
+export function encodeColumns(data: bigint[][], m: number): bigint[][] {
+  const k = data.length;
+  const matrix = parityMatrix(k, m);
+  const length = data[0]?.length ?? 0;
+  for (const column of data) {
+    if (column.length !== length) throw new InvalidArgumentError('every data column must have the same length');
+  }
+  return matrix.map((row) =>
+    Array.from({ length }, (_, e) => {
+      let sum = 0n;
+      for (let i = 0; i < k; i++) sum += row[i]! * data[i]![e]!;
+      return sum % r;
+    }),
+  );
+}
+
+/**
+ * The k data columns from any k of the k + m (`present[i]` is column i, data first, or
+ * undefined when lost). CodecError with fewer than k.
+ */
+export function decodeColumns(present: Array<bigint[] | undefined>, k: number, m: number): bigint[][] {
+  checkCode(k, m);
+  if (present.length !== k + m) throw new InvalidArgumentError(`expected ${k + m} columns, got ${present.length}`);
+  const have = present.flatMap((column, i) => (column ? [i] : [])).slice(0, k);
+  if (have.length < k) throw new CodecError('too_few_shards', `decoding needs ${k} of the ${k + m} shards, got ${have.length}`);
+  if (have.every((index, j) => index === j)) return present.slice(0, k) as bigint[][];
+  const points = evaluationPoints(k, m);
+  const from = have.map((i) => points[i]!);
+  const weights = weightsOf(from);
+  const columns = have.map((i) => present[i]!);
+  const length = columns[0]!.length;
+  return points.slice(0, k).map((x, target) => {
+    if (present[target]) return present[target]!;
+    const row = lagrangeRow(from, weights, x);
+    return Array.from({ length }, (_, e) => {
+      let sum = 0n;
+      for (let i = 0; i < k; i++) sum += row[i]! * columns[i]![e]!;
+      return sum % r;
+    });
+  });
+}
