@@ -1,4 +1,5 @@
-import { assertInteger, CodecError, InvalidArgumentError } from './errors.ts';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { assertBytes, assertInteger, CodecError, InvalidArgumentError } from './errors.ts';
 import { BLS_MODULUS } from './field.ts';
 
 /**
@@ -137,4 +138,20 @@ export function decodeColumns(present: Array<bigint[] | undefined>, k: number, m
       return sum % r;
     });
   });
+}
+
+/**
+ * The parity shards' KZG commitments from the data shards' (48-byte compressed G1 points), by
+ * linearity: parity j's is Σᵢ G[j][i]·Cᵢ. With noble's G1 here (a k-point combination per
+ * parity shard); the native addon will do it as one MSM.
+ */
+export function parityCommitments(dataCommitments: Uint8Array[], m: number): Uint8Array[] {
+  const k = dataCommitments.length;
+  const points = dataCommitments.map((c, i) => {
+    assertBytes(`data commitment ${i}`, c, 48);
+    return bls12_381.G1.Point.fromBytes(c);
+  });
+  return parityMatrix(k, m).map((row) =>
+    row.reduce((sum, g, i) => (g === 0n ? sum : sum.add(points[i]!.multiply(g))), bls12_381.G1.Point.ZERO).toBytes(true),
+  );
 }
