@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BYTES_PER_BLOB, FIELD_ELEMENTS_PER_BLOB } from '../../proofs/blob.ts';
 import { BLS_MODULUS, bytesToScalar, randomFieldElement, scalarToBytes } from '../../proofs/field.ts';
-import { decodeColumns, encodeColumns, evaluationPoints, parityCommitments } from '../../proofs/fr-code.ts';
+import { decodeColumns, encodeColumns, evaluationPoints, parityCommitments, parityCommitmentsConsistent } from '../../proofs/fr-code.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 
 const randomColumn = (length: number) => Array.from({ length }, () => bytesToScalar(randomFieldElement()));
@@ -103,5 +103,33 @@ describe('Reed-Solomon over Fr', () => {
     const tampered = [...parity[0]!];
     tampered[7] = (tampered[7]! + 1n) % BLS_MODULUS;
     expect(Buffer.from(kzg.blobToCommitment(blob(tampered))).equals(Buffer.from(derived[0]!))).toBe(false);
+  });
+
+  it('checks a whole manifest’s parity commitments against its data commitments in one batch', () => {
+    const kzg = loadCKzg();
+    const k = 2;
+    const m = 2;
+    const blob = (column: bigint[]) => {
+      const out = new Uint8Array(BYTES_PER_BLOB);
+      for (const [e, value] of column.entries()) out.set(scalarToBytes(value), e * 32);
+      return out;
+    };
+    const segments = Array.from({ length: 3 }, () => {
+      const data = Array.from({ length: k }, () => randomColumn(FIELD_ELEMENTS_PER_BLOB));
+      const commitments = data.map((column) => kzg.blobToCommitment(blob(column)));
+      return { data: commitments, parity: parityCommitments(commitments, m) };
+    });
+    expect(parityCommitmentsConsistent(segments, k, m)).toBe(true);
+    // A parity shard consistent with its own blob but not with the data: an honest commitment of a wrong blob.
+    const other = blob(randomColumn(FIELD_ELEMENTS_PER_BLOB));
+    const wrongBlob = segments.map((s, i) => (i === 1 ? { ...s, parity: [kzg.blobToCommitment(other), s.parity[1]!] } : s));
+    expect(parityCommitmentsConsistent(wrongBlob, k, m)).toBe(false);
+    // Two segments' parity swapped: each is a valid combination, of the wrong data.
+    const swapped = segments.map((s, i) => (i === 0 ? { ...s, parity: segments[2]!.parity } : s));
+    expect(parityCommitmentsConsistent(swapped, k, m)).toBe(false);
+    // Malformed: wrong counts, bytes that are no point, a code that cannot be.
+    expect(parityCommitmentsConsistent([{ data: segments[0]!.data, parity: [segments[0]!.parity[0]!] }], k, m)).toBe(false);
+    expect(parityCommitmentsConsistent([{ ...segments[0]!, data: [new Uint8Array(48).fill(1), segments[0]!.data[1]!] }], k, m)).toBe(false);
+    expect(parityCommitmentsConsistent(segments, 0, m)).toBe(false);
   });
 });
