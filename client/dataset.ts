@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { collectBytes, equalBytes, toHex } from '../proofs/bytes.ts';
+import { equalBytes, toHex } from '../proofs/bytes.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { decodeFileIndex, decodeFileIndexTrailer, FILE_INDEX_TRAILER_BYTES, type FileEntry } from '../protocol/file-index.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { DatasetReader, type DownloadOptions } from './download.ts';
 import { matchingFiles } from './epoch-plan.ts';
-import { type ByteView, DecryptedView, fetchDatasetKey, type LicenseAccount, readEnvelope } from './encryption.ts';
+import { type ByteView, DecryptedView, fetchDatasetKey, lastBytes, type LicenseAccount, readEnvelope, readTail } from './encryption.ts';
 import { DownloadError } from './errors.ts';
 import { type Sample, type SamplesOptions, samples } from './samples.ts';
 import type { KeyProgress } from './types.ts';
@@ -36,8 +36,10 @@ export class Dataset {
   static async open(id: Uint8Array, options: DatasetOptions): Promise<Dataset> {
     const reader = await DatasetReader.open(id, options);
     try {
-      const bytes = await plaintextOf(reader, options);
-      return new Dataset(reader, bytes, await readIndex(bytes));
+      // The last segment holds the trailer that says which (a file index or an envelope): read once for both.
+      const tail = await readTail(reader, FILE_INDEX_TRAILER_BYTES);
+      const bytes = await plaintextOf(reader, tail, options);
+      return new Dataset(reader, bytes, await readIndex(bytes, bytes === reader ? tail : undefined));
     } catch (error) {
       await reader.close();
       if (error instanceof ProtocolError) {
@@ -120,8 +122,8 @@ export interface DatasetOptions extends DownloadOptions {
 }
 
 /** The dataset's plaintext: the reader itself, or, when the dataset ends with an envelope, its decryption with the key from its nodes. */
-async function plaintextOf(reader: DatasetReader, options: DatasetOptions): Promise<ByteView> {
-  const envelope = await readEnvelope(reader);
+async function plaintextOf(reader: DatasetReader, tail: Uint8Array, options: DatasetOptions): Promise<ByteView> {
+  const envelope = await readEnvelope(reader, tail);
   if (!envelope) return reader;
   if (!options.license) {
     throw new DownloadError(
@@ -139,17 +141,14 @@ async function plaintextOf(reader: DatasetReader, options: DatasetOptions): Prom
 }
 
 /** The file index from the dataset's end, read from its tail (the last segment, or the last chunk: it holds the index whole, usually). */
-async function readIndex(bytes: ByteView): Promise<FileEntry[]> {
+async function readIndex(bytes: ByteView, tail?: Uint8Array): Promise<FileEntry[]> {
   const size = bytes.size;
   if (size < FILE_INDEX_TRAILER_BYTES) throw new ProtocolError('bad_file_index', 'the dataset is shorter than a file index trailer');
-  const tail = await collectBytes(bytes.read(Math.min(bytes.tailStart, size - FILE_INDEX_TRAILER_BYTES), size));
-  const { fileCount, indexBytes } = decodeFileIndexTrailer(tail.subarray(tail.length - FILE_INDEX_TRAILER_BYTES));
+  const end = tail ?? (await readTail(bytes, FILE_INDEX_TRAILER_BYTES));
+  const { fileCount, indexBytes } = decodeFileIndexTrailer(end.subarray(end.length - FILE_INDEX_TRAILER_BYTES));
   const need = indexBytes + FILE_INDEX_TRAILER_BYTES;
   if (need > size) throw new ProtocolError('bad_file_index', 'the file index is longer than the dataset');
-  const index =
-    need <= tail.length
-      ? tail.subarray(tail.length - need, tail.length - FILE_INDEX_TRAILER_BYTES)
-      : await collectBytes(bytes.read(size - need, size - FILE_INDEX_TRAILER_BYTES));
+  const index = (await lastBytes(bytes, end, need)).subarray(0, indexBytes);
   return decodeFileIndex(index, fileCount, size);
 }
 

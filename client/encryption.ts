@@ -240,15 +240,25 @@ function combination(shares: Share[], envelope: Envelope, budget: { left: number
  * The envelope of an encrypted dataset, from its last bytes (the last segment, which a
  * reader keeps for the file index anyway); undefined when the dataset is not encrypted.
  */
-export async function readEnvelope(reader: ByteView): Promise<Envelope | undefined> {
+export async function readEnvelope(reader: ByteView, tail?: Uint8Array): Promise<Envelope | undefined> {
   const size = reader.size;
   if (size < ENVELOPE_TRAILER_BYTES) return undefined;
-  const tail = await collectBytes(reader.read(Math.max(0, Math.min(reader.tailStart, size - ENVELOPE_TRAILER_BYTES)), size));
-  const trailer = tail.subarray(tail.length - ENVELOPE_TRAILER_BYTES);
+  const end = tail ?? (await readTail(reader, ENVELOPE_TRAILER_BYTES));
+  const trailer = end.subarray(end.length - ENVELOPE_TRAILER_BYTES);
   if (!isEnvelopeTrailer(trailer)) return undefined;
   const need = envelopeLength(trailer) + ENVELOPE_TRAILER_BYTES;
   if (need > size) throw new ProtocolError('bad_envelope', 'the envelope is longer than the dataset');
-  return decodeEnvelope(need <= tail.length ? tail.subarray(tail.length - need) : await collectBytes(reader.read(size - need, size)), size);
+  return decodeEnvelope(await lastBytes(reader, end, need), size);
+}
+
+/** A view's bytes from its tail start (at least `atLeast` of them): the last segment or chunk, where its trailers are. */
+export function readTail(view: ByteView, atLeast: number): Promise<Uint8Array> {
+  return collectBytes(view.read(Math.max(0, Math.min(view.tailStart, view.size - atLeast)), view.size));
+}
+
+/** The last `count` bytes of `view`: from `tail` (its end, as readTail gave it) when that holds them, else read. */
+export async function lastBytes(view: ByteView, tail: Uint8Array, count: number): Promise<Uint8Array> {
+  return count <= tail.length ? tail.subarray(tail.length - count) : collectBytes(view.read(view.size - count, view.size));
 }
 
 /** Bytes of a dataset by range: what Dataset reads files through, plain or decrypted. */
