@@ -10,16 +10,18 @@ import { accountAddress } from '../../proofs/account.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { keccak256 } from '../../proofs/hash.ts';
 import { CliError, integer, parse, positionals, print, UsageError } from '../args.ts';
-import { chainFrom, chainOptions, datasetArg, type CommandChain } from '../context.ts';
+import { chainFrom, chainOptions, datasetArg } from '../context.ts';
 
-export const LICENSE_USAGE = [
-  'sherd license offer DATASET --price WEI [--epochs N] [--terms FILE]',
-  'sherd license withdraw-offer DATASET',
-  'sherd license buy DATASET',
-  'sherd license grant DATASET --to ADDR [--epochs N]',
-  'sherd license status DATASET [--json]',
-  'sherd license proceeds [--withdraw] [--json]',
-].join('\n       ');
+/** Each subcommand's usage line: its own usage error, and together the command's. */
+const USAGE = {
+  offer: 'sherd license offer DATASET --price WEI [--epochs N] [--terms FILE]',
+  'withdraw-offer': 'sherd license withdraw-offer DATASET',
+  buy: 'sherd license buy DATASET',
+  grant: 'sherd license grant DATASET --to ADDR [--epochs N]',
+  status: 'sherd license status DATASET [--json]',
+  proceeds: 'sherd license proceeds [--withdraw] [--json]',
+};
+export const LICENSE_USAGE = Object.values(USAGE).join('\n       ');
 
 const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   offer: cmdOffer,
@@ -38,16 +40,21 @@ export async function cmdLicense(args: string[]): Promise<number> {
   return run(rest);
 }
 
-/** The chain, the license registry connected to the account (--account-key, or the devnet's uploader), and that account. */
-async function licensesFor(values: Parameters<typeof chainFrom>[0]): Promise<{ chain: CommandChain; licenses: Licenses; account: Wallet }> {
-  const chain = await chainFrom(values);
+/**
+ * Runs `send` with the license registry connected to the account (--account-key, or the
+ * devnet's uploader) and that account; the chain connection is closed after, whatever happens.
+ */
+async function withLicenses(
+  values: Parameters<typeof chainFrom>[0],
+  send: (chain: { licenses: Licenses; account: Wallet }) => Promise<number>,
+): Promise<number> {
+  const { context, accountKey } = await chainFrom(values);
   try {
-    if (!chain.accountKey) throw new UsageError('this sends a transaction: pass --account-key FILE');
-    const account = new Wallet(chain.accountKey, chain.context.provider);
-    return { chain, licenses: Licenses.at(await chain.context.registry.licensesAddress(), account), account };
-  } catch (error) {
-    chain.context.close();
-    throw error;
+    if (!accountKey) throw new UsageError('this sends a transaction: pass --account-key FILE');
+    const account = new Wallet(accountKey, context.provider);
+    return await send({ licenses: Licenses.at(await context.registry.licensesAddress(), account), account });
+  } finally {
+    context.close();
   }
 }
 
@@ -67,14 +74,13 @@ async function cmdOffer(args: string[]): Promise<number> {
     json: { type: 'boolean' },
   } as const;
   const { values, positionals: given } = parse(args, options, 'license offer');
-  const id = datasetArg(positionals(given, 1, 'sherd license offer DATASET --price WEI [--epochs N] [--terms FILE]')[0]);
+  const id = datasetArg(positionals(given, 1, USAGE.offer)[0]);
   if (values.price === undefined || !/^\d+$/.test(values.price))
     throw new UsageError(`--price must be a whole number of wei, got ${values.price ?? 'nothing'}`);
   const price = BigInt(values.price);
   const epochs = durationArg(values.epochs);
   const termsHash = values.terms ? keccak256(new Uint8Array(await readFile(values.terms))) : new Uint8Array(32);
-  const { chain, licenses } = await licensesFor(values);
-  try {
+  return withLicenses(values, async ({ licenses }) => {
     const receipt = await licenses.offer(id, price, epochs, termsHash);
     const duration = epochs === 0 ? 'perpetual licenses' : `licenses of ${epochs} epochs`;
     const report = { datasetId: toHex(id), priceWei: price.toString(), epochs, termsHash: toHex(termsHash), tx: receipt.hash };
@@ -84,16 +90,13 @@ async function cmdOffer(args: string[]): Promise<number> {
       `offered ${duration} to dataset ${toHex(id)} at ${price} wei; terms ${toHex(termsHash)}; tx ${receipt.hash}`,
     );
     return 0;
-  } finally {
-    chain.context.close();
-  }
+  });
 }
 
 async function cmdWithdrawOffer(args: string[]): Promise<number> {
   const { values, positionals: given } = parse(args, { ...chainOptions, json: { type: 'boolean' } }, 'license withdraw-offer');
-  const id = datasetArg(positionals(given, 1, 'sherd license withdraw-offer DATASET')[0]);
-  const { chain, licenses } = await licensesFor(values);
-  try {
+  const id = datasetArg(positionals(given, 1, USAGE['withdraw-offer'])[0]);
+  return withLicenses(values, async ({ licenses }) => {
     const receipt = await licenses.withdrawOffer(id);
     print(
       values.json === true,
@@ -101,16 +104,13 @@ async function cmdWithdrawOffer(args: string[]): Promise<number> {
       `withdrew the offer for ${toHex(id)} (licenses held stay valid until they expire); tx ${receipt.hash}`,
     );
     return 0;
-  } finally {
-    chain.context.close();
-  }
+  });
 }
 
 async function cmdBuy(args: string[]): Promise<number> {
   const { values, positionals: given } = parse(args, { ...chainOptions, json: { type: 'boolean' } }, 'license buy');
-  const id = datasetArg(positionals(given, 1, 'sherd license buy DATASET')[0]);
-  const { chain, licenses, account } = await licensesFor(values);
-  try {
+  const id = datasetArg(positionals(given, 1, USAGE.buy)[0]);
+  return withLicenses(values, async ({ licenses, account }) => {
     const offer = await licenses.getOffer(id);
     if (!offer.active) throw new CliError('no_offer', `dataset ${toHex(id)} has no offer to buy`);
     const receipt = await licenses.buy(id, offer.price, offer);
@@ -128,21 +128,18 @@ async function cmdBuy(args: string[]): Promise<number> {
       `bought a license to ${toHex(id)} for ${offer.price} wei as ${report.licensee}; it expires ${expiryText(expiry)}; tx ${receipt.hash}`,
     );
     return 0;
-  } finally {
-    chain.context.close();
-  }
+  });
 }
 
 async function cmdGrant(args: string[]): Promise<number> {
   const options = { ...chainOptions, to: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'boolean' } } as const;
   const { values, positionals: given } = parse(args, options, 'license grant');
-  const id = datasetArg(positionals(given, 1, 'sherd license grant DATASET --to ADDR [--epochs N]')[0]);
+  const id = datasetArg(positionals(given, 1, USAGE.grant)[0]);
   if (!values.to || !/^0x[0-9a-fA-F]{40}$/.test(values.to))
     throw new UsageError(`--to must be an address, 0x followed by 40 hex digits, got ${values.to ?? 'nothing'}`);
   const to = values.to.toLowerCase();
   const epochs = durationArg(values.epochs);
-  const { chain, licenses } = await licensesFor(values);
-  try {
+  return withLicenses(values, async ({ licenses }) => {
     const receipt = await licenses.grant(id, to, epochs);
     const expiry = await licenses.licenseExpiry(id, to);
     print(
@@ -151,9 +148,7 @@ async function cmdGrant(args: string[]): Promise<number> {
       `granted ${to} a license to ${toHex(id)}; it expires ${expiryText(expiry)}; tx ${receipt.hash}`,
     );
     return 0;
-  } finally {
-    chain.context.close();
-  }
+  });
 }
 
 async function cmdProceeds(args: string[]): Promise<number> {
@@ -162,9 +157,8 @@ async function cmdProceeds(args: string[]): Promise<number> {
     { ...chainOptions, withdraw: { type: 'boolean' }, json: { type: 'boolean' } },
     'license proceeds',
   );
-  positionals(given, 0, 'sherd license proceeds [--withdraw] [--json]');
-  const { chain, licenses, account } = await licensesFor(values);
-  try {
+  positionals(given, 0, USAGE.proceeds);
+  return withLicenses(values, async ({ licenses, account }) => {
     const balance = await licenses.balanceOf(account.address);
     if (!values.withdraw) {
       print(
@@ -181,9 +175,7 @@ async function cmdProceeds(args: string[]): Promise<number> {
       `withdrew ${balance} wei; tx ${receipt.hash}`,
     );
     return 0;
-  } finally {
-    chain.context.close();
-  }
+  });
 }
 
 /**
@@ -193,7 +185,7 @@ async function cmdProceeds(args: string[]): Promise<number> {
  */
 async function cmdLicenseStatus(args: string[]): Promise<number> {
   const { values, positionals: given } = parse(args, { ...chainOptions, json: { type: 'boolean' } }, 'license status');
-  const id = datasetArg(positionals(given, 1, 'sherd license status DATASET [--json]')[0]);
+  const id = datasetArg(positionals(given, 1, USAGE.status)[0]);
   const { context, accountKey } = await chainFrom(values);
   try {
     const { terms, nodes } = await registeredDataset(context.registry, id);
