@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {PullPayments} from "./PullPayments.sol";
+
 /// @dev What the license registry reads of a dataset; SherdRegistry implements it.
 interface IDatasetTerms {
     function datasetTerm(bytes32 id) external view returns (address owner, bool certified, uint256 endEpoch);
@@ -14,7 +16,7 @@ interface IDatasetTerms {
 /// withdraws it (pull payments). The owner can also grant licenses for free and withdraw the
 /// offer (licenses already held stay valid until they expire). The dataset's nodes call
 /// `hasLicense` before releasing their shares of its key (docs/licensing.md).
-contract SherdLicenses {
+contract SherdLicenses is PullPayments {
     /// @notice Expiry of a license that never expires.
     uint64 public constant PERPETUAL = type(uint64).max;
 
@@ -29,13 +31,11 @@ contract SherdLicenses {
     mapping(bytes32 datasetId => Offer) private offers;
     /// @dev The first epoch in which the license no longer holds; PERPETUAL if never; 0 if none.
     mapping(bytes32 datasetId => mapping(address licensee => uint64)) private expiries;
-    /// @dev Owners' proceeds, paid out by withdraw().
-    mapping(address account => uint256) public balanceOf;
+    // balanceOf (PullPayments): owners' proceeds.
 
     event OfferPublished(bytes32 indexed datasetId, address indexed owner, uint256 price, uint32 epochs, bytes32 termsHash);
     event OfferWithdrawn(bytes32 indexed datasetId);
     event LicenseGranted(bytes32 indexed datasetId, address indexed licensee, uint64 expiry, uint256 paid);
-    event Withdrawn(address indexed account, uint256 amount);
 
     error UnknownDataset(bytes32 datasetId);
     error NotOwner(bytes32 datasetId, address caller);
@@ -46,7 +46,6 @@ contract SherdLicenses {
     error PriceTooHigh(uint256 price);
     error OfferChanged(uint32 epochs, bytes32 termsHash);
     error AlreadyPerpetual(bytes32 datasetId, address licensee);
-    error NothingToWithdraw();
 
     constructor(IDatasetTerms registry_) {
         registry = registry_;
@@ -104,15 +103,6 @@ contract SherdLicenses {
     /// @notice The first epoch in which `account`'s license to `id` no longer holds (PERPETUAL: never; 0: none).
     function licenseExpiry(bytes32 id, address account) external view returns (uint64) {
         return expiries[id][account];
-    }
-
-    function withdraw() external {
-        uint256 amount = balanceOf[msg.sender];
-        if (amount == 0) revert NothingToWithdraw();
-        balanceOf[msg.sender] = 0;
-        emit Withdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        require(ok, "SherdLicenses: transfer failed");
     }
 
     function _buy(bytes32 id, Offer memory o) private returns (uint64 expiry) {

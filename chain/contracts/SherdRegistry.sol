@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {BLS} from "./BLS.sol";
 import {Merkle} from "./Merkle.sol";
+import {PullPayments} from "./PullPayments.sol";
 import {IDatasetTerms, SherdLicenses} from "./SherdLicenses.sol";
 
 /// @title Sherd's verification channel
@@ -26,7 +27,7 @@ import {IDatasetTerms, SherdLicenses} from "./SherdLicenses.sol";
 /// A dataset is known by its id, keccak256("SHERD_DATASET_V1" ‖ owner ‖ contentRoot), which the
 /// contract derives from msg.sender: whoever sees a content root first can register it only
 /// under its own id, never block the owner's (docs/protocol.md, "Dataset id").
-contract SherdRegistry is IDatasetTerms {
+contract SherdRegistry is IDatasetTerms, PullPayments {
     string private constant SIGNATURE_DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     string private constant POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
     bytes private constant ATTESTATION_DOMAIN = "SHERD_ATTESTATION_V1";
@@ -165,8 +166,7 @@ contract SherdRegistry is IDatasetTerms {
     /// @dev keccak256(datasetId, epoch, member) => Answered or Missed, once settled.
     mapping(bytes32 challengeKey => ChallengeStatus) private settled;
     mapping(uint32 nodeId => Earnings) private earnings;
-    /// @dev Pull payments: owners' refunds of missed rewards and reporters' shares of slashes.
-    mapping(address account => uint256) public balanceOf;
+    // balanceOf (PullPayments): owners' refunds of missed rewards and reporters' shares of slashes.
     /// @dev Slashed stake not paid to reporters: locked here for good.
     uint256 public burned;
 
@@ -184,7 +184,6 @@ contract SherdRegistry is IDatasetTerms {
         bytes32 indexed datasetId, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 slashed, address reporter
     );
     event RewardsClaimed(uint32 indexed id, address indexed operator, uint256 amount);
-    event Withdrawn(address indexed account, uint256 amount);
 
     error InsufficientStake(uint256 sent, uint256 required);
     error InvalidPublicKey();
@@ -217,7 +216,6 @@ contract SherdRegistry is IDatasetTerms {
     error BadCommitmentLength(uint256 length);
     error BadInclusionProof();
     error InvalidOpeningProof();
-    error NothingToWithdraw();
 
     /// @param challengeWindow_ blocks after an epoch's first block in which its challenges can
     /// be answered: at most 255, so that first block's hash is still readable on chain
@@ -477,16 +475,6 @@ contract SherdRegistry is IDatasetTerms {
         emit RewardsClaimed(id, msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         require(ok, "SherdRegistry: reward transfer failed");
-    }
-
-    /// @notice Pays out the caller's balance (refunds of missed rewards, reporters' shares).
-    function withdraw() external {
-        uint256 amount = balanceOf[msg.sender];
-        if (amount == 0) revert NothingToWithdraw();
-        balanceOf[msg.sender] = 0;
-        emit Withdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        require(ok, "SherdRegistry: transfer failed");
     }
 
     /// @notice The node registered with this BLS key (EIP-2537 encoding), if any.
