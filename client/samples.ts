@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../proofs/errors.ts';
 import type { Dataset } from './dataset.ts';
 import { matchingFiles, sampleKeyOf, shareOf, shuffled } from './epoch-plan.ts';
 import { throwIfAborted } from './errors.ts';
-import { rangedSource, streamedSource, tarEntries } from './tar.ts';
+import { rangedSource, streamedSource, type TarEntry, tarEntries } from './tar.ts';
 
 /** Where one stream (one worker of one rank) stands in an epoch: `consumed` of its samples have been yielded. */
 export interface SampleCheckpoint {
@@ -121,15 +121,13 @@ function planOf(dataset: SampleSource, options: SamplesOptions) {
 async function* tarSamples(dataset: SampleSource, path: string, skip: number): AsyncGenerator<Omit<TarSample, 'checkpoint'>> {
   let current: { key: string; members: Record<string, Uint8Array> } | undefined;
   let index = -1;
-  for await (const entry of tarEntries(streamedSource(dataset.read(path)))) {
-    if (!entry.regular) continue;
-    const { key, extension } = sampleKeyOf(entry.path);
-    if (current?.key !== key) {
+  for await (const { entry, key, extension, first } of sampleMembers(tarEntries(streamedSource(dataset.read(path))))) {
+    if (first) {
       if (current && index >= skip) yield { kind: 'tar', key: current.key, file: path, members: current.members };
       current = { key, members: {} };
       index++;
     }
-    if (index >= skip) current.members[extension] = new Uint8Array(await entry.read());
+    if (index >= skip) current!.members[extension] = new Uint8Array(await entry.read());
   }
   if (current && index >= skip) yield { kind: 'tar', key: current.key, file: path, members: current.members };
   recordCount(dataset, path, index + 1);
@@ -148,13 +146,23 @@ export async function tarSampleCount(dataset: SampleSource, path: string): Promi
   if (!file) throw new InvalidArgumentError(`the dataset has no file ${path}`);
   const source = rangedSource((start, end) => collectBytes(dataset.read(path, start, end)), file.length);
   let count = 0;
-  let lastKey: string | undefined;
-  for await (const entry of tarEntries(source)) {
-    if (!entry.regular) continue;
-    const { key } = sampleKeyOf(entry.path);
-    if (key !== lastKey) count++;
-    lastKey = key;
-  }
+  for await (const { first } of sampleMembers(tarEntries(source))) if (first) count++;
   recordCount(dataset, path, count);
   return count;
+}
+
+/**
+ * The one rule of what a tar sample is: regular members, grouped by key while they follow one
+ * another (WebDataset's). Each member with its key and extension; `first` starts a sample.
+ */
+async function* sampleMembers(
+  entries: AsyncIterable<TarEntry>,
+): AsyncGenerator<{ entry: TarEntry; key: string; extension: string; first: boolean }> {
+  let lastKey: string | undefined;
+  for await (const entry of entries) {
+    if (!entry.regular) continue;
+    const { key, extension } = sampleKeyOf(entry.path);
+    yield { entry, key, extension, first: key !== lastKey };
+    lastKey = key;
+  }
 }

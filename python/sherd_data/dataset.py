@@ -5,7 +5,7 @@ import tarfile
 from typing import Dict, Iterator, List, Optional
 
 from .gateway import Gateway, RangeFile
-from .plan import glob_pattern, sample_key, share_of, shuffled
+from .plan import glob_pattern, sample_members, share_of, shuffled
 
 try:  # a torch IterableDataset when torch is there, a plain iterable when it is not
     import torch.utils.data as _torch_data
@@ -97,14 +97,8 @@ class SherdIterableDataset(_Base):
             return 1
         if path not in self._counts:
             raw = RangeFile(self.gateway, self.dataset, path, self._lengths[path])
-            count, last = 0, None
             with tarfile.open(fileobj=io.BufferedReader(raw, buffer_size=8192), mode="r:") as archive:
-                for member in archive:
-                    if member.isfile():
-                        key = sample_key(member.name)[0]
-                        count += key != last
-                        last = key
-            self._counts[path] = count
+                self._counts[path] = sum(first for _, _, _, first in sample_members(archive))
         return self._counts[path]
 
     @staticmethod
@@ -177,11 +171,8 @@ class SherdIterableDataset(_Base):
         current: Optional[dict] = None
         index = -1
         with self.gateway.open(url) as response, tarfile.open(fileobj=response, mode="r|") as archive:
-            for member in archive:
-                if not member.isfile():
-                    continue
-                key, extension = sample_key(member.name)
-                if current is None or current["__key__"] != key:
+            for member, key, extension, first in sample_members(archive):
+                if first:
                     if current is not None and index >= skip:
                         yield current
                     current = {"__key__": key, "__url__": url}

@@ -5,7 +5,7 @@ WebDataset sample keys. The TypeScript and Python loaders give a job the same or
 """
 import hashlib
 import re
-from typing import List, Sequence, Tuple, TypeVar
+from typing import Iterable, Iterator, List, Sequence, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -75,6 +75,17 @@ def share_of(epoch_order: Sequence[T], rank: int, world_size: int, worker_id: in
     check_split(rank, world_size, worker_id, num_workers)
     rank_share = list(epoch_order[rank::world_size])
     return rank_share[worker_id::num_workers]
+
+
+def sample_members(archive: Iterable) -> Iterator[Tuple[object, str, str, bool]]:
+    """The one rule of what a tar sample is: regular members, grouped by key while they follow one
+    another (WebDataset's). Each member with its key and extension; the flag starts a sample."""
+    last = None
+    for member in archive:
+        if member.isfile():
+            key, extension = sample_key(member.name)
+            yield member, key, extension, key != last
+            last = key
 
 
 def sample_key(member_path: str) -> Tuple[str, str]:
