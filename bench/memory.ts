@@ -1,6 +1,8 @@
 /**
- * Peak RSS of the client uploading, then downloading, one large file (2 GiB in the full run),
- * each in its own process against a 6-node devnet. Streams must keep it bounded.
+ * Peak RSS of the client uploading a 256 MiB and a 2 GiB file, then downloading the 2 GiB one,
+ * each in its own process against a 6-node devnet. Streams, flat per-shard records and a
+ * manifest sent once must keep upload memory flat in the dataset's size (issue 15: the two
+ * uploads within 20% of each other).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,22 +25,53 @@ function child(args: string[]): Promise<{ datasetId?: string; bytes: number; sha
   });
 }
 
-export async function benchMemory(quick: boolean): Promise<{ uploadPeakRssMiB: number; downloadPeakRssMiB: number; bytes: number }> {
-  const size = quick ? 64 * 1024 * 1024 : 2 * 1024 * 1024 * 1024;
+export interface MemoryResult {
+  uploadPeakRssMiB: number;
+  downloadPeakRssMiB: number;
+  upload2GiBvs256MiB: number;
+  bytes: number;
+}
+
+export async function benchMemory(_quick: boolean): Promise<MemoryResult> {
+  const MiB = 1024 * 1024;
+  const small = 256 * MiB;
+  const size = 2048 * MiB;
   const dir = await mkdtemp(join(tmpdir(), 'sherd-bench-memory-'));
   const devnet = await Devnet.start({ nodes: 6, dir: join(dir, 'devnet') });
   try {
+    const smallFile = join(dir, 'small.bin');
+    await writeRandomFile(smallFile, small);
+    const upSmall = await child(['upload', devnet.path, smallFile]);
+    await rm(smallFile);
     const file = join(dir, 'input.bin');
     const inputSha256 = await writeRandomFile(file, size);
     const up = await child(['upload', devnet.path, file]);
     const down = await child(['download', devnet.path, up.datasetId!]);
     if (down.sha256 !== inputSha256) throw new Error('downloaded bytes differ from the input');
-    table(`Client peak RSS, ${(size / 1048576).toFixed(0)} MiB file, 6 nodes`, [
-      { operation: 'upload', 'peak RSS (MiB)': up.peakRssMiB, seconds: up.seconds, 'MiB/s': size / 1048576 / up.seconds },
-      { operation: 'download', 'peak RSS (MiB)': down.peakRssMiB, seconds: down.seconds, 'MiB/s': size / 1048576 / down.seconds },
+    const row = (operation: string, bytes: number, run: { peakRssMiB: number; seconds: number }) => ({
+      operation,
+      'peak RSS (MiB)': run.peakRssMiB,
+      seconds: run.seconds,
+      'MiB/s': bytes / MiB / run.seconds,
+    });
+    table('Client peak RSS, 6 nodes', [
+      row('upload 256 MiB', small, upSmall),
+      row('upload 2 GiB', size, up),
+      row('download 2 GiB', size, down),
     ]);
-    const result = { uploadPeakRssMiB: up.peakRssMiB, downloadPeakRssMiB: down.peakRssMiB, bytes: size };
-    await writeResult('memory', { ...result, uploadSeconds: up.seconds, downloadSeconds: down.seconds });
+    const result = {
+      uploadPeakRssMiB: up.peakRssMiB,
+      downloadPeakRssMiB: down.peakRssMiB,
+      upload2GiBvs256MiB: up.peakRssMiB / upSmall.peakRssMiB,
+      bytes: size,
+    };
+    await writeResult('memory', {
+      ...result,
+      upload256MiBPeakRssMiB: upSmall.peakRssMiB,
+      upload256MiBSeconds: upSmall.seconds,
+      uploadSeconds: up.seconds,
+      downloadSeconds: down.seconds,
+    });
     return result;
   } finally {
     await devnet.stop();

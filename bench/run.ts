@@ -12,6 +12,8 @@ import { writeResult } from './lib.ts';
 import { benchRead } from './read.ts';
 import { benchMemory } from './memory.ts';
 import { benchPeers } from './peers.ts';
+import { benchPrepare } from './prepare.ts';
+import { benchDemo } from './demo.ts';
 import { benchSample } from './sample.ts';
 import { benchScale } from './scale.ts';
 import { benchVerify } from './verify.ts';
@@ -21,6 +23,8 @@ const started = performance.now();
 await benchKzgBackends(quick);
 await benchPeers(quick);
 const encode = await benchEncode(quick);
+const prepare = await benchPrepare(quick);
+const demo = await benchDemo(quick);
 const verify = await benchVerify(quick);
 const read = await benchRead(quick);
 const scale = await benchScale(quick);
@@ -35,12 +39,19 @@ const summary = {
   machine: `${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
   encode_vs_kzg_ratio: round(encode.encodeVsKzg),
   workers_2v1_ratio: round(encode.workers2v1),
+  client_prepare_vs_kzg_bound_ratio: round(prepare.prepareVsKzgBound),
+  client_prepare_vs_0g_ratio: round(prepare.prepareVs0g),
+  client_prepare_vs_greenfield_ratio: round(prepare.prepareVsGreenfield),
+  bgmw_vs_ckzg_commit_ratio: round(prepare.bgmwVsCkzg),
+  parity_commit_ms_k16: round(prepare.parityCommitMsK16),
+  demo_upload_mib_s: round(demo.uploadMiBps),
   node_verify_mb_s_per_core: round(verify.nodeVerifyMbps),
   per_node_work_16v1_ratio: round(scale.perNodeWork16v1),
   read_vs_loopback_ratio: round(read.readVsLoopback),
   read_degraded_vs_loopback_ratio: round(read.degradedVsLoopback),
   upload_peak_rss_mib: round(memory.uploadPeakRssMiB),
   download_peak_rss_mib: round(memory.downloadPeakRssMiB),
+  upload_rss_2gib_vs_256mib_ratio: round(memory.upload2GiBvs256MiB),
   sample_30_seconds: round(sample.sample30Seconds),
   sample_300_seconds: round(sample.sample300Seconds),
   sample_300_vs_bare_openings_ratio: round(sample.sample300VsOpenings),
@@ -65,7 +76,10 @@ const summary = {
       'PyTorch DataLoader, 2 workers, WebDataset tars through sherd gateway (16 MiB cache) vs the same loader over the same files on local disk; S3 GetObject vs plain GET of the same files from a warm gateway',
     licensing:
       'encrypted vs plain upload of the same size on 6 nodes (throughput ratio, medians of 3 interleaved runs); key release: one signed request to all 6 nodes, each checking the license on chain, t = 3 shares combined',
-    rss: quick ? 'quick mode: 64 MiB file; the full run uses 2 GiB' : '2 GiB file',
+    rss: 'upload and download peak RSS of a 2 GiB file; the ratio divides it by a 256 MiB upload (both modes)',
+    prepare:
+      '256 MiB file, RS(4, 4) over Fr, default workers; bound: bare fixed-base commit loop over the same data blobs on as many threads; 0G and Greenfield as they run by default (one thread)',
+    demo: 'the upload rate sherd demo reports: 64 MiB to 8 nodes on this machine, nodes verifying on the same cores',
   },
   seconds: round((performance.now() - started) / 1000),
 };

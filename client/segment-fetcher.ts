@@ -1,6 +1,6 @@
 import { BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { equalBytes } from '../proofs/bytes.ts';
-import { codecFor } from '../proofs/codec.ts';
+import { frCodeFor } from '../proofs/fr-code.ts';
 import { sha256 } from '../proofs/hash.ts';
 import { type MerkleVerifier, merkleLeaf } from '../proofs/merkle.ts';
 import { shardPosition } from '../protocol/manifest.ts';
@@ -120,7 +120,7 @@ export async function fetchSegment(
     settleIfDone();
   });
 
-  return { payload: blobsToSegment(codecFor(k, m), blobs), reconstructed: blobs.slice(0, k).some((b) => b === undefined) };
+  return { payload: blobsToSegment(frCodeFor(k, m), blobs), reconstructed: blobs.slice(0, k).some((b) => b === undefined) };
 }
 
 /** Shard indices of segment `s` in the order to ask for them: data first, nodes in bad standing last. */

@@ -16,15 +16,12 @@ import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import {
   checkCodeParameters,
   encodeManifest,
-  manifestTree,
   segmentCount,
   segmentPayloadBytes,
   shardPosition,
   type Manifest,
-  type ShardRecord,
 } from '../protocol/manifest.ts';
 import { announceDigest, attestationMessage, datasetId } from '../protocol/messages.ts';
-import { encryptedSize } from '../protocol/encryption.ts';
 import { checkPlacement, defaultCodeParameters, nodeForShard, shardsOnNode } from '../protocol/placement.ts';
 import { registrationProblem } from '../protocol/registration.ts';
 import { ByteBudget, mapOrdered, sleep } from './concurrency.ts';
@@ -34,7 +31,8 @@ import { nodeSetFromChain } from './chain-context.ts';
 import { NodeClient } from './node-client.ts';
 import type { FileEntry } from '../protocol/file-index.ts';
 import { DatasetSealer, type EncryptOptions } from './encryption.ts';
-import { datasetFiles, datasetSize, datasetStream, fixedChunks, type DatasetFile, type UploadSource } from './source.ts';
+import { datasetBytes, prepareDataset } from './prepare.ts';
+import { datasetFiles, datasetStream, fixedChunks, type DatasetFile, type UploadSource } from './source.ts';
 import type { NodeEndpoint, UploadProgress } from './types.ts';
 
 /** The on-chain side of an upload: a registry connected to the uploader's wallet. */
@@ -416,11 +414,6 @@ function markFailed(context: UploadContext, index: number, error: unknown): void
   }
 }
 
-/** What is stored: the plain dataset's bytes, or their sealing. */
-function datasetBytes(plain: AsyncIterable<Uint8Array>, sealer: DatasetSealer | undefined): AsyncIterable<Uint8Array> {
-  return sealer ? sealer.seal(plain) : plain;
-}
-
 function isStream(source: DatasetFile['source']): source is AsyncIterable<Uint8Array> {
   return typeof source !== 'string' && !(source instanceof Uint8Array);
 }
@@ -441,9 +434,9 @@ async function* spooled(stream: AsyncIterable<Uint8Array>, path: string): AsyncG
 }
 
 /**
- * Pass 1: codes every segment of the dataset's bytes (its files, then their index) and
- * commits to every shard in the worker pool, keeping only 80 bytes per shard; a stream that
- * cannot be read twice is spooled to `spoolDir` meanwhile.
+ * Pass 1: prepares the dataset (client/prepare.ts: codes every segment and commits to every
+ * shard in the worker pool, keeping 80 bytes per shard); a stream that cannot be read twice is
+ * spooled to `spoolDir` meanwhile.
  */
 async function commitPhase(
   context: UploadContext,
@@ -452,46 +445,21 @@ async function commitPhase(
   sealer: DatasetSealer | undefined,
   spoolDir?: string,
 ): Promise<Omit<CommittedDataset, 'skippedLinks'>> {
-  const { k, m, encoder, signal } = context;
-  const segmentBytes = segmentPayloadBytes(k);
-  const plainBytes = datasetSize(files);
-  const totalBytes = sealer && plainBytes !== undefined ? encryptedSize(plainBytes, sealer.chunkBytes, context.nodes.length) : plainBytes;
   const spoolPath = (i: number) => join(spoolDir!, `file-${i}`);
   const passOne = files.map((f, i) => (isStream(f.source) ? { ...f, source: spooled(f.source, spoolPath(i)) } : f));
   const reread = files.map((f, i) => (isStream(f.source) ? { ...f, source: spoolPath(i) } : f));
-  const records: ShardRecord[] = [];
-  let entries: FileEntry[] = [];
-  let size = 0;
-  let segments = 0;
-  const stream = datasetBytes(
-    datasetStream(passOne, (indexed) => {
-      entries = indexed;
-    }),
+  const prepared = await prepareDataset(passOne, {
+    k: context.k,
+    m: context.m,
+    nodes: context.keys,
+    encoder: context.encoder,
     sealer,
-  );
-  const commits = mapOrdered(
-    fixedChunks(stream, segmentBytes),
-    encoder.threads + 1,
-    async (chunk) => {
-      size += chunk.length;
-      return encoder.commit(chunk, k, m, signal);
-    },
-    signal,
-  );
-  for await (const { commitments, hashes } of commits) {
-    // Views into the worker's two buffers: 2 allocations per segment, not 2 per shard (2 GiB ≈ 135k shards).
-    for (let i = 0; i < k + m; i++) {
-      records.push({ commitment: commitments.subarray(i * 48, i * 48 + 48), hash: hashes.subarray(i * 32, i * 32 + 32) });
-    }
-    segments++;
-    context.emit({ phase: 'encode', bytes: Math.min(size, segments * segmentBytes), totalBytes, segments });
-  }
-  if (segments !== segmentCount(size, k)) throw new UploadError('internal', 'segment count does not match the size');
-  const manifest: Manifest = { size, k, m, nodes: context.keys, shards: records };
-  const tree = manifestTree(manifest);
+    signal: context.signal,
+    onSegment: (progress) => context.emit({ phase: 'encode', ...progress }),
+  });
   const owner = accountAddress(uploaderKey);
-  const id = datasetId(owner, tree.root);
-  return { manifest, manifestBytes: encodeManifest(manifest), tree, id, owner, reread, files: entries, sealer };
+  const id = datasetId(owner, prepared.tree.root);
+  return { ...prepared, id, owner, reread, sealer };
 }
 
 /**

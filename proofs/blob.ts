@@ -1,4 +1,5 @@
 import { assertBytes, InvalidArgumentError } from './errors.ts';
+import { BLS_MODULUS } from './field.ts';
 
 /** EIP-4844 blob geometry. */
 export const FIELD_ELEMENTS_PER_BLOB = 4096;
@@ -47,12 +48,33 @@ export function unpackBlob(blob: Uint8Array, out: Uint8Array = new Uint8Array(PA
 
 /**
  * Returns the index of the first field element whose top byte is not zero, or -1 when the
- * blob has Sherd's packing. Sherd requires a zero top byte (stricter than "below the modulus")
- * because a set top byte would be silently dropped by unpackBlob.
+ * blob has Sherd's packing. Data blobs need a zero top byte (stricter than "below the
+ * modulus") because a set top byte would be silently dropped by unpackBlob.
  */
 export function findNonCanonicalElement(blob: Uint8Array): number {
   for (let element = 0; element < FIELD_ELEMENTS_PER_BLOB; element++) {
     if (blob[element * BYTES_PER_FIELD_ELEMENT] !== 0) return element;
+  }
+  return -1;
+}
+
+/** The BLS12-381 scalar modulus r as four big-endian 64-bit words. */
+const MODULUS_WORDS = [192n, 128n, 64n, 0n].map((shift) => (BLS_MODULUS >> shift) & 0xffffffffffffffffn);
+
+/**
+ * Returns the index of the first field element not below r, or -1 when every element is a
+ * canonical field element: what a parity blob (full elements) must be.
+ */
+export function findElementAboveModulus(blob: Uint8Array): number {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  for (let element = 0; element < FIELD_ELEMENTS_PER_BLOB; element++) {
+    const offset = element * BYTES_PER_FIELD_ELEMENT;
+    // Most elements differ from r in the first word; compare word by word, big-endian.
+    for (let w = 0; w < 4; w++) {
+      const word = view.getBigUint64(offset + 8 * w);
+      if (word < MODULUS_WORDS[w]!) break;
+      if (word > MODULUS_WORDS[w]! || w === 3) return element;
+    }
   }
   return -1;
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { pippenger } from '@noble/curves/abstract/curve.js';
-import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { BYTES_PER_BLOB } from './blob.ts';
 import { assertBytes, assertInteger, CodecError, InvalidArgumentError } from './errors.ts';
 import { BLS_MODULUS } from './field.ts';
+import { type FrBackend, type FrMatrix, frMatrix, G1_INFINITY, loadFrBackend } from './fr-backend.ts';
+import { equalBytes } from './bytes.ts';
 
 /**
- * A systematic Reed-Solomon code over the BLS12-381 scalar field Fr (issue 15), in plain
- * BigInt: the reference the native codec is checked against, and its fallback.
+ * Sherd's erasure code: systematic Reed-Solomon over the BLS12-381 scalar field Fr. FrCode
+ * codes blobs through an FrBackend (native, or the JS fallback); the BigInt functions below it
+ * (encodeColumns, decodeColumns) are the plain reference both are tested against.
  *
  * Element by element across a segment's blobs, the k data values are the evaluations at
  * points x₀ … x_{k−1} of the unique polynomial of degree < k through them, and parity j is its
@@ -53,10 +55,13 @@ export function evaluationPoints(k: number, m: number): bigint[] {
   return Array.from({ length: k + m }, (_, i) => pow(root, BigInt(bitReverse(i, bits))));
 }
 
+/** At most 256 shards a segment: the evaluation domain stays within 2^8 points. */
+export const MAX_TOTAL_SHARDS = 256;
+
 function checkCode(k: number, m: number): void {
-  assertInteger('k', k, 1, 255);
-  assertInteger('m', m, 1, 255);
-  if (k + m > 256) throw new InvalidArgumentError(`k + m must be at most 256, got ${k + m}`);
+  assertInteger('data shards (k)', k, 1, MAX_TOTAL_SHARDS - 1);
+  assertInteger('parity shards (m)', m, 1, MAX_TOTAL_SHARDS - 1);
+  if (k + m > MAX_TOTAL_SHARDS) throw new InvalidArgumentError(`k + m must be at most ${MAX_TOTAL_SHARDS}, got ${k + m}`);
 }
 
 /** Inverses of every value at the cost of one (Montgomery's trick); none may be zero. */
@@ -142,22 +147,6 @@ export function decodeColumns(present: Array<bigint[] | undefined>, k: number, m
   });
 }
 
-/**
- * The parity shards' KZG commitments from the data shards' (48-byte compressed G1 points), by
- * linearity: parity j's is Σᵢ G[j][i]·Cᵢ. With noble's G1 here (a k-point combination per
- * parity shard); the native addon will do it as one MSM.
- */
-export function parityCommitments(dataCommitments: Uint8Array[], m: number): Uint8Array[] {
-  const k = dataCommitments.length;
-  const points = dataCommitments.map((c, i) => {
-    assertBytes(`data commitment ${i}`, c, 48);
-    return bls12_381.G1.Point.fromBytes(c);
-  });
-  return parityMatrix(k, m).map((row) =>
-    row.reduce((sum, g, i) => (g === 0n ? sum : sum.add(points[i]!.multiply(g))), bls12_381.G1.Point.ZERO).toBytes(true),
-  );
-}
-
 /** One segment's shard commitments, 48-byte compressed G1 points: k data, m parity. */
 export interface SegmentCommitments {
   data: Uint8Array[];
@@ -165,40 +154,129 @@ export interface SegmentCommitments {
 }
 
 /**
- * Whether every segment's parity commitments are the code's combinations of its data
- * commitments, so that (with each blob checked against its commitment) any k shards of a
- * segment decode to the same bytes. Batched with a random 128-bit coefficient ρ per parity
- * shard, one multi-scalar multiplication for the whole set:
- *   Σ_{s,j} ρ_{s,j}·P_{s,j} − Σ_{s,i} (Σ_j ρ_{s,j}·G[j][i])·C_{s,i} = 0,
- * which a wrong parity commitment fails except with probability 2⁻¹²⁸. False on malformed
- * input (wrong counts, bytes that are not points), never a throw.
+ * The code on blobs, through a backend. Parity blob j's element e is Σᵢ G[j][i]·dataᵢ[e], a
+ * full canonical field element; parity commitments are the same combinations of the data
+ * commitments (KZG is linear over Fr), so a client commits to its data blobs only.
  */
-export function parityCommitmentsConsistent(segments: readonly SegmentCommitments[], k: number, m: number): boolean {
-  try {
+export class FrCode {
+  readonly k: number;
+  readonly m: number;
+  private readonly parity: FrMatrix;
+  private readonly points: bigint[];
+  /** Decoding matrices by erasure pattern: a reader meets few patterns, and each costs k² BigInt steps. */
+  private readonly decoders = new Map<string, FrMatrix>();
+
+  constructor(
+    k: number,
+    m: number,
+    readonly backend: FrBackend = loadFrBackend(),
+  ) {
     checkCode(k, m);
-  } catch {
-    return false;
+    this.k = k;
+    this.m = m;
+    this.points = evaluationPoints(k, m);
+    this.parity = frMatrix(parityMatrix(k, m));
   }
-  const matrix = parityMatrix(k, m);
-  const points: ReturnType<typeof bls12_381.G1.Point.fromBytes>[] = [];
-  const scalars: bigint[] = [];
-  try {
+
+  get totalShards(): number {
+    return this.k + this.m;
+  }
+
+  /** The m parity blobs (back to back) of k data blobs (back to back). */
+  encode(data: Uint8Array): Uint8Array {
+    assertBytes('data blobs', data, this.k * BYTES_PER_BLOB);
+    return this.backend.combineBlobs(data, this.parity);
+  }
+
+  /** The m parity commitments from the k data commitments. */
+  parityCommitments(dataCommitments: readonly Uint8Array[]): Uint8Array[] {
+    if (dataCommitments.length !== this.k)
+      throw new InvalidArgumentError(`expected ${this.k} data commitments, got ${dataCommitments.length}`);
+    return this.backend.combineCommitments(dataCommitments, this.parity);
+  }
+
+  /**
+   * The k data blobs from any k of the k + m (`blobs[i]` is shard i, or undefined when lost).
+   * Present data blobs come back as given. CodecError `too_few_shards` with fewer than k.
+   */
+  decode(blobs: ReadonlyArray<Uint8Array | undefined>): Uint8Array[] {
+    if (blobs.length !== this.totalShards) throw new InvalidArgumentError(`expected ${this.totalShards} shard slots, got ${blobs.length}`);
+    const have = blobs.flatMap((blob, i) => (blob ? [i] : [])).slice(0, this.k);
+    if (have.length < this.k) {
+      throw new CodecError('too_few_shards', `decoding needs ${this.k} of the ${this.totalShards} shards, got ${have.length}`);
+    }
+    const missing = Array.from({ length: this.k }, (_, i) => i).filter((i) => !blobs[i]);
+    if (missing.length === 0) return blobs.slice(0, this.k) as Uint8Array[];
+    const input = new Uint8Array(this.k * BYTES_PER_BLOB);
+    have.forEach((index, slot) => {
+      assertBytes(`shard ${index}`, blobs[index], BYTES_PER_BLOB);
+      input.set(blobs[index]!, slot * BYTES_PER_BLOB);
+    });
+    const rebuilt = this.backend.combineBlobs(input, this.decoder(have, missing));
+    const out = blobs.slice(0, this.k) as Uint8Array[];
+    missing.forEach((index, row) => {
+      out[index] = rebuilt.subarray(row * BYTES_PER_BLOB, (row + 1) * BYTES_PER_BLOB);
+    });
+    return out;
+  }
+
+  private decoder(have: number[], missing: number[]): FrMatrix {
+    const key = `${have.join(',')}>${missing.join(',')}`;
+    let matrix = this.decoders.get(key);
+    if (!matrix) {
+      const from = have.map((i) => this.points[i]!);
+      const weights = weightsOf(from);
+      matrix = frMatrix(missing.map((target) => lagrangeRow(from, weights, this.points[target]!)));
+      if (this.decoders.size >= 64) this.decoders.delete(this.decoders.keys().next().value!);
+      this.decoders.set(key, matrix);
+    }
+    return matrix;
+  }
+
+  /**
+   * Whether every segment's parity commitments are the code's combinations of its data
+   * commitments, so that (with each blob checked against its commitment) any k shards of a
+   * segment decode to the same bytes. Batched with a random 128-bit coefficient ρ per parity
+   * shard, one multi-scalar multiplication for the whole set:
+   *   Σ_{s,j} ρ_{s,j}·P_{s,j} − Σ_{s,i} (Σ_j ρ_{s,j}·G[j][i])·C_{s,i} = 0,
+   * which a wrong parity commitment fails except with probability 2⁻¹²⁸. False on malformed
+   * input (wrong counts, bytes that are not points of G1), never a throw.
+   */
+  parityCommitmentsConsistent(segments: readonly SegmentCommitments[]): boolean {
+    const matrix = this.parity.values;
+    const points: Uint8Array[] = [];
+    const scalars: bigint[] = [];
     for (const segment of segments) {
-      if (segment.data.length !== k || segment.parity.length !== m) return false;
-      const dataScalars = new Array<bigint>(k).fill(0n);
+      if (segment.data.length !== this.k || segment.parity.length !== this.m) return false;
+      const dataScalars = new Array<bigint>(this.k).fill(0n);
       for (const [j, commitment] of segment.parity.entries()) {
         const rho = BigInt(`0x${randomBytes(16).toString('hex')}`) + 1n;
-        points.push(bls12_381.G1.Point.fromBytes(commitment));
+        points.push(commitment);
         scalars.push(rho);
-        for (let i = 0; i < k; i++) dataScalars[i] = (dataScalars[i]! + rho * matrix[j]![i]!) % r;
+        for (let i = 0; i < this.k; i++) dataScalars[i] = (dataScalars[i]! + rho * matrix[j]![i]!) % r;
       }
       for (const [i, commitment] of segment.data.entries()) {
-        points.push(bls12_381.G1.Point.fromBytes(commitment));
+        points.push(commitment);
         scalars.push(mod(-dataScalars[i]!));
       }
     }
-  } catch {
-    return false;
+    if (points.length === 0) return true;
+    try {
+      return equalBytes(this.backend.msm(points, scalars), G1_INFINITY);
+    } catch {
+      return false;
+    }
   }
-  return points.length === 0 || pippenger(bls12_381.G1.Point, points, scalars).equals(bls12_381.G1.Point.ZERO);
+}
+
+const sharedCodes = new Map<string, FrCode>();
+
+/** One code per (k, m) for the whole thread: workers code many segments with few codes. */
+export function frCodeFor(k: number, m: number): FrCode {
+  let code = sharedCodes.get(`${k}/${m}`);
+  if (!code) {
+    code = new FrCode(k, m);
+    sharedCodes.set(`${k}/${m}`, code);
+  }
+  return code;
 }

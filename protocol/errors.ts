@@ -13,6 +13,7 @@ export const API_ERRORS = {
   bad_inclusion_proof: 400,
   commitment_mismatch: 400,
   bad_manifest: 400,
+  inconsistent_encoding: 400,
   dataset_id_mismatch: 400,
   manifest_mismatch: 400,
   bad_point: 400,

@@ -1,6 +1,6 @@
 import { PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { BLS_PUBLIC_KEY_BYTES } from '../proofs/bls.ts';
-import { MAX_TOTAL_SHARDS } from '../proofs/codec.ts';
+import { MAX_TOTAL_SHARDS } from '../proofs/fr-code.ts';
 import { MerkleTree, merkleLeaf } from '../proofs/merkle.ts';
 import { ProtocolError } from './errors.ts';
 import { placementProblem } from './placement.ts';
@@ -12,7 +12,7 @@ import { placementProblem } from './placement.ts';
  * recomputing it.
  *
  * Binary layout (big-endian):
- *   "SHRD" | version u8 | flags u8 | k u16 | m u16 | size u64 | node count u16 |
+ *   "SHRD" | version u8 (2) | flags u8 | k u16 | m u16 | size u64 | node count u16 |
  *   node BLS keys (48 each) | shards: commitment (48) ‖ sha256 (32), segments × (k + m)
  */
 export interface ShardRecord {
@@ -30,7 +30,8 @@ export interface Manifest {
 }
 
 const MAGIC = [0x53, 0x48, 0x52, 0x44]; // "SHRD"
-const VERSION = 1;
+/** 2: parity is Reed-Solomon over Fr (full field elements); 1 coded over GF(2^8) and is refused. */
+const VERSION = 2;
 const HEADER_BYTES = 4 + 1 + 1 + 2 + 2 + 8 + 2;
 const SHARD_RECORD_BYTES = 48 + 32;
 export const MAX_DATASET_BYTES = Number.MAX_SAFE_INTEGER;
@@ -140,6 +141,15 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   const manifest = { size: Number(size), k, m, nodes, shards };
   validateManifest(manifest);
   return manifest;
+}
+
+/** Every shard's commitment, segment-major, 48 bytes each, back to back. */
+export function manifestCommitments(manifest: Manifest): Uint8Array {
+  const out = new Uint8Array(manifest.shards.length * 48);
+  manifest.shards.forEach((shard, i) => {
+    out.set(shard.commitment, i * 48);
+  });
+  return out;
 }
 
 export function manifestTree(manifest: Manifest): MerkleTree {

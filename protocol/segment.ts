@@ -1,29 +1,27 @@
 import { BYTES_PER_BLOB, PAYLOAD_BYTES_PER_BLOB, packBlob, unpackBlob } from '../proofs/blob.ts';
-import type { ErasureCodec } from '../proofs/codec.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
+import type { FrCode } from '../proofs/fr-code.ts';
 
 /**
- * How a segment's payload becomes shards, and back. The payload (k × 126,976 bytes, the
- * last segment zero-padded) is cut into k data pieces; Reed-Solomon adds m parity pieces
- * over the same payload bytes; each piece is packed into a canonical blob. Coding before
- * packing keeps every blob canonical.
+ * How a segment's payload becomes shards, and back. The payload (k × 126,976 bytes, the last
+ * segment zero-padded) is cut into k pieces, each packed into a data blob (0x00 ‖ 31 payload
+ * bytes per element); the m parity blobs are the Reed-Solomon code over Fr of the data blobs,
+ * element by element, so their elements are full field elements (docs/protocol.md).
  */
-export function segmentToBlobs(codec: ErasureCodec, payload: Uint8Array): Uint8Array {
-  const k = codec.dataShards;
-  const n = codec.totalShards;
+export function segmentToBlobs(code: FrCode, payload: Uint8Array): Uint8Array {
+  const k = code.k;
   if (payload.length > k * PAYLOAD_BYTES_PER_BLOB) {
     throw new InvalidArgumentError(`segment payload of ${payload.length} bytes exceeds k × ${PAYLOAD_BYTES_PER_BLOB}`);
   }
-  const pieces = new Uint8Array(n * PAYLOAD_BYTES_PER_BLOB);
-  pieces.set(payload, 0);
-  codec.encodeInPlace(pieces);
-  const blobs = new Uint8Array(n * BYTES_PER_BLOB);
-  for (let i = 0; i < n; i++) {
-    packBlob(
-      pieces.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB),
-      blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB),
+  const blobs = new Uint8Array(code.totalShards * BYTES_PER_BLOB);
+  for (let i = 0; i < k; i++) {
+    const piece = payload.subarray(
+      Math.min(payload.length, i * PAYLOAD_BYTES_PER_BLOB),
+      Math.min(payload.length, (i + 1) * PAYLOAD_BYTES_PER_BLOB),
     );
+    packBlob(piece, blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
   }
+  blobs.set(code.encode(blobs.subarray(0, k * BYTES_PER_BLOB)), k * BYTES_PER_BLOB);
   return blobs;
 }
 
@@ -31,18 +29,13 @@ export function segmentToBlobs(codec: ErasureCodec, payload: Uint8Array): Uint8A
  * Rebuilds a segment's payload from any k of its blobs (undefined = missing). Returns the
  * full k × 126,976 bytes; the caller trims the last segment to the dataset size.
  */
-export function blobsToSegment(codec: ErasureCodec, blobs: ReadonlyArray<Uint8Array | undefined>): Uint8Array {
-  const k = codec.dataShards;
+export function blobsToSegment(code: FrCode, blobs: ReadonlyArray<Uint8Array | undefined>): Uint8Array {
+  const k = code.k;
   const payload = new Uint8Array(k * PAYLOAD_BYTES_PER_BLOB);
-  const piece = (i: number) => payload.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB);
-  // Common case, every data shard present: unpack straight into the payload, no RS, no copies.
-  if (blobs.slice(0, k).every((b) => b !== undefined)) {
-    for (let i = 0; i < k; i++) unpackBlob(blobs[i]!, piece(i));
-    return payload;
-  }
-  const data = codec.reconstruct(blobs.map((blob) => (blob === undefined ? undefined : unpackBlob(blob))));
-  data.forEach((p, i) => {
-    payload.set(p, i * PAYLOAD_BYTES_PER_BLOB);
+  // Common case, every data shard present: no decoding, each unpacked straight into the payload.
+  const data = blobs.slice(0, k).every((b) => b !== undefined) ? (blobs.slice(0, k) as Uint8Array[]) : code.decode(blobs);
+  data.forEach((blob, i) => {
+    unpackBlob(blob, payload.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB));
   });
   return payload;
 }

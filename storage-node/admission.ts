@@ -1,4 +1,4 @@
-import { BYTES_PER_BLOB, findNonCanonicalElement } from '../proofs/blob.ts';
+import { BYTES_PER_BLOB, findElementAboveModulus, findNonCanonicalElement } from '../proofs/blob.ts';
 import { equalBytes, fromHex } from '../proofs/bytes.ts';
 import { sha256 } from '../proofs/hash.ts';
 import { decodeMerkleProof, merkleLeaf, verifyMerkleProof } from '../proofs/merkle.ts';
@@ -41,8 +41,13 @@ export function checkShardOffer(state: DatasetState, offer: ShardOffer): { blob:
   if (!(body instanceof Uint8Array)) return reject('unsupported_media_type', `shards must be sent as ${SHARD_CONTENT_TYPE}`);
   if (body.length !== BYTES_PER_BLOB) return reject('bad_blob_length', `a shard is ${BYTES_PER_BLOB} bytes, got ${body.length}`);
   const blob = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  const bad = findNonCanonicalElement(blob);
-  if (bad >= 0) return reject('non_canonical_field_element', `field element ${bad} does not have a zero top byte`);
+  // Data shards carry 31 payload bytes an element under a zero byte; parity shards full field elements.
+  const isData = index < state.manifest.k;
+  const bad = isData ? findNonCanonicalElement(blob) : findElementAboveModulus(blob);
+  if (bad >= 0) {
+    const rule = isData ? 'does not have a zero top byte (a data shard)' : 'is not below the BLS12-381 scalar modulus';
+    return reject('non_canonical_field_element', `field element ${bad} ${rule}`);
+  }
   const position = shardPosition(state.manifest, segment, index);
   const record = state.manifest.shards[position]!;
   const hash = sha256(blob);

@@ -79,6 +79,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       store,
       verifier,
       opener: verifier,
+      encoding: verifier,
       catalog,
       blsSecretKey,
       metrics,

@@ -13,7 +13,7 @@ import { sampleRoutes } from './routes/samples.ts';
 import { shardRoutes } from './routes/shards.ts';
 import { statusRoutes } from './routes/status.ts';
 import type { ShardStore } from './store.ts';
-import type { ShardOpener, ShardVerifier } from './verifier.ts';
+import type { EncodingChecker, ShardOpener, ShardVerifier } from './verifier.ts';
 
 export type { NodeRegistryView } from './routes/announce.ts';
 export type { LicenseChainView } from './routes/key-shares.ts';
@@ -23,6 +23,8 @@ export interface NodeServerDeps {
   verifier: ShardVerifier;
   /** Opens shards at a point for samples (the verifier's thread pool, in a running node). */
   opener: ShardOpener;
+  /** Checks a new manifest's parity commitments against its data commitments (the same pool). */
+  encoding: EncodingChecker;
   /** Shared with the challenge responder; made here when not given. */
   catalog?: DatasetCatalog;
   /** Sample openings that may wait for the KZG pool at once (default 256); more get 503. */
@@ -82,7 +84,7 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
     encryptionKey: x25519PublicKey(encryptionSecret),
     version: deps.version ?? '0.1.0',
   });
-  announceRoute(app, { store, catalog, metrics, registry: deps.registry, encryptionSecret });
+  announceRoute(app, { store, catalog, metrics, registry: deps.registry, encryptionSecret, encoding: deps.encoding });
   keyShareRoutes(app, { store, catalog, metrics, blsSecretKey: deps.blsSecretKey, publicKey, encryptionSecret, licenses: deps.licenses });
   shardRoutes(app, { store, catalog, metrics, verifier: deps.verifier });
   sampleRoutes(app, { store, catalog, metrics, opener: deps.opener, maxPendingOpenings: deps.maxPendingOpenings });

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { workerModule } from '../proofs/worker-module.ts';
 import type { PointOpening } from '../proofs/kzg.ts';
-import type { OpenTask, VerifyTask } from './kzg-worker.ts';
+import type { EncodingTask, OpenTask, VerifyTask } from './kzg-worker.ts';
 
 /**
  * Checks shards against their KZG commitments off the event loop. Requests arriving close
@@ -11,6 +11,15 @@ import type { OpenTask, VerifyTask } from './kzg-worker.ts';
 export interface ShardVerifier {
   verify(blob: Uint8Array, commitment: Uint8Array): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Checks a manifest's encoding at announcement: every parity commitment is the code's
+ * combination of its segment's data commitments (docs/protocol.md, "Erasure code").
+ */
+export interface EncodingChecker {
+  /** `commitments`: segment-major, k + m per segment, 48 bytes each. */
+  encodingConsistent(k: number, m: number, commitments: Uint8Array): Promise<boolean>;
 }
 
 /** Opens stored blobs at a point, for samples and challenges. */
@@ -33,7 +42,7 @@ interface Pending {
 }
 
 /** The node's KZG thread pool: batched verification of incoming shards, and openings. */
-export class BatchingVerifier implements ShardVerifier, ShardOpener {
+export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChecker {
   private readonly pool: Piscina;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -123,6 +132,11 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener {
   /** Openings go to the same threads: piscina queues them with the verification batches. */
   async open(blob: Uint8Array, z: Uint8Array): Promise<PointOpening> {
     return (await this.pool.run({ blob, z } satisfies OpenTask, { name: 'openAt' })) as PointOpening;
+  }
+
+  /** Off the event loop too: one MSM over the manifest's commitments, in the same threads. */
+  async encodingConsistent(k: number, m: number, commitments: Uint8Array): Promise<boolean> {
+    return (await this.pool.run({ k, m, commitments } satisfies EncodingTask, { name: 'checkEncoding' })) as boolean;
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { nodesFromChain, uploadChainFor } from '../../client/chain-context.ts';
 import { codeFor, DEFAULT_STORAGE_EPOCHS, upload, type UploadResult } from '../../client/upload.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
-import { MAX_TOTAL_SHARDS } from '../../proofs/codec.ts';
+import { MAX_TOTAL_SHARDS } from '../../proofs/fr-code.ts';
 import { certificateToJson, type CertificateJson } from '../../protocol/certificate.ts';
 import { CliError, integer, parse, print, UsageError } from '../args.ts';
 import { certificatePath, chainFrom, chainOptions } from '../context.ts';

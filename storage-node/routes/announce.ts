@@ -4,13 +4,14 @@ import { recoverAddress } from '../../proofs/account.ts';
 import { equalBytes, fromHex, toHex } from '../../proofs/bytes.ts';
 import { decodeEnvelope, type Envelope, keyThreshold, openShare } from '../../protocol/encryption.ts';
 import { ApiError, ProtocolError } from '../../protocol/errors.ts';
-import { decodeManifest, type Manifest } from '../../protocol/manifest.ts';
+import { decodeManifest, type Manifest, manifestCommitments } from '../../protocol/manifest.ts';
 import { announceDigest, datasetId } from '../../protocol/messages.ts';
 import { registrationProblem } from '../../protocol/registration.ts';
 import { routes, type AnnounceResponse } from '../../protocol/routes.ts';
 import { contentRoot, type DatasetCatalog, type DatasetState } from '../datasets.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ShardStore } from '../store.ts';
+import type { EncodingChecker } from '../verifier.ts';
 import { fastifyRoute } from './route.ts';
 
 /** What a node reads on chain before accepting an announcement. */
@@ -24,6 +25,8 @@ export interface AnnounceRouteDeps {
   registry?: NodeRegistryView;
   /** This node's X25519 secret: an encrypted dataset is accepted only if its share opens with it. */
   encryptionSecret: Uint8Array;
+  /** Checks that the manifest's parity commitments derive from its data commitments. */
+  encoding: EncodingChecker;
 }
 
 interface AnnounceBody {
@@ -37,7 +40,8 @@ interface AnnounceBody {
  * POST /v1/datasets/:dataset: an uploader announces a dataset with its manifest. The node
  * checks that the manifest's content root and the uploader give the dataset id in the URL,
  * that the uploader signed it, and (with a chain) that it is registered with this manifest's
- * size, code and node set; then it keeps the manifest so shards can be admitted.
+ * size, code and node set, and that its parity commitments are the code's combinations of its
+ * data commitments; then it keeps the manifest so shards can be admitted.
  */
 export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): void {
   app.route<{ Params: { dataset: string }; Body: AnnounceBody }>({
@@ -66,6 +70,7 @@ export function announceRoute(app: FastifyInstance, deps: AnnounceRouteDeps): vo
       const existing = await deps.store.getMeta(id);
       if (existing) await checkSameEnvelope(deps.store, id, envelope);
       if (!existing) {
+        await checkEncoding(deps.encoding, state.manifest);
         await deps.store.putDataset(id, manifestBytes, { uploader, announcedAt: new Date().toISOString() }, envelope);
         deps.metrics.inc('sherd_datasets_announced_total');
       }
@@ -88,6 +93,19 @@ function parseManifest(bytes: Uint8Array): Manifest {
   } catch (cause) {
     if (cause instanceof ProtocolError) throw new ApiError('bad_manifest', cause.message, { cause });
     throw cause;
+  }
+}
+
+/**
+ * With each shard checked against its commitment when it arrives, consistent commitments prove
+ * that every k shards of a segment decode to the same data. Checked once, when the dataset is new.
+ */
+async function checkEncoding(encoding: EncodingChecker, manifest: Manifest): Promise<void> {
+  if (!(await encoding.encodingConsistent(manifest.k, manifest.m, manifestCommitments(manifest)))) {
+    throw new ApiError(
+      'inconsistent_encoding',
+      "the manifest's parity commitments are not the code's combinations of its data commitments: its shards would not decode to one dataset",
+    );
   }
 }
 

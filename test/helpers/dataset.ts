@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BYTES_PER_BLOB } from '../../proofs/blob.ts';
-import { ErasureCodec } from '../../proofs/codec.ts';
+import { FrCode } from '../../proofs/fr-code.ts';
 import { sha256 } from '../../proofs/hash.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 import type { MerkleTree } from '../../proofs/merkle.ts';
@@ -37,13 +37,13 @@ export function buildDataset(
   tamper?: (records: ShardRecord[]) => void,
 ): BuiltDataset {
   const kzg = loadCKzg();
-  const codec = new ErasureCodec(k, m);
+  const code = new FrCode(k, m);
   const payload = new Uint8Array(randomBytes(size));
   const blobs: Uint8Array[][] = [];
   const records: ShardRecord[] = [];
   for (let s = 0; s < segmentCount(size, k); s++) {
     const segment = payload.subarray(s * segmentPayloadBytes(k), (s + 1) * segmentPayloadBytes(k));
-    const packed = segmentToBlobs(codec, segment);
+    const packed = segmentToBlobs(code, segment);
     const list = Array.from({ length: k + m }, (_, i) => packed.slice(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
     blobs.push(list);
     for (const blob of list) records.push({ commitment: kzg.blobToCommitment(blob), hash: sha256(blob) });

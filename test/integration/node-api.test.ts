@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { packBlob } from '../../proofs/blob.ts';
+import { BYTES_PER_BLOB, packBlob } from '../../proofs/blob.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 import { accountAddress, generateAccountKey, signDigest } from '../../proofs/account.ts';
 import { blsVerify } from '../../proofs/bls.ts';
@@ -229,7 +229,10 @@ describe('storage node API over loopback', () => {
     blob[32 * 3] = 0x80;
     const res = await putShard(dataset, 0, 0, blob);
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({ error: 'non_canonical_field_element', message: 'field element 3 does not have a zero top byte' });
+    expect(res.json).toEqual({
+      error: 'non_canonical_field_element',
+      message: 'field element 3 does not have a zero top byte (a data shard)',
+    });
   });
 
   it('refuses a shard that is placed on another node', async () => {
@@ -249,12 +252,13 @@ describe('storage node API over loopback', () => {
   });
 
   it('refuses a shard that does not match its KZG commitment', async () => {
-    // A manifest whose first commitment belongs to an unrelated blob: hash and proof line
-    // up, only the KZG check can catch it. (With k = 1 the parity shard is a copy of the
-    // data, so the other shard's commitment would not be a lie.)
+    // A manifest whose commitments belong to an unrelated blob: hash and proof line up, and
+    // with k = 1 the parity commitment (1 · the data's) stays consistent, so the announcement
+    // passes and only the KZG check of the shard can catch it.
     const unrelated = loadCKzg().blobToCommitment(packBlob(new Uint8Array(randomBytes(1000))));
     const lying = buildDataset(dataset.manifest.nodes, 1, 1, 3000, (records) => {
       records[0] = { ...records[0]!, commitment: unrelated };
+      records[1] = { ...records[1]!, commitment: unrelated };
     });
     await register(lying);
     const announced = await call('POST', path(lying), announceBody(lying), JSON_TYPE);
@@ -264,6 +268,26 @@ describe('storage node API over loopback', () => {
     expect(res.json).toEqual({ error: 'commitment_mismatch', message: 'shard 0/0 does not match its KZG commitment' });
     const status = await call('GET', path(lying));
     expect(status.json.storedShards).toBe(0);
+  });
+
+  it('refuses a manifest whose parity is consistent with its own blob but not with the data (inconsistent_encoding)', async () => {
+    // Shard 1 (parity) is a well-formed blob with its true commitment and hash, so the node
+    // holding it would accept it; but it does not encode the data, and two readers would decode
+    // different bytes from shard 0 and from shard 1. The announcement says so, and keeps nothing.
+    const other = new Uint8Array(BYTES_PER_BLOB);
+    for (let e = 0; e < 4096; e++) other.set(randomFieldElement(), e * 32);
+    const forged = buildDataset(dataset.manifest.nodes, 1, 1, 3000, (records) => {
+      records[1] = { commitment: loadCKzg().blobToCommitment(other), hash: sha256(other) };
+    });
+    await register(forged);
+    const announced = await call('POST', path(forged), announceBody(forged), JSON_TYPE);
+    expect(announced.status).toBe(400);
+    expect(announced.json).toEqual({
+      error: 'inconsistent_encoding',
+      message:
+        "the manifest's parity commitments are not the code's combinations of its data commitments: its shards would not decode to one dataset",
+    });
+    expect((await call('GET', path(forged))).status).toBe(404);
   });
 
   it('will not sign before it holds its shards, then stores, retries idempotently, serves and signs', async () => {

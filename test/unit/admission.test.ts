@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateBlsKeyPair } from '../../proofs/bls.ts';
 import { toHex } from '../../proofs/bytes.ts';
+import { BLS_MODULUS, scalarToBytes } from '../../proofs/field.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 import { encodeMerkleProof } from '../../proofs/merkle.ts';
 import { shardPosition } from '../../protocol/manifest.ts';
@@ -90,6 +91,24 @@ describe('admitShard', () => {
     expect(admission).toMatchObject({ status: 'rejected', code });
     expect(slots.size).toBe(0);
     expect(verifiedCount()).toBe(0);
+  });
+
+  it('takes parity shards with full field elements, and refuses one with an element not below the modulus', async () => {
+    const [s, i] = [...shardsOnNode(0, 2, K + M, 3)].find(([, index]) => index >= K)!;
+    const parity = dataset.blobs[s]![i]!;
+    expect(parity.some((_, at) => at % 32 === 0 && parity[at] !== 0)).toBe(true); // full elements, not 31-byte packing
+    const { deps, slots } = memoryDeps();
+    expect(await admitShard(state, { segment: s, index: i, body: Buffer.from(parity), proofHeader: proofHeader(s, i) }, deps)).toEqual({
+      status: 'stored',
+    });
+    const tooBig = Buffer.from(parity);
+    tooBig.set(scalarToBytes(BLS_MODULUS), 32 * 9);
+    expect(await admitShard(state, { segment: s, index: i, body: tooBig, proofHeader: proofHeader(s, i) }, memoryDeps().deps)).toEqual({
+      status: 'rejected',
+      code: 'non_canonical_field_element',
+      message: 'field element 9 is not below the BLS12-381 scalar modulus',
+    });
+    expect(slots.size).toBe(1);
   });
 
   it("refuses a shard whose manifest commitment is not its blob's (commitment_mismatch), after the cheap checks", async () => {

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BYTES_PER_BLOB, FIELD_ELEMENTS_PER_BLOB } from '../../proofs/blob.ts';
+import { randomBytes } from 'node:crypto';
+import { BYTES_PER_BLOB, FIELD_ELEMENTS_PER_BLOB, packBlob, PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import { BLS_MODULUS, bytesToScalar, randomFieldElement, scalarToBytes } from '../../proofs/field.ts';
-import { decodeColumns, encodeColumns, evaluationPoints, parityCommitments, parityCommitmentsConsistent } from '../../proofs/fr-code.ts';
+import { FR_BACKENDS, loadFrBackend } from '../../proofs/fr-backend.ts';
+import { decodeColumns, encodeColumns, evaluationPoints, FrCode } from '../../proofs/fr-code.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 
 const randomColumn = (length: number) => Array.from({ length }, () => bytesToScalar(randomFieldElement()));
@@ -80,56 +82,112 @@ describe('Reed-Solomon over Fr', () => {
     expect(() => decodeKeeping(columns, [3], 2, 2)).toThrow('decoding needs 2 of the 4 shards, got 1');
     expect(() => encodeColumns([randomColumn(2), randomColumn(3)], 1)).toThrow('every data column must have the same length');
   });
+});
 
-  it('is linear, so a parity blob’s KZG commitment is the same combination of the data blobs’ commitments (c-kzg)', () => {
-    const kzg = loadCKzg();
-    const k = 3;
-    const m = 2;
-    const data = Array.from({ length: k }, () => randomColumn(FIELD_ELEMENTS_PER_BLOB));
-    const parity = encodeColumns(data, m);
-    const blob = (column: bigint[]) => {
-      const out = new Uint8Array(BYTES_PER_BLOB);
-      for (const [e, value] of column.entries()) out.set(scalarToBytes(value), e * 32);
-      return out;
-    };
-    const derived = parityCommitments(
-      data.map((column) => kzg.blobToCommitment(blob(column))),
-      m,
-    );
-    expect(derived.map((c) => Buffer.from(c).toString('hex'))).toEqual(
-      parity.map((column) => Buffer.from(kzg.blobToCommitment(blob(column))).toString('hex')),
-    );
+const blobOf = (column: bigint[]) => {
+  const out = new Uint8Array(BYTES_PER_BLOB);
+  for (const [e, value] of column.entries()) out.set(scalarToBytes(value), e * 32);
+  return out;
+};
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** k data blobs of Sherd's packing (a zero top byte), back to back. */
+function dataBlobs(k: number): Uint8Array {
+  const out = new Uint8Array(k * BYTES_PER_BLOB);
+  for (let i = 0; i < k; i++) packBlob(randomBytes(PAYLOAD_BYTES_PER_BLOB), out.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
+  return out;
+}
+
+function shardsOf(code: FrCode, data: Uint8Array): Uint8Array[] {
+  const parity = code.encode(data);
+  return [
+    ...Array.from({ length: code.k }, (_, i) => data.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB)),
+    ...Array.from({ length: code.m }, (_, j) => parity.subarray(j * BYTES_PER_BLOB, (j + 1) * BYTES_PER_BLOB)),
+  ];
+}
+
+describe.each(FR_BACKENDS)('FrCode on the %s backend', (name) => {
+  const backend = loadFrBackend(name);
+  const kzg = loadCKzg();
+
+  it('encodes as the reference does and rebuilds the data blobs from every k of k + m, for every code up to 6 shards', () => {
+    for (let n = 2; n <= 6; n++) {
+      for (let k = 1; k < n; k++) {
+        const code = new FrCode(k, n - k, backend);
+        const data = dataBlobs(k);
+        const shards = shardsOf(code, data);
+        const columns = shards
+          .slice(0, k)
+          .map((b) => Array.from({ length: 4 }, (_, e) => BigInt(`0x${hex(b.subarray(e * 32, e * 32 + 32))}`)));
+        const reference = encodeColumns(columns, n - k);
+        for (const [j, column] of reference.entries())
+          expect(hex(shards[k + j]!.subarray(0, 128))).toBe(hex(blobOf(column).subarray(0, 128)));
+        for (const keep of subsets(n, k)) {
+          const decoded = code.decode(shards.map((s, i) => (keep.includes(i) ? s : undefined)));
+          expect(decoded.map(hex)).toEqual(shards.slice(0, k).map(hex));
+        }
+      }
+    }
+  });
+
+  it('derives parity commitments from data commitments, equal to c-kzg’s commitments of the parity blobs', () => {
+    const code = new FrCode(3, 2, backend);
+    const shards = shardsOf(code, dataBlobs(3));
+    const derived = code.parityCommitments(shards.slice(0, 3).map((b) => kzg.blobToCommitment(b)));
+    expect(derived.map(hex)).toEqual(shards.slice(3).map((b) => hex(kzg.blobToCommitment(b))));
     // A parity blob changed in one element no longer matches: the check could fail.
-    const tampered = [...parity[0]!];
-    tampered[7] = (tampered[7]! + 1n) % BLS_MODULUS;
-    expect(Buffer.from(kzg.blobToCommitment(blob(tampered))).equals(Buffer.from(derived[0]!))).toBe(false);
+    const tampered = shards[3]!.slice();
+    tampered[7 * 32 + 31]! ^= 1;
+    expect(hex(kzg.blobToCommitment(tampered))).not.toBe(hex(derived[0]!));
   });
 
   it('checks a whole manifest’s parity commitments against its data commitments in one batch', () => {
-    const kzg = loadCKzg();
     const k = 2;
     const m = 2;
-    const blob = (column: bigint[]) => {
-      const out = new Uint8Array(BYTES_PER_BLOB);
-      for (const [e, value] of column.entries()) out.set(scalarToBytes(value), e * 32);
-      return out;
-    };
+    const code = new FrCode(k, m, backend);
     const segments = Array.from({ length: 3 }, () => {
-      const data = Array.from({ length: k }, () => randomColumn(FIELD_ELEMENTS_PER_BLOB));
-      const commitments = data.map((column) => kzg.blobToCommitment(blob(column)));
-      return { data: commitments, parity: parityCommitments(commitments, m) };
+      const commitments = shardsOf(code, dataBlobs(k))
+        .slice(0, k)
+        .map((b) => kzg.blobToCommitment(b));
+      return { data: commitments, parity: code.parityCommitments(commitments) };
     });
-    expect(parityCommitmentsConsistent(segments, k, m)).toBe(true);
+    expect(code.parityCommitmentsConsistent(segments)).toBe(true);
+    expect(code.parityCommitmentsConsistent([])).toBe(true);
     // A parity shard consistent with its own blob but not with the data: an honest commitment of a wrong blob.
-    const other = blob(randomColumn(FIELD_ELEMENTS_PER_BLOB));
-    const wrongBlob = segments.map((s, i) => (i === 1 ? { ...s, parity: [kzg.blobToCommitment(other), s.parity[1]!] } : s));
-    expect(parityCommitmentsConsistent(wrongBlob, k, m)).toBe(false);
+    const other = kzg.blobToCommitment(blobOf(randomColumn(FIELD_ELEMENTS_PER_BLOB)));
+    const wrongBlob = segments.map((s, i) => (i === 1 ? { ...s, parity: [other, s.parity[1]!] } : s));
+    expect(code.parityCommitmentsConsistent(wrongBlob)).toBe(false);
     // Two segments' parity swapped: each is a valid combination, of the wrong data.
     const swapped = segments.map((s, i) => (i === 0 ? { ...s, parity: segments[2]!.parity } : s));
-    expect(parityCommitmentsConsistent(swapped, k, m)).toBe(false);
-    // Malformed: wrong counts, bytes that are no point, a code that cannot be.
-    expect(parityCommitmentsConsistent([{ data: segments[0]!.data, parity: [segments[0]!.parity[0]!] }], k, m)).toBe(false);
-    expect(parityCommitmentsConsistent([{ ...segments[0]!, data: [new Uint8Array(48).fill(1), segments[0]!.data[1]!] }], k, m)).toBe(false);
-    expect(parityCommitmentsConsistent(segments, 0, m)).toBe(false);
+    expect(code.parityCommitmentsConsistent(swapped)).toBe(false);
+    // Malformed: wrong counts, bytes that are no point.
+    expect(code.parityCommitmentsConsistent([{ data: segments[0]!.data, parity: [segments[0]!.parity[0]!] }])).toBe(false);
+    expect(code.parityCommitmentsConsistent([{ ...segments[0]!, data: [new Uint8Array(48).fill(1), segments[0]!.data[1]!] }])).toBe(false);
   });
+
+  it('refuses to decode from fewer than k shards, and codes that cannot be', () => {
+    const code = new FrCode(2, 2, backend);
+    const shards = shardsOf(code, dataBlobs(2));
+    expect(() => code.decode([undefined, undefined, undefined, shards[3]])).toThrow('decoding needs 2 of the 4 shards, got 1');
+    expect(() => code.decode(shards.slice(0, 3))).toThrow('expected 4 shard slots, got 3');
+    expect(() => new FrCode(0, 2, backend)).toThrow('data shards (k) must be an integer in [1, 255], got 0');
+    expect(() => new FrCode(200, 57, backend)).toThrow('k + m must be at most 256, got 257');
+  });
+});
+
+it('rebuilds blobs from random erasure patterns of codes up to k + m = 256 (native)', () => {
+  const backend = loadFrBackend('native');
+  for (const [k, m] of [
+    [128, 128],
+    [17, 239],
+    [200, 56],
+    [16, 16],
+  ] as const) {
+    const code = new FrCode(k, m, backend);
+    const shards = shardsOf(code, dataBlobs(k));
+    const order = [...Array(k + m).keys()].sort(() => Math.random() - 0.5);
+    const keep = new Set(order.slice(0, k));
+    const decoded = code.decode(shards.map((s, i) => (keep.has(i) ? s : undefined)));
+    expect(decoded.map(hex)).toEqual(shards.slice(0, k).map(hex));
+  }
 });

@@ -7,7 +7,8 @@ import { KzgError } from '../../proofs/errors.ts';
 import { KZG_BACKENDS, loadCKzg, loadKzg, TRUSTED_SETUP_PATH, TRUSTED_SETUP_SHA256, type Kzg } from '../../proofs/kzg.ts';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { BLS_MODULUS } from '../../proofs/field.ts';
-import { combineBlobs, loadBatchBackend, verifyCommitmentsBatch } from '../../proofs/rlc.ts';
+import { FR_BACKENDS, frMatrix, loadFrBackend } from '../../proofs/fr-backend.ts';
+import { verifyCommitmentsBatch } from '../../proofs/rlc.ts';
 
 const blobs = Array.from({ length: 3 }, () => packBlob(new Uint8Array(randomBytes(PAYLOAD_BYTES_PER_BLOB))));
 const reference = loadCKzg();
@@ -16,8 +17,6 @@ const blobProofs = blobs.map((b, i) => reference.computeBlobProof(b, commitments
 const z = new Uint8Array(32);
 z[31] = 42;
 const opening = reference.computeProof(blobs[0]!, z);
-
-beforeAll(() => loadBatchBackend());
 
 /** A compressed point on the curve but outside the prime-order subgroup (not a valid commitment). */
 function pointOutsideSubgroup(): Uint8Array {
@@ -34,9 +33,31 @@ function pointOutsideSubgroup(): Uint8Array {
   }
 }
 
-it('refuses, in a batch, a commitment on the curve but outside the subgroup', () => {
-  const rogue = pointOutsideSubgroup();
-  expect(verifyCommitmentsBatch(reference, blobs, [commitments[0]!, rogue, commitments[2]!])).toBe(false);
+describe.each(FR_BACKENDS)('the batch check on the %s backend', (name) => {
+  const backend = loadFrBackend(name);
+
+  it('checks many commitments with one random linear combination', () => {
+    expect(verifyCommitmentsBatch(backend, blobs, commitments)).toBe(true);
+    expect(verifyCommitmentsBatch(backend, blobs, [commitments[0]!, commitments[2]!, commitments[1]!])).toBe(false);
+    expect(verifyCommitmentsBatch(backend, blobs, commitments.slice(1))).toBe(false);
+  });
+
+  it('refuses, in a batch, a commitment on the curve but outside the subgroup', () => {
+    const rogue = pointOutsideSubgroup();
+    expect(verifyCommitmentsBatch(backend, blobs, [commitments[0]!, rogue, commitments[2]!])).toBe(false);
+  });
+
+  it('combines blobs exactly like the BigInt definition, across extreme values', () => {
+    const extreme = new Uint8Array(131072);
+    for (let e = 0; e < 4096; e++) extreme.set(fromHex((BLS_MODULUS - 1n).toString(16).padStart(64, '0'), 32), e * 32);
+    const list = [...Array.from({ length: 70 }, (_, i) => (i % 7 === 0 ? extreme : blobs[i % 3]!))];
+    const coefficients = list.map((_, i) => (i % 5 === 0 ? (1n << 128n) - 1n : BigInt(`0x${randomBytes(16).toString('hex')}`)));
+    const all = new Uint8Array(list.length * 131072);
+    list.forEach((blob, i) => {
+      all.set(blob, i * 131072);
+    });
+    expect(Buffer.compare(backend.combineBlobs(all, frMatrix([coefficients])), combineReference(list, coefficients))).toBe(0);
+  });
 });
 
 /** The plain definition, element by element in BigInt: what combineBlobs must equal. */
@@ -51,14 +72,6 @@ function combineReference(list: Uint8Array[], coefficients: bigint[]): Uint8Arra
   }
   return out;
 }
-
-it('combines blobs exactly like the BigInt definition, across limb passes and extreme values', () => {
-  const extreme = new Uint8Array(131072);
-  for (let e = 0; e < 4096; e++) extreme.set(fromHex((BLS_MODULUS - 1n).toString(16).padStart(64, '0'), 32), e * 32);
-  const list = [...Array.from({ length: 70 }, (_, i) => (i % 7 === 0 ? extreme : blobs[i % 3]!))];
-  const coefficients = list.map((_, i) => (i % 5 === 0 ? (1n << 128n) - 1n : BigInt(`0x${randomBytes(16).toString('hex')}`)));
-  expect(Buffer.compare(combineBlobs(list, coefficients), combineReference(list, coefficients))).toBe(0);
-});
 
 it('ships the EIP-4844 ceremony setup unchanged', () => {
   const digest = createHash('sha256').update(readFileSync(TRUSTED_SETUP_PATH)).digest('hex');
@@ -121,11 +134,5 @@ describe.each(KZG_BACKENDS)('Kzg backend %s', (backend) => {
 
   it('throws from compute on malformed input', () => {
     expect(() => kzg.blobToCommitment(new Uint8Array(100))).toThrowError('blob must be 131072 bytes, got 100');
-  });
-
-  it('checks many commitments with one random linear combination', () => {
-    expect(verifyCommitmentsBatch(kzg, blobs, commitments)).toBe(true);
-    expect(verifyCommitmentsBatch(kzg, blobs, [commitments[0]!, commitments[2]!, commitments[1]!])).toBe(false);
-    expect(verifyCommitmentsBatch(kzg, blobs, commitments.slice(1))).toBe(false);
   });
 });

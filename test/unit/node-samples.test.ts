@@ -45,6 +45,7 @@ beforeAll(async () => {
     store,
     opener,
     verifier: { verify: async () => true, close: async () => {} },
+    encoding: { encodingConsistent: async () => true },
     blsSecretKey: key.secretKey,
     chainId: OFFCHAIN_CHAIN_ID,
     registryAddress: OFFCHAIN_REGISTRY,

@@ -5,8 +5,8 @@ import { accountAddress, recoverAddress, signDigest } from '../../proofs/account
 import { BYTES_PER_BLOB, findNonCanonicalElement, packBlob, unpackBlob } from '../../proofs/blob.ts';
 import { blsPublicKey, blsSign, blsAggregateSignatures, blsProvePossession } from '../../proofs/bls.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
-import { ErasureCodec } from '../../proofs/codec.ts';
-import { BLS_MODULUS, bytesToScalar, isFieldElement } from '../../proofs/field.ts';
+import { encodeColumns, evaluationPoints, FrCode, parityMatrix } from '../../proofs/fr-code.ts';
+import { BLS_MODULUS, bytesToScalar, isFieldElement, scalarToBytes } from '../../proofs/field.ts';
 import { keccak256, sha256 } from '../../proofs/hash.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 import { decodeMerkleProof, encodeMerkleProof, merkleDepth, merkleLeaf, MerkleTree, verifyMerkleProof } from '../../proofs/merkle.ts';
@@ -75,6 +75,21 @@ describe('(a) the reference implementation reproduces every vector from its inpu
     }
   });
 
+  it('the erasure code: evaluation points, parity rows and worked examples', () => {
+    const scalars = (values: bigint[]) => values.map((v) => ref.hex(ref.uintBE(v, 32)));
+    for (const v of vectors.erasureCode.matrices) {
+      expect(scalars(ref.codePoints(v.k, v.m))).toEqual(v.points);
+      expect(Array.from({ length: v.m }, (_, j) => scalars(ref.parityRow(v.k, v.m, j)))).toEqual(v.parityRows);
+    }
+    for (const v of vectors.erasureCode.examples) {
+      const data = v.data.map((column) => column.map((x) => ref.toBigInt(unhex(x))));
+      const parity = Array.from({ length: v.m }, (_, j) =>
+        [0, 1].map((e) => ref.parityRow(v.k, v.m, j).reduce((sum, g, i) => sum + g * data[i]![e]!, 0n) % ref.BLS_MODULUS),
+      );
+      expect(parity.map(scalars)).toEqual(v.parity);
+    }
+  });
+
   it('Merkle leaves, roots and proofs, and proofs fail once a sibling is changed', () => {
     for (const tree of vectors.merkle) {
       const records = merkleRecords(tree.leafCount);
@@ -106,9 +121,10 @@ describe('(a) the reference implementation reproduces every vector from its inpu
       expect(d.segmentBytes).toBe(ref.segmentBytes(d.k));
       expect(d.segments).toBe(ref.segmentCount(d.payload.size, d.k));
       expect(d.leafCount).toBe(d.segments * n);
-      // Data shards are packed payload; parity shards need the erasure code, which the reference leaves to its crate.
+      // Data shards are packed payload; parity shards the reference's own code over Fr.
       for (let s = 0; s < d.segments; s++) {
-        ref.dataBlobs(data, s, d.k).forEach((blob, i) => {
+        const blobs = ref.dataBlobs(data, s, d.k);
+        [...blobs, ...ref.parityBlobs(blobs, d.m)].forEach((blob, i) => {
           const shard = d.shards[s * n + i]!;
           expect(hex(ref.sha256(blob))).toBe(shard.blobSha256);
           expect(hex(ref.kzgCommitment(blob))).toBe(shard.commitment);
@@ -285,13 +301,15 @@ describe('(b) the project code produces the same bytes', () => {
     }
   });
 
-  it('the erasure code (proofs/codec.ts) has the documented generator matrices and parity', () => {
+  it('the erasure code (proofs/fr-code.ts) has the documented points, generator rows and parity', () => {
+    const scalars = (values: bigint[]) => values.map((v) => toHex(scalarToBytes(v)));
     for (const v of vectors.erasureCode.matrices) {
-      const units = Array.from({ length: v.k }, (_, i) => Uint8Array.from({ length: v.k }, (_, b) => (b === i ? 1 : 0)));
-      expect(new ErasureCodec(v.k, v.m).encode(units).map(toHex)).toEqual(v.parityRows);
+      expect(scalars(evaluationPoints(v.k, v.m))).toEqual(v.points);
+      expect(parityMatrix(v.k, v.m).map(scalars)).toEqual(v.parityRows);
     }
     for (const v of vectors.erasureCode.examples) {
-      expect(new ErasureCodec(v.k, v.m).encode(v.data.map((x) => fromHex(x))).map(toHex)).toEqual(v.parity);
+      const data = v.data.map((column) => column.map((x) => bytesToScalar(fromHex(x))));
+      expect(encodeColumns(data, v.m).map(scalars)).toEqual(v.parity);
     }
   });
 
@@ -317,13 +335,13 @@ describe('(b) the project code produces the same bytes', () => {
 
   it.each(vectors.datasets.map((d) => [d.name, d] as const))('dataset %s through protocol/*.ts', (_, d) => {
     const data = ref.vectorBytes(d.payload.label, d.payload.size);
-    const codec = new ErasureCodec(d.k, d.m);
+    const code = new FrCode(d.k, d.m);
     const n = d.k + d.m;
     expect(segmentCount(d.payload.size, d.k)).toBe(d.segments);
     expect(segmentPayloadBytes(d.k)).toBe(d.segmentBytes);
     // Every shard's SHA-256, parity included (the KZG commitments are covered by (c)).
     for (let s = 0; s < d.segments; s++) {
-      const blobs = segmentToBlobs(codec, data.subarray(s * d.segmentBytes, (s + 1) * d.segmentBytes));
+      const blobs = segmentToBlobs(code, data.subarray(s * d.segmentBytes, (s + 1) * d.segmentBytes));
       for (let i = 0; i < n; i++) {
         expect(toHex(sha256(blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB)))).toBe(
           d.shards[shardPosition(d, s, i)]!.blobSha256,
@@ -463,7 +481,7 @@ describe('(e) docs/protocol.md shows what the vectors hold', () => {
     );
   });
 
-  it('quotes the manifest header, the k = 2, m = 1 parity row and the challenge example exactly', () => {
+  it('quotes the manifest header, the k = 2, m = 1 generator row and the challenge example exactly', () => {
     const d = vectors.datasets.find((x) => x.name === 'k2m1-two-segments-partial')!;
     const header = d.manifest.slice(2, 42);
     const fields = [
@@ -476,8 +494,10 @@ describe('(e) docs/protocol.md shows what the vectors hold', () => {
       header.slice(36, 40),
     ];
     expect(doc).toContain(`    ${fields.join(' ')}\n`);
-    expect(vectors.erasureCode.matrices[0]).toEqual({ k: 2, m: 1, parityRows: ['0x0302'] });
-    expect(doc).toContain('the row is `03 02`');
+    // For k = 1 the parity is a copy of the data; for k = 2 the row is ((1 + ω)/2, (1 − ω)/2), ω the 4th root of unity.
+    expect(vectors.erasureCode.matrices[0]).toMatchObject({ k: 1, m: 1, parityRows: [[toHex(scalarToBytes(1n))]] });
+    const [first, second] = vectors.erasureCode.matrices[1]!.parityRows[0]!;
+    expect(doc).toContain(`    G[0][0] = ${first}\n    G[0][1] = ${second}\n`);
     const c = vectors.challenges[1]!;
     expect([c.datasetId, c.member, c.epoch, c.drawnSegment, c.segment, c.index]).toEqual([d.datasetId, 3, 1, 0, 1, 2]);
     expect(doc).toContain(

@@ -7,8 +7,8 @@ import { accountAddress, signDigest } from '../../proofs/account.ts';
 import { BYTES_PER_BLOB, packBlob, PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import { blsAggregateSignatures, blsProvePossession, blsPublicKey, blsSign, POP_DST, SIGNATURE_DST } from '../../proofs/bls.ts';
 import { concatBytes, fromHex, toHex, utf8 } from '../../proofs/bytes.ts';
-import { ErasureCodec } from '../../proofs/codec.ts';
 import { BLS_MODULUS, bytesToScalar, scalarToBytes } from '../../proofs/field.ts';
+import { encodeColumns, evaluationPoints, FrCode, parityMatrix } from '../../proofs/fr-code.ts';
 import { keccak256, sha256 } from '../../proofs/hash.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 import { encodeMerkleProof, merkleDepth, merkleLeaf, MerkleTree } from '../../proofs/merkle.ts';
@@ -132,31 +132,38 @@ function merkleVectors() {
   });
 }
 
-/** The parity rows of the (k, m) generator matrix, read off the codec by encoding unit vectors. */
-function parityMatrix(k: number, m: number): string[] {
-  const codec = new ErasureCodec(k, m);
-  const units = Array.from({ length: k }, (_, i) => Uint8Array.from({ length: k }, (_, b) => (b === i ? 1 : 0)));
-  // Parity shard j, byte b = Σ_i M[k + j][i] · unit_i[b] = M[k + j][b].
-  return codec.encode(units).map(toHex);
-}
+const scalarHex = (value: bigint) => toHex(scalarToBytes(value));
 
+/** The code's evaluation points and generator parity rows for small (k, m), and short worked examples over field elements. */
 function erasureVectors() {
   return {
     matrices: (
       [
+        [1, 1],
         [2, 1],
         [3, 2],
         [4, 2],
       ] as const
-    ).map(([k, m]) => ({ k, m, parityRows: parityMatrix(k, m) })),
+    ).map(([k, m]) => ({
+      k,
+      m,
+      points: evaluationPoints(k, m).map(scalarHex),
+      parityRows: parityMatrix(k, m).map((row) => row.map(scalarHex)),
+    })),
     examples: (
       [
-        [2, 1, 8],
-        [4, 2, 8],
+        [2, 1],
+        [4, 2],
       ] as const
-    ).map(([k, m, bytes]) => {
-      const data = Array.from({ length: k }, (_, i) => vectorBytes(`erasure/${k}/${m}/${i}`, bytes));
-      return { k, m, data: data.map(toHex), parity: new ErasureCodec(k, m).encode(data).map(toHex) };
+    ).map(([k, m]) => {
+      // Two elements a column, each 0x00 ‖ 31 bytes, as in a data blob.
+      const data = Array.from({ length: k }, (_, i) => [0, 1].map((e) => bytesToScalar(vectorBytes(`erasure/${k}/${m}/${i}/${e}`, 31))));
+      return {
+        k,
+        m,
+        data: data.map((column) => column.map(scalarHex)),
+        parity: encodeColumns(data, m).map((column) => column.map(scalarHex)),
+      };
     }),
   };
 }
@@ -179,7 +186,7 @@ function datasetVector(spec: DatasetSpec) {
   const { size, k, m, nodeCount } = spec;
   const n = k + m;
   const data = vectorBytes(`dataset/${spec.name}`, size);
-  const codec = new ErasureCodec(k, m);
+  const code = new FrCode(k, m);
   const segments = segmentCount(size, k);
   const secretKeys = Array.from({ length: nodeCount }, (_, i) => blsSecretKey(i + 1));
   const nodes = secretKeys.map((secretKey) => {
@@ -189,7 +196,7 @@ function datasetVector(spec: DatasetSpec) {
   });
   const blobs: Uint8Array[] = [];
   for (let s = 0; s < segments; s++) {
-    const packed = segmentToBlobs(codec, data.subarray(s * segmentPayloadBytes(k), (s + 1) * segmentPayloadBytes(k)));
+    const packed = segmentToBlobs(code, data.subarray(s * segmentPayloadBytes(k), (s + 1) * segmentPayloadBytes(k)));
     for (let i = 0; i < n; i++) blobs.push(packed.slice(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
   }
   const records = blobs.map((blob) => ({ commitment: kzg.blobToCommitment(blob), hash: sha256(blob) }));
@@ -437,7 +444,7 @@ export function generateVectors() {
       'vectorBytes(label, length): SHA-256(ascii(label) ‖ u32be(0)) ‖ SHA-256(ascii(label) ‖ u32be(1)) ‖ …, cut to length bytes. ' +
         'Payloads, test-tree records and other fixed inputs are vectorBytes of the label given.',
       'BLS secret key i is the 32-byte big-endian integer i. The owner key is hardhat development account 0 (public: never fund it).',
-      'Erasure-coded (parity) shards come from reed-solomon-erasure 3.1.1 over GF(2^8); ' +
+      'Parity shards come from systematic Reed-Solomon over the BLS12-381 scalar field; ' +
         'see docs/protocol.md, "Shards and the erasure code".',
     ],
     constants: {

@@ -85,10 +85,60 @@ export function segmentPayload(data: Uint8Array, segment: number, k: number): Ui
   return out;
 }
 
-/** The k data blobs of a segment (shards 0..k−1; the m parity shards come from the erasure code). */
+/** The k data blobs of a segment (shards 0..k−1; parityBlobs gives the m parity shards). */
 export function dataBlobs(data: Uint8Array, segment: number, k: number): Uint8Array[] {
   const payload = segmentPayload(data, segment, k);
   return Array.from({ length: k }, (_, i) => packBlob(payload.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB)));
+}
+
+// ---------------------------------------------------------------- the erasure code over Fr
+
+const modR = (a: bigint): bigint => ((a % BLS_MODULUS) + BLS_MODULUS) % BLS_MODULUS;
+
+function powR(base: bigint, exponent: bigint): bigint {
+  let out = 1n;
+  for (let b = modR(base), e = exponent; e > 0n; e >>= 1n, b = (b * b) % BLS_MODULUS) if (e & 1n) out = (out * b) % BLS_MODULUS;
+  return out;
+}
+
+/** Point i = ω^reverse(i), ω a primitive N-th root of unity (7^((r−1)/N)), N = the power of two ≥ k + m. */
+export function codePoints(k: number, m: number): bigint[] {
+  let bits = 0;
+  while (1 << bits < k + m) bits++;
+  const omega = powR(7n, (BLS_MODULUS - 1n) / (1n << BigInt(bits)));
+  const reverse = (i: number) => Number.parseInt(i.toString(2).padStart(bits, '0').split('').reverse().join('') || '0', 2);
+  return Array.from({ length: k + m }, (_, i) => powR(omega, BigInt(reverse(i))));
+}
+
+/** Parity row j: the Lagrange basis over the k data points, evaluated at point k + j, each as Π (x − xₗ) / (xᵢ − xₗ). */
+export function parityRow(k: number, m: number, j: number): bigint[] {
+  const points = codePoints(k, m);
+  const x = points[k + j]!;
+  return Array.from({ length: k }, (_, i) => {
+    let numerator = 1n;
+    let denominator = 1n;
+    for (let l = 0; l < k; l++) {
+      if (l === i) continue;
+      numerator = (numerator * modR(x - points[l]!)) % BLS_MODULUS;
+      denominator = (denominator * modR(points[i]! - points[l]!)) % BLS_MODULUS;
+    }
+    return (numerator * powR(denominator, BLS_MODULUS - 2n)) % BLS_MODULUS;
+  });
+}
+
+/** The m parity blobs of k data blobs: element e of parity j is Σᵢ row_j[i] · dataᵢ[e] mod r, 32 bytes big-endian. */
+export function parityBlobs(data: Uint8Array[], m: number): Uint8Array[] {
+  const k = data.length;
+  return Array.from({ length: m }, (_, j) => {
+    const row = parityRow(k, m, j);
+    const blob = new Uint8Array(BYTES_PER_BLOB);
+    for (let e = 0; e < FIELD_ELEMENTS_PER_BLOB; e++) {
+      let sum = 0n;
+      for (let i = 0; i < k; i++) sum += row[i]! * toBigInt(data[i]!.subarray(e * 32, e * 32 + 32));
+      blob.set(uintBE(sum % BLS_MODULUS, 32), e * 32);
+    }
+    return blob;
+  });
 }
 
 // ---------------------------------------------------------------- Merkle tree
@@ -162,7 +212,7 @@ export function encodeManifest(f: ManifestFields): Uint8Array {
   if (f.shards.length !== segmentCount(f.size, f.k) * (f.k + f.m)) throw new Error('bad shard count');
   return concat(
     ascii('SHRD'),
-    uintBE(1, 1),
+    uintBE(2, 1),
     uintBE(0, 1),
     uintBE(f.k, 2),
     uintBE(f.m, 2),

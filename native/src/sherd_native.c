@@ -1,0 +1,414 @@
+/*
+ * Sherd's native addon: the few hot loops of the write and read paths, on blst (the copy
+ * c-kzg ships, so commitments are computed by the same field and curve code c-kzg uses).
+ *
+ *   loadSetup(points)            BGMW tables over the 4096 Lagrange setup points (once per process)
+ *   commitBlob(blob)             a blob's KZG commitment by fixed-base MSM over those tables
+ *   msm(points, scalars, check)  Σ scalarᵢ·Pointᵢ over compressed G1 points
+ *   combineCommitments(C, M)     row j: Σᵢ M[j][i]·Cᵢ, every row from one decompression of C
+ *   combineBlobs(blobs, M)       row j, element e: Σᵢ M[j][i]·blobᵢ[e] in Fr (the RS code)
+ *
+ * Every byte array is a Uint8Array; scalars and field elements are 32 bytes big-endian, as in
+ * EIP-4844. Bad input throws an Error with a stable `code`. The functions block their thread:
+ * callers run them in worker threads.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blst.h"
+
+#define SETUP_POINTS 4096
+#define ELEMENT_BYTES 32
+#define BLOB_BYTES (SETUP_POINTS * ELEMENT_BYTES)
+#define G1_BYTES 48
+
+/*
+ * BGMW (Brickell, Gordon, McCurley, Wilson): the bases are fixed, so precompute
+ * Tⱼ,ᵢ = 2^(WINDOW·j)·Lᵢ for every window j. A commitment Σ sᵢ·Lᵢ is then Σⱼ,ᵢ dⱼ(sᵢ)·Tⱼ,ᵢ with
+ * dⱼ the signed (Booth) 13-bit digits of sᵢ: one bucket pass over 20 × 4096 points with no
+ * doublings between windows, where Pippenger runs one pass per window and doubles in between.
+ * 20 windows of 13 bits cover 260 bits, and a canonical scalar (< r < 2^255) leaves the
+ * top digit's carry zero.
+ */
+#define WINDOW 13
+#define WINDOWS 20
+#define TABLE_POINTS (WINDOWS * SETUP_POINTS)
+
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+static blst_p1_affine *table = NULL;       /* TABLE_POINTS, window-major */
+static byte *setup_points = NULL;           /* the compressed points the table was built from */
+
+static napi_value throw_code(napi_env env, const char *code, const char *message) {
+  napi_throw_error(env, code, message);
+  return NULL;
+}
+
+/* The Uint8Array at argument `index`; false (with a pending TypeError) when it is not one. */
+static int byte_argument(napi_env env, napi_value value, const char *name, byte **data, size_t *length) {
+  napi_typedarray_type type;
+  size_t count;
+  void *pointer;
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  if (is_typed && napi_get_typedarray_info(env, value, &type, &count, &pointer, NULL, NULL) == napi_ok &&
+      type == napi_uint8_array) {
+    *data = pointer;
+    *length = count;
+    return 1;
+  }
+  char message[96];
+  snprintf(message, sizeof message, "%s must be a Uint8Array", name);
+  napi_throw_type_error(env, "invalid_argument", message);
+  return 0;
+}
+
+static napi_value new_bytes(napi_env env, size_t length, byte **data) {
+  napi_value buffer, array;
+  void *pointer;
+  if (napi_create_arraybuffer(env, length, &pointer, &buffer) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, napi_uint8_array, length, buffer, 0, &array) != napi_ok) return NULL;
+  *data = pointer;
+  return array;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
+  size_t argc = expected;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < expected) {
+    napi_throw_type_error(env, "invalid_argument", "too few arguments");
+    return 0;
+  }
+  return 1;
+}
+
+/* A canonical field element (< r) from 32 big-endian bytes, as 4 little-endian limbs. */
+static int read_element(const byte *bytes, uint64_t limbs[4]) {
+  blst_scalar scalar;
+  blst_scalar_from_bendian(&scalar, bytes);
+  if (!blst_scalar_fr_check(&scalar)) return 0;
+  blst_uint64_from_scalar(limbs, &scalar);
+  return 1;
+}
+
+static void write_element(byte *bytes, const blst_fr *value) {
+  blst_scalar scalar;
+  blst_scalar_from_uint64(&scalar, value->l);
+  blst_bendian_from_scalar(bytes, &scalar);
+}
+
+/* ---- setup ---- */
+
+static int build_table(const byte *points) {
+  blst_p1_affine *affine = malloc(sizeof(blst_p1_affine) * SETUP_POINTS);
+  blst_p1 *jacobian = malloc(sizeof(blst_p1) * TABLE_POINTS);
+  blst_p1_affine *built = malloc(sizeof(blst_p1_affine) * TABLE_POINTS);
+  int ok = affine && jacobian && built;
+  for (size_t i = 0; ok && i < SETUP_POINTS; i++) {
+    if (blst_p1_uncompress(&affine[i], points + i * G1_BYTES) != BLST_SUCCESS || !blst_p1_affine_in_g1(&affine[i])) ok = 0;
+  }
+  for (size_t i = 0; ok && i < SETUP_POINTS; i++) {
+    blst_p1 p;
+    blst_p1_from_affine(&p, &affine[i]);
+    for (size_t j = 0; j < WINDOWS; j++) {
+      jacobian[j * SETUP_POINTS + i] = p;
+      for (size_t d = 0; d < WINDOW; d++) blst_p1_double(&p, &p);
+    }
+  }
+  if (ok) {
+    const blst_p1 *sources[2] = {jacobian, NULL};
+    blst_p1s_to_affine(built, sources, TABLE_POINTS);
+    __atomic_store_n(&table, built, __ATOMIC_RELEASE); /* published whole: readers take no lock */
+  } else {
+    free(built);
+  }
+  free(affine);
+  free(jacobian);
+  return ok;
+}
+
+static napi_value load_setup(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  byte *points;
+  size_t length;
+  if (!get_args(env, info, 1, argv) || !byte_argument(env, argv[0], "points", &points, &length)) return NULL;
+  if (length != SETUP_POINTS * G1_BYTES) return throw_code(env, "invalid_argument", "the setup is 4096 compressed G1 points");
+  pthread_mutex_lock(&setup_lock);
+  int ok = 1;
+  const char *problem = NULL;
+  if (table) {
+    if (memcmp(setup_points, points, length) != 0) problem = "a different setup is already loaded in this process";
+  } else if ((setup_points = malloc(length)) == NULL || !build_table(points)) {
+    free(setup_points);
+    setup_points = NULL;
+    problem = "a setup point is not a point of G1";
+  } else {
+    memcpy(setup_points, points, length);
+  }
+  ok = problem == NULL;
+  pthread_mutex_unlock(&setup_lock);
+  if (!ok) return throw_code(env, "bad_setup", problem);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  return undefined;
+}
+
+/* ---- fixed-base commitment ---- */
+
+/* Bits [13j − 1, 13j + 13) of a 256-bit little-endian scalar (bit −1 is 0): Booth's input for digit j. */
+static uint32_t booth_bits(const uint64_t limbs[4], size_t j) {
+  if (j == 0) return (uint32_t)((limbs[0] << 1) & 0x3fff);
+  size_t bit = WINDOW * j - 1, limb = bit / 64, shift = bit % 64;
+  uint64_t value = limbs[limb] >> shift;
+  if (shift > 64 - 14 && limb + 1 < 4) value |= limbs[limb + 1] << (64 - shift);
+  return (uint32_t)(value & 0x3fff);
+}
+
+static napi_value commit_blob(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  byte *blob;
+  size_t length;
+  if (!get_args(env, info, 1, argv) || !byte_argument(env, argv[0], "blob", &blob, &length)) return NULL;
+  if (length != BLOB_BYTES) return throw_code(env, "invalid_argument", "a blob is 131072 bytes");
+  const blst_p1_affine *bases = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+  if (!bases) return throw_code(env, "no_setup", "loadSetup must be called first");
+
+  /* One 14-bit window value (2 bytes, little-endian) per table point, window-major as the table. */
+  byte *digits = malloc(2 * TABLE_POINTS);
+  /* The tile expects zeroed buckets (blst's own Pippenger zeroes them before its first tile). */
+  limb_t *scratch = calloc(1, blst_p1s_mult_pippenger_scratch_sizeof((size_t)1 << (WINDOW + 3)));
+  if (!digits || !scratch) {
+    free(digits);
+    free(scratch);
+    return throw_code(env, "out_of_memory", "could not allocate the commitment's scratch space");
+  }
+  for (size_t i = 0; i < SETUP_POINTS; i++) {
+    uint64_t limbs[4];
+    if (!read_element(blob + i * ELEMENT_BYTES, limbs)) {
+      free(digits);
+      free(scratch);
+      char message[96];
+      snprintf(message, sizeof message, "field element %zu is not below the BLS12-381 scalar modulus", i);
+      return throw_code(env, "non_canonical_field_element", message);
+    }
+    for (size_t j = 0; j < WINDOWS; j++) {
+      uint32_t bits = booth_bits(limbs, j);
+      digits[2 * (j * SETUP_POINTS + i)] = (byte)bits;
+      digits[2 * (j * SETUP_POINTS + i) + 1] = (byte)(bits >> 8);
+    }
+  }
+  /* One tile of blst's Pippenger at bit 1, window 13, reads exactly those 14 bits as one signed digit. */
+  const blst_p1_affine *points[2] = {bases, NULL};
+  const byte *scalars[2] = {digits, NULL};
+  blst_p1 sum;
+  blst_p1s_tile_pippenger(&sum, points, TABLE_POINTS, scalars, WINDOW + 1, scratch, 1, WINDOW);
+  free(digits);
+  free(scratch);
+  byte *out;
+  napi_value result = new_bytes(env, G1_BYTES, &out);
+  if (result) blst_p1_compress(out, &sum);
+  return result;
+}
+
+/* ---- multi-scalar multiplication over given points ---- */
+
+/* Decompresses `count` points; with `check`, each must be in G1. Returns the bad index, or −1. */
+static long read_points(const byte *bytes, size_t count, int check, blst_p1_affine *out) {
+  for (size_t i = 0; i < count; i++) {
+    if (blst_p1_uncompress(&out[i], bytes + i * G1_BYTES) != BLST_SUCCESS) return (long)i;
+    if (check && !blst_p1_affine_in_g1(&out[i])) return (long)i;
+  }
+  return -1;
+}
+
+/* Σ scalars[i]·points[i] over the non-zero terms; `scalars` holds little-endian blst scalars. */
+static void combine(blst_p1 *out, const blst_p1_affine *points, const blst_scalar *scalars, size_t count) {
+  const blst_p1_affine **point_list = malloc(sizeof(*point_list) * (count + 1));
+  const byte **scalar_list = malloc(sizeof(*scalar_list) * (count + 1));
+  size_t used = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (blst_p1_affine_is_inf(&points[i])) continue;
+    int zero = 1;
+    for (size_t b = 0; b < 32 && zero; b++) zero = scalars[i].b[b] == 0;
+    if (zero) continue;
+    point_list[used] = &points[i];
+    scalar_list[used] = scalars[i].b;
+    used++;
+  }
+  memset(out, 0, sizeof(*out));
+  if (used == 1) {
+    blst_p1_from_affine(out, point_list[0]);
+    blst_p1_mult(out, out, scalar_list[0], 255);
+  } else if (used > 1) {
+    point_list[used] = NULL;
+    scalar_list[used] = NULL;
+    limb_t *scratch = malloc(blst_p1s_mult_pippenger_scratch_sizeof(used));
+    blst_p1s_mult_pippenger(out, point_list, used, scalar_list, 255, scratch);
+    free(scratch);
+  }
+  free(point_list);
+  free(scalar_list);
+}
+
+static int read_scalars(const byte *bytes, size_t count, blst_scalar *out) {
+  for (size_t i = 0; i < count; i++) {
+    blst_scalar_from_bendian(&out[i], bytes + i * ELEMENT_BYTES);
+    if (!blst_scalar_fr_check(&out[i])) return 0;
+  }
+  return 1;
+}
+
+static napi_value msm(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  byte *point_bytes, *scalar_bytes;
+  size_t point_length, scalar_length;
+  bool check = true;
+  if (!get_args(env, info, 3, argv) || !byte_argument(env, argv[0], "points", &point_bytes, &point_length) ||
+      !byte_argument(env, argv[1], "scalars", &scalar_bytes, &scalar_length))
+    return NULL;
+  napi_get_value_bool(env, argv[2], &check);
+  size_t count = point_length / G1_BYTES;
+  if (point_length % G1_BYTES != 0 || scalar_length != count * ELEMENT_BYTES)
+    return throw_code(env, "invalid_argument", "points are 48 bytes each and there is one 32-byte scalar per point");
+  blst_p1_affine *points = malloc(sizeof(blst_p1_affine) * (count + 1));
+  blst_scalar *scalars = malloc(sizeof(blst_scalar) * (count + 1));
+  long bad = read_points(point_bytes, count, check, points);
+  int scalars_ok = read_scalars(scalar_bytes, count, scalars);
+  blst_p1 sum;
+  if (bad < 0 && scalars_ok) combine(&sum, points, scalars, count);
+  free(points);
+  free(scalars);
+  if (bad >= 0) {
+    char message[96];
+    snprintf(message, sizeof message, "point %ld is not a compressed point of G1", bad);
+    return throw_code(env, "bad_point", message);
+  }
+  if (!scalars_ok) return throw_code(env, "non_canonical_field_element", "a scalar is not below the BLS12-381 scalar modulus");
+  byte *out;
+  napi_value result = new_bytes(env, G1_BYTES, &out);
+  if (result) blst_p1_compress(out, &sum);
+  return result;
+}
+
+/* A rows × columns matrix of canonical field elements from its bytes; false when one is not canonical. */
+static int read_matrix(napi_env env, napi_value value, size_t columns, size_t *rows, byte **bytes) {
+  size_t length;
+  if (!byte_argument(env, value, "matrix", bytes, &length)) return 0;
+  if (columns == 0 || length == 0 || length % (columns * ELEMENT_BYTES) != 0) {
+    napi_throw_type_error(env, "invalid_argument", "the matrix has one 32-byte element per input in every row");
+    return 0;
+  }
+  *rows = length / (columns * ELEMENT_BYTES);
+  return 1;
+}
+
+static napi_value combine_commitments(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  byte *point_bytes, *matrix_bytes;
+  size_t point_length, rows;
+  if (!get_args(env, info, 2, argv) || !byte_argument(env, argv[0], "commitments", &point_bytes, &point_length)) return NULL;
+  size_t count = point_length / G1_BYTES;
+  if (point_length % G1_BYTES != 0 || count == 0)
+    return throw_code(env, "invalid_argument", "commitments are 48 bytes each, at least one");
+  if (!read_matrix(env, argv[1], count, &rows, &matrix_bytes)) return NULL;
+  blst_p1_affine *points = malloc(sizeof(blst_p1_affine) * count);
+  blst_scalar *scalars = malloc(sizeof(blst_scalar) * rows * count);
+  long bad = read_points(point_bytes, count, 1, points);
+  int scalars_ok = read_scalars(matrix_bytes, rows * count, scalars);
+  byte *out = NULL;
+  napi_value result = NULL;
+  if (bad < 0 && scalars_ok && (result = new_bytes(env, rows * G1_BYTES, &out))) {
+    for (size_t j = 0; j < rows; j++) {
+      blst_p1 sum;
+      combine(&sum, points, scalars + j * count, count);
+      blst_p1_compress(out + j * G1_BYTES, &sum);
+    }
+  }
+  free(points);
+  free(scalars);
+  if (bad >= 0) return throw_code(env, "bad_point", "a commitment is not a compressed point of G1");
+  if (!scalars_ok) return throw_code(env, "non_canonical_field_element", "a matrix element is not below the BLS12-381 scalar modulus");
+  return result;
+}
+
+/* ---- the Reed-Solomon code over Fr ---- */
+
+/*
+ * Output row j, element e: Σᵢ M[j][i]·inputᵢ[e]. The matrix goes into Montgomery form and the
+ * inputs stay in normal form, so one Montgomery multiplication (a·R · b · R⁻¹ = a·b) gives the
+ * product in normal form: no conversion of the 4096 × inputs elements in or out.
+ */
+static napi_value combine_blobs(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  byte *blobs, *matrix_bytes;
+  size_t blobs_length, rows;
+  if (!get_args(env, info, 2, argv) || !byte_argument(env, argv[0], "blobs", &blobs, &blobs_length)) return NULL;
+  size_t inputs = blobs_length / BLOB_BYTES;
+  if (blobs_length % BLOB_BYTES != 0 || inputs == 0) return throw_code(env, "invalid_argument", "blobs are 131072 bytes each, at least one");
+  if (!read_matrix(env, argv[1], inputs, &rows, &matrix_bytes)) return NULL;
+
+  blst_fr *matrix = malloc(sizeof(blst_fr) * rows * inputs);
+  blst_fr *column = malloc(sizeof(blst_fr) * inputs);
+  if (!matrix || !column) {
+    free(matrix);
+    free(column);
+    return throw_code(env, "out_of_memory", "could not allocate the code's matrix");
+  }
+  int ok = 1;
+  for (size_t x = 0; x < rows * inputs && ok; x++) {
+    blst_scalar scalar;
+    blst_scalar_from_bendian(&scalar, matrix_bytes + x * ELEMENT_BYTES);
+    ok = blst_scalar_fr_check(&scalar);
+    blst_fr_from_scalar(&matrix[x], &scalar);
+  }
+  if (!ok) {
+    free(matrix);
+    free(column);
+    return throw_code(env, "non_canonical_field_element", "a matrix element is not below the BLS12-381 scalar modulus");
+  }
+  byte *out;
+  napi_value result = new_bytes(env, rows * BLOB_BYTES, &out);
+  long bad = -1;
+  for (size_t e = 0; result && e < SETUP_POINTS && bad < 0; e++) {
+    for (size_t i = 0; i < inputs; i++) {
+      if (!read_element(blobs + i * BLOB_BYTES + e * ELEMENT_BYTES, column[i].l)) bad = (long)(i * SETUP_POINTS + e);
+    }
+    for (size_t j = 0; j < rows && bad < 0; j++) {
+      blst_fr sum, product;
+      memset(&sum, 0, sizeof sum);
+      const blst_fr *row = matrix + j * inputs;
+      for (size_t i = 0; i < inputs; i++) {
+        blst_fr_mul(&product, &row[i], &column[i]);
+        blst_fr_add(&sum, &sum, &product);
+      }
+      write_element(out + j * BLOB_BYTES + e * ELEMENT_BYTES, &sum);
+    }
+  }
+  free(matrix);
+  free(column);
+  if (bad >= 0) {
+    char message[120];
+    snprintf(message, sizeof message, "element %ld of input blob %ld is not below the BLS12-381 scalar modulus", bad % SETUP_POINTS,
+             bad / SETUP_POINTS);
+    return throw_code(env, "non_canonical_field_element", message);
+  }
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"loadSetup", NULL, load_setup, NULL, NULL, NULL, napi_default, NULL},
+      {"commitBlob", NULL, commit_blob, NULL, NULL, NULL, napi_default, NULL},
+      {"msm", NULL, msm, NULL, NULL, NULL, napi_default, NULL},
+      {"combineCommitments", NULL, combine_commitments, NULL, NULL, NULL, napi_default, NULL},
+      {"combineBlobs", NULL, combine_blobs, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { pippenger } from '@noble/curves/abstract/curve.js';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { describe, expect, it } from 'vitest';
+import { BYTES_PER_BLOB, FIELD_ELEMENTS_PER_BLOB, packBlob, PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
+import { BLS_MODULUS, bytesToScalar, randomFieldElement, scalarToBytes } from '../../proofs/field.ts';
+import { FR_BACKENDS, frMatrix, loadFrBackend } from '../../proofs/fr-backend.ts';
+import { encodeColumns } from '../../proofs/fr-code.ts';
+import { loadCKzg } from '../../proofs/kzg.ts';
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const randomScalar = () => bytesToScalar(randomFieldElement());
+
+/** A blob of uniform field elements (full 32-byte elements, as parity blobs are). */
+function fullBlob(): Uint8Array {
+  const out = new Uint8Array(BYTES_PER_BLOB);
+  for (let e = 0; e < FIELD_ELEMENTS_PER_BLOB; e++) out.set(randomFieldElement(), e * 32);
+  return out;
+}
+
+function elements(blob: Uint8Array): bigint[] {
+  return Array.from({ length: FIELD_ELEMENTS_PER_BLOB }, (_, e) => bytesToScalar(blob.subarray(e * 32, e * 32 + 32)));
+}
+
+const concat = (blobs: Uint8Array[]) => {
+  const out = new Uint8Array(blobs.length * BYTES_PER_BLOB);
+  blobs.forEach((b, i) => {
+    out.set(b, i * BYTES_PER_BLOB);
+  });
+  return out;
+};
+
+// The native addon is built by `npm install`; in npm test it must be there, not silently replaced.
+it('the native addon is built and loads', () => {
+  expect(loadFrBackend().name).toBe('native');
+});
+
+describe.each(FR_BACKENDS)('Fr backend %s', (name) => {
+  const backend = loadFrBackend(name);
+  const kzg = loadCKzg();
+
+  it('commits a blob byte-identically to c-kzg: packed data, full elements, zero and edge values', () => {
+    const packed = packBlob(randomBytes(PAYLOAD_BYTES_PER_BLOB));
+    const full = fullBlob();
+    full.set(scalarToBytes(BLS_MODULUS - 1n), 0); // the largest element
+    const sparse = new Uint8Array(BYTES_PER_BLOB);
+    sparse[BYTES_PER_BLOB - 1] = 1;
+    for (const blob of [packed, full, sparse, new Uint8Array(BYTES_PER_BLOB)]) {
+      expect(hex(backend.commitBlob(blob))).toBe(hex(kzg.blobToCommitment(blob)));
+    }
+  });
+
+  it('refuses a blob with an element not below the modulus, naming it', () => {
+    const blob = fullBlob();
+    blob.set(scalarToBytes(BLS_MODULUS), 9 * 32);
+    if (name === 'native') {
+      expect(() => backend.commitBlob(blob)).toThrow('field element 9 is not below the BLS12-381 scalar modulus');
+    } else {
+      expect(() => backend.commitBlob(blob)).toThrow('KZG commit failed');
+    }
+    expect(() => backend.commitBlob(new Uint8Array(100))).toThrow('blob must be 131072 bytes, got 100');
+  });
+
+  it('computes multi-scalar multiplications as noble does, and refuses bytes that are no point of G1', () => {
+    const G = bls12_381.G1.Point;
+    const points = Array.from({ length: 40 }, () => G.BASE.multiply(randomScalar()));
+    const scalars = points.map((_, i) => (i === 3 ? 0n : i === 4 ? BLS_MODULUS - 1n : randomScalar()));
+    const bytes = points.map((p) => p.toBytes(true));
+    bytes[5] = G.ZERO.toBytes(true); // infinity contributes nothing
+    const expected = pippenger(
+      G,
+      points.map((p, i) => (i === 5 ? G.ZERO : p)),
+      scalars,
+    );
+    expect(hex(backend.msm(bytes, scalars))).toBe(hex(expected.toBytes(true)));
+    expect(hex(backend.msm(bytes.slice(0, 1), scalars.slice(0, 1)))).toBe(hex(points[0]!.multiply(scalars[0]!).toBytes(true)));
+    expect(hex(backend.msm([], []))).toBe(hex(G.ZERO.toBytes(true)));
+    const notAPoint = new Uint8Array(48).fill(0x11);
+    expect(() => backend.msm([bytes[0]!, notAPoint], [1n, 2n])).toThrow('point 1 is not a compressed point of G1');
+    expect(() => backend.msm([bytes[0]!], [BLS_MODULUS])).toThrow('scalars must be below the scalar modulus');
+    expect(() => backend.msm([bytes[0]!], [1n, 2n])).toThrow('one scalar per point');
+  });
+
+  it('combines commitments row by row, as the matching combination of blobs commits (linearity, c-kzg)', () => {
+    const blobs = [fullBlob(), fullBlob(), fullBlob()];
+    const matrix = frMatrix([
+      [1n, 2n, 3n],
+      [randomScalar(), 0n, randomScalar()],
+    ]);
+    const combined = backend.combineBlobs(concat(blobs), matrix);
+    const commitments = backend.combineCommitments(
+      blobs.map((b) => kzg.blobToCommitment(b)),
+      matrix,
+    );
+    expect(commitments.map(hex)).toEqual(
+      [0, 1].map((row) => hex(kzg.blobToCommitment(combined.subarray(row * BYTES_PER_BLOB, (row + 1) * BYTES_PER_BLOB)))),
+    );
+  });
+
+  it('combines blobs element by element exactly as the BigInt reference code', () => {
+    const blobs = [fullBlob(), packBlob(randomBytes(1000)), fullBlob(), fullBlob()];
+    const data = blobs.map(elements);
+    const parity = encodeColumns(data, 3);
+    // The reference's parity rows are a combination too: recover them with the code's own matrix.
+    const rows = Array.from({ length: 3 }, (_, j) => Array.from({ length: 4 }, (_, i) => encodeColumns(unit(4, i), 3)[j]![0]!));
+    const out = backend.combineBlobs(concat(blobs), frMatrix(rows));
+    for (let j = 0; j < 3; j++) expect(elements(out.subarray(j * BYTES_PER_BLOB, (j + 1) * BYTES_PER_BLOB))).toEqual(parity[j]);
+  });
+
+  it('refuses input elements not below the modulus, and matrices that do not fit the blobs', () => {
+    const blobs = [fullBlob(), fullBlob()];
+    blobs[1]!.set(scalarToBytes(BLS_MODULUS + 5n), 17 * 32);
+    expect(() => backend.combineBlobs(concat(blobs), frMatrix([[1n, 1n]]))).toThrow(
+      'element 17 of input blob 1 is not below the BLS12-381 scalar modulus',
+    );
+    expect(() => backend.combineBlobs(concat(blobs), frMatrix([[1n, 1n, 1n]]))).toThrow('blobs must be 393216 bytes, got 262144');
+    expect(() => frMatrix([[BLS_MODULUS]])).toThrow('matrix elements must be below the scalar modulus');
+  });
+});
+
+/** k unit columns of length 1: encoding them reads off the generator's parity rows. */
+function unit(k: number, i: number): bigint[][] {
+  return Array.from({ length: k }, (_, j) => [j === i ? 1n : 0n]);
+}
