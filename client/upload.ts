@@ -564,7 +564,10 @@ async function dispersePhase(
       if (failed.has(nodeIndex) || held.has(shardPosition(dataset.manifest, segment, i))) continue;
       throwIfAborted(signal);
       await budget.acquire(BYTES_PER_BLOB);
-      const put = send(nodeIndex, segment, i, blobs.subarray(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
+      // A copy, not a view: a shard waiting for a slow node must pin its own 128 KiB, not its
+      // whole segment, or the byte budget would not bound memory (a long upload met enough skew
+      // between nodes to hold hundreds of segments).
+      const put = send(nodeIndex, segment, i, blobs.slice(i * BYTES_PER_BLOB, (i + 1) * BYTES_PER_BLOB));
       inFlight.add(put);
       void put.finally(() => inFlight.delete(put));
     }

@@ -52,6 +52,11 @@ export interface FrBackend {
    * back; the result holds matrix.rows blobs back to back. Every element must be below r.
    */
   combineBlobs(blobs: Uint8Array, matrix: FrMatrix): Uint8Array;
+  /**
+   * The same parity as combineBlobs with the code's parity matrix, by FFT, for k a power of two
+   * (natively only). `params`: ω of order k, ω⁻¹, k⁻¹, then each parity coset's shift, 32 bytes each.
+   */
+  fftEncode?(data: Uint8Array, params: Uint8Array, m: number): Uint8Array;
 }
 
 interface NativeAddon {
@@ -60,6 +65,7 @@ interface NativeAddon {
   msm(points: Uint8Array, scalars: Uint8Array, checkSubgroup: boolean): Uint8Array;
   combineCommitments(commitments: Uint8Array, matrix: Uint8Array): Uint8Array;
   combineBlobs(blobs: Uint8Array, matrix: Uint8Array): Uint8Array;
+  fftEncode(blobs: Uint8Array, params: Uint8Array, m: number): Uint8Array;
 }
 
 export const NATIVE_ADDON_PATH = new URL('../native/build/Release/sherd_native.node', import.meta.url);
@@ -151,6 +157,13 @@ function nativeBackend(addon: NativeAddon): FrBackend {
         return addon.combineBlobs(blobs, matrix.bytes);
       } catch (cause) {
         return rethrow(CodecError, 'combine blobs', cause);
+      }
+    },
+    fftEncode(data, params, m) {
+      try {
+        return addon.fftEncode(data, params, m);
+      } catch (cause) {
+        return rethrow(CodecError, 'FFT encode', cause);
       }
     },
   };

@@ -7,6 +7,7 @@
  *   msm(points, scalars, check)  Σ scalarᵢ·Pointᵢ over compressed G1 points
  *   combineCommitments(C, M)     row j: Σᵢ M[j][i]·Cᵢ, every row from one decompression of C
  *   combineBlobs(blobs, M)       row j, element e: Σᵢ M[j][i]·blobᵢ[e] in Fr (the RS code)
+ *   fftEncode(blobs, params, m)  the same code's parity by FFT, for k a power of two
  *
  * Every byte array is a Uint8Array; scalars and field elements are 32 bytes big-endian, as in
  * EIP-4844. Bad input throws an Error with a stable `code`. The functions block their thread:
@@ -306,15 +307,26 @@ static int read_matrix(napi_env env, napi_value value, size_t columns, size_t *r
   return 1;
 }
 
-static napi_value combine_commitments(napi_env env, napi_callback_info info) {
+/* A combination's two arguments: `count` inputs of `each` bytes back to back, and its matrix. */
+static int combination_args(napi_env env, napi_callback_info info, const char *name, size_t each, byte **inputs, size_t *count,
+                            byte **matrix, size_t *rows) {
   napi_value argv[2];
+  size_t length;
+  if (!get_args(env, info, 2, argv) || !byte_argument(env, argv[0], name, inputs, &length)) return 0;
+  *count = length / each;
+  if (length % each != 0 || *count == 0) {
+    char message[96];
+    snprintf(message, sizeof message, "%s are %zu bytes each, at least one", name, each);
+    napi_throw_type_error(env, "invalid_argument", message);
+    return 0;
+  }
+  return read_matrix(env, argv[1], *count, rows, matrix);
+}
+
+static napi_value combine_commitments(napi_env env, napi_callback_info info) {
   byte *point_bytes, *matrix_bytes;
-  size_t point_length, rows;
-  if (!get_args(env, info, 2, argv) || !byte_argument(env, argv[0], "commitments", &point_bytes, &point_length)) return NULL;
-  size_t count = point_length / G1_BYTES;
-  if (point_length % G1_BYTES != 0 || count == 0)
-    return throw_code(env, "invalid_argument", "commitments are 48 bytes each, at least one");
-  if (!read_matrix(env, argv[1], count, &rows, &matrix_bytes)) return NULL;
+  size_t count, rows;
+  if (!combination_args(env, info, "commitments", G1_BYTES, &point_bytes, &count, &matrix_bytes, &rows)) return NULL;
   blst_p1_affine *points = malloc(sizeof(blst_p1_affine) * count);
   blst_scalar *scalars = malloc(sizeof(blst_scalar) * rows * count);
   long bad = read_points(point_bytes, count, 1, points);
@@ -343,13 +355,9 @@ static napi_value combine_commitments(napi_env env, napi_callback_info info) {
  * product in normal form: no conversion of the 4096 × inputs elements in or out.
  */
 static napi_value combine_blobs(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   byte *blobs, *matrix_bytes;
-  size_t blobs_length, rows;
-  if (!get_args(env, info, 2, argv) || !byte_argument(env, argv[0], "blobs", &blobs, &blobs_length)) return NULL;
-  size_t inputs = blobs_length / BLOB_BYTES;
-  if (blobs_length % BLOB_BYTES != 0 || inputs == 0) return throw_code(env, "invalid_argument", "blobs are 131072 bytes each, at least one");
-  if (!read_matrix(env, argv[1], inputs, &rows, &matrix_bytes)) return NULL;
+  size_t inputs, rows;
+  if (!combination_args(env, info, "blobs", BLOB_BYTES, &blobs, &inputs, &matrix_bytes, &rows)) return NULL;
 
   blst_fr *matrix = malloc(sizeof(blst_fr) * rows * inputs);
   blst_fr *column = malloc(sizeof(blst_fr) * inputs);
@@ -399,6 +407,115 @@ static napi_value combine_blobs(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+/*
+ * Encoding by FFT, when k is a power of two: at each element position the k data values are
+ * a polynomial's values on the subgroup H of order k, in bit-reversed order (the code's first
+ * k points). An inverse FFT (bit-reversed in, natural out) gives its coefficients; every coset
+ * s·H of parity points is a forward FFT (natural in, bit-reversed out) of the coefficients
+ * scaled by k⁻¹·sᵗ, and comes out in the parity points' own order. O(k log k) a position against
+ * the matrix's k·m. All of it in Montgomery form.
+ *   fftEncode(blobs, params, m): params are ω (of order k), ω⁻¹, k⁻¹, then one shift per coset.
+ */
+static void fft_bitreversed_in(blst_fr *a, size_t n, const blst_fr *twiddles) {
+  for (size_t len = 2; len <= n; len <<= 1) {
+    size_t half = len / 2, step = n / len;
+    for (size_t i = 0; i < n; i += len) {
+      for (size_t j = 0; j < half; j++) {
+        blst_fr t, u = a[i + j];
+        blst_fr_mul(&t, &a[i + j + half], &twiddles[j * step]);
+        blst_fr_add(&a[i + j], &u, &t);
+        blst_fr_sub(&a[i + j + half], &u, &t);
+      }
+    }
+  }
+}
+
+static void fft_bitreversed_out(blst_fr *a, size_t n, const blst_fr *twiddles) {
+  for (size_t len = n; len >= 2; len >>= 1) {
+    size_t half = len / 2, step = n / len;
+    for (size_t i = 0; i < n; i += len) {
+      for (size_t j = 0; j < half; j++) {
+        blst_fr t, u = a[i + j], v = a[i + j + half];
+        blst_fr_add(&a[i + j], &u, &v);
+        blst_fr_sub(&t, &u, &v);
+        blst_fr_mul(&a[i + j + half], &t, &twiddles[j * step]);
+      }
+    }
+  }
+}
+
+/* Powers 1, x, x², … (count of them), in Montgomery form. */
+static void powers(blst_fr *out, const blst_fr *x, size_t count, const blst_fr *first) {
+  if (count == 0) return;
+  out[0] = *first;
+  for (size_t i = 1; i < count; i++) blst_fr_mul(&out[i], &out[i - 1], x);
+}
+
+static napi_value fft_encode(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  byte *blobs, *param_bytes;
+  size_t blobs_length, params_length;
+  uint32_t m = 0;
+  if (!get_args(env, info, 3, argv) || !byte_argument(env, argv[0], "blobs", &blobs, &blobs_length) ||
+      !byte_argument(env, argv[1], "params", &param_bytes, &params_length))
+    return NULL;
+  napi_get_value_uint32(env, argv[2], &m);
+  size_t k = blobs_length / BLOB_BYTES;
+  size_t cosets = k ? (m + k - 1) / k : 0;
+  if (blobs_length % BLOB_BYTES != 0 || k < 2 || (k & (k - 1)) != 0 || m == 0 || params_length != (3 + cosets) * ELEMENT_BYTES)
+    return throw_code(env, "invalid_argument", "fftEncode takes k (a power of two) blobs, ω, ω⁻¹, k⁻¹ and one shift per coset");
+  blst_fr params[3 + 256];
+  for (size_t i = 0; i < 3 + cosets; i++) {
+    uint64_t limbs[4];
+    if (!read_element(param_bytes + i * ELEMENT_BYTES, limbs)) return throw_code(env, "non_canonical_field_element", "a parameter is not below r");
+    blst_fr_from_uint64(&params[i], limbs);
+  }
+  blst_fr *forward = malloc(sizeof(blst_fr) * k / 2), *inverse = malloc(sizeof(blst_fr) * k / 2);
+  blst_fr *scales = malloc(sizeof(blst_fr) * k * cosets), *coefficients = malloc(sizeof(blst_fr) * k), *work = malloc(sizeof(blst_fr) * k);
+  blst_fr one;
+  const uint64_t one_limbs[4] = {1, 0, 0, 0};
+  blst_fr_from_uint64(&one, one_limbs);
+  powers(forward, &params[0], k / 2, &one);
+  powers(inverse, &params[1], k / 2, &one);
+  for (size_t c = 0; c < cosets; c++) powers(scales + c * k, &params[3 + c], k, &params[2]);
+  byte *out;
+  napi_value result = new_bytes(env, (size_t)m * BLOB_BYTES, &out);
+  long bad = -1;
+  for (size_t e = 0; result && e < SETUP_POINTS && bad < 0; e++) {
+    for (size_t i = 0; i < k && bad < 0; i++) {
+      uint64_t limbs[4];
+      if (!read_element(blobs + i * BLOB_BYTES + e * ELEMENT_BYTES, limbs)) bad = (long)(i * SETUP_POINTS + e);
+      blst_fr_from_uint64(&coefficients[i], limbs);
+    }
+    if (bad >= 0) break;
+    fft_bitreversed_in(coefficients, k, inverse);
+    for (size_t c = 0; c < cosets; c++) {
+      for (size_t t = 0; t < k; t++) blst_fr_mul(&work[t], &coefficients[t], &scales[c * k + t]);
+      fft_bitreversed_out(work, k, forward);
+      for (size_t t = 0; t < k && c * k + t < m; t++) {
+        uint64_t limbs[4];
+        blst_scalar scalar;
+        blst_uint64_from_fr(limbs, &work[t]);
+        blst_scalar_from_uint64(&scalar, limbs);
+        blst_bendian_from_scalar(out + (c * k + t) * BLOB_BYTES + e * ELEMENT_BYTES, &scalar);
+      }
+    }
+  }
+  free(forward);
+  free(inverse);
+  free(scales);
+  free(coefficients);
+  free(work);
+  if (bad >= 0) {
+    char message[120];
+    snprintf(message, sizeof message, "element %ld of input blob %ld is not below the BLS12-381 scalar modulus", bad % SETUP_POINTS,
+             bad / SETUP_POINTS);
+    return throw_code(env, "non_canonical_field_element", message);
+  }
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"loadSetup", NULL, load_setup, NULL, NULL, NULL, napi_default, NULL},
@@ -406,6 +523,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"msm", NULL, msm, NULL, NULL, NULL, napi_default, NULL},
       {"combineCommitments", NULL, combine_commitments, NULL, NULL, NULL, napi_default, NULL},
       {"combineBlobs", NULL, combine_blobs, NULL, NULL, NULL, napi_default, NULL},
+      {"fftEncode", NULL, fft_encode, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

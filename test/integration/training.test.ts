@@ -80,7 +80,12 @@ interface BatchLine {
   end?: boolean;
 }
 
-/** The training loop as a process: its lines as they come, and a way to kill it (SIGKILL) once it has printed `killAfter` batches. */
+/**
+ * The training loop as a process: its lines as they come, and a way to kill it (SIGKILL) once it
+ * has printed `killAfter` batches. It runs in its own process group and the whole group is
+ * killed, DataLoader workers too, as a job scheduler kills a job: killing the main process alone
+ * left its workers behind.
+ */
 function loop(
   args: string[],
   env: Record<string, string>,
@@ -90,6 +95,7 @@ function loop(
   const child = spawn(PYTHON, [LOOP, '--gateway', base, '--dataset', id, ...args], {
     env: { ...process.env, PYTHONPATH: site, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -103,7 +109,7 @@ function loop(
     if (line.samples) {
       batches++;
       onBatch?.(line);
-      if (killAfter !== undefined && batches === killAfter) child.kill('SIGKILL');
+      if (killAfter !== undefined && batches === killAfter) process.kill(-child.pid!, 'SIGKILL');
     }
   });
   return {

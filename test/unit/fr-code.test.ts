@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { BYTES_PER_BLOB, FIELD_ELEMENTS_PER_BLOB, packBlob, PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import { BLS_MODULUS, bytesToScalar, randomFieldElement, scalarToBytes } from '../../proofs/field.ts';
-import { FR_BACKENDS, loadFrBackend } from '../../proofs/fr-backend.ts';
-import { decodeColumns, encodeColumns, evaluationPoints, FrCode } from '../../proofs/fr-code.ts';
+import { FR_BACKENDS, frMatrix, loadFrBackend } from '../../proofs/fr-backend.ts';
+import { decodeColumns, encodesByFft, encodeColumns, evaluationPoints, FrCode, fftParameters, parityMatrix } from '../../proofs/fr-code.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 
 const randomColumn = (length: number) => Array.from({ length }, () => bytesToScalar(randomFieldElement()));
@@ -190,4 +190,53 @@ it('rebuilds blobs from random erasure patterns of codes up to k + m = 256 (nati
     const decoded = code.decode(shards.map((s, i) => (keep.has(i) ? s : undefined)));
     expect(decoded.map(hex)).toEqual(shards.slice(0, k).map(hex));
   }
+});
+
+describe('encoding by FFT (native, k a power of two)', () => {
+  const backend = loadFrBackend('native');
+
+  it('gives the matrix code’s parity byte for byte, for every coset layout', () => {
+    // m < k, m = k, m a multiple of k, m past several cosets, and small k the code itself would not FFT.
+    for (const [k, m] of [
+      [2, 1],
+      [2, 6],
+      [4, 4],
+      [8, 3],
+      [16, 16],
+      [16, 3],
+      [32, 96],
+      [64, 64],
+      [16, 240],
+    ] as const) {
+      const data = dataBlobs(k);
+      const byMatrix = backend.combineBlobs(data, frMatrix(parityMatrix(k, m)));
+      const byFft = backend.fftEncode!(data, fftParameters(k, m, evaluationPoints(k, m)), m);
+      expect(hex(byFft), `k = ${k}, m = ${m}`).toBe(hex(byMatrix));
+    }
+  });
+
+  it('is what FrCode uses where it pays, and its parity decodes', () => {
+    expect([encodesByFft(16, 16), encodesByFft(16, 8), encodesByFft(16, 3), encodesByFft(12, 12), encodesByFft(4, 1)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    const code = new FrCode(16, 8, backend);
+    const shards = shardsOf(code, dataBlobs(16));
+    const keep = new Set([...Array(24).keys()].slice(8));
+    expect(code.decode(shards.map((s, i) => (keep.has(i) ? s : undefined))).map(hex)).toEqual(shards.slice(0, 16).map(hex));
+  });
+
+  it('refuses k that is not a power of two, and an element not below the modulus', () => {
+    expect(() => backend.fftEncode!(dataBlobs(3), fftParameters(4, 1, evaluationPoints(4, 1)), 1)).toThrow(
+      'fftEncode takes k (a power of two) blobs',
+    );
+    const data = dataBlobs(2);
+    data.set(scalarToBytes(BLS_MODULUS), BYTES_PER_BLOB + 5 * 32);
+    expect(() => backend.fftEncode!(data, fftParameters(2, 2, evaluationPoints(2, 2)), 2)).toThrow(
+      'element 5 of input blob 1 is not below the BLS12-381 scalar modulus',
+    );
+  });
 });
