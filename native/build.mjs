@@ -18,7 +18,10 @@ if (!nodeGyp) {
   process.stderr.write('sherd: node-gyp not found; the native addon is not built (JavaScript fallback)\n');
   process.exit(0);
 }
-const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release'], { cwd: here, stdio: ['ignore', 'ignore', 'inherit'] });
+const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release', '--loglevel=warn'], {
+  cwd: here,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (result.status !== 0) {
   process.stderr.write('sherd: the native addon did not build (see above); Sherd falls back to JavaScript, same bytes, slower\n');
   if (process.env.SHERD_REQUIRE_NATIVE === '1') process.exit(1);

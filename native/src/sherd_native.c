@@ -347,6 +347,14 @@ static napi_value combine_commitments(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Input `bad` = blob · 4096 + element was not below r. */
+static napi_value throw_bad_element(napi_env env, long bad) {
+  char message[120];
+  snprintf(message, sizeof message, "element %ld of input blob %ld is not below the BLS12-381 scalar modulus", bad % SETUP_POINTS,
+           bad / SETUP_POINTS);
+  return throw_code(env, "non_canonical_field_element", message);
+}
+
 /* ---- the Reed-Solomon code over Fr ---- */
 
 /*
@@ -398,13 +406,7 @@ static napi_value combine_blobs(napi_env env, napi_callback_info info) {
   }
   free(matrix);
   free(column);
-  if (bad >= 0) {
-    char message[120];
-    snprintf(message, sizeof message, "element %ld of input blob %ld is not below the BLS12-381 scalar modulus", bad % SETUP_POINTS,
-             bad / SETUP_POINTS);
-    return throw_code(env, "non_canonical_field_element", message);
-  }
-  return result;
+  return bad >= 0 ? throw_bad_element(env, bad) : result;
 }
 
 
@@ -507,13 +509,7 @@ static napi_value fft_encode(napi_env env, napi_callback_info info) {
   free(scales);
   free(coefficients);
   free(work);
-  if (bad >= 0) {
-    char message[120];
-    snprintf(message, sizeof message, "element %ld of input blob %ld is not below the BLS12-381 scalar modulus", bad % SETUP_POINTS,
-             bad / SETUP_POINTS);
-    return throw_code(env, "non_canonical_field_element", message);
-  }
-  return result;
+  return bad >= 0 ? throw_bad_element(env, bad) : result;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
