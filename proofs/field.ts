@@ -6,6 +6,30 @@ import { randomBytes } from 'node:crypto';
  */
 export const BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
 
+/** a mod r, in [0, r). */
+export const frMod = (a: bigint): bigint => ((a % BLS_MODULUS) + BLS_MODULUS) % BLS_MODULUS;
+
+/** base^exponent mod r, by squaring. */
+export function frPow(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  let b = frMod(base);
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % BLS_MODULUS;
+    b = (b * b) % BLS_MODULUS;
+  }
+  return result;
+}
+
+/** a⁻¹ mod r by Fermat (a^(r−2)); a must not be 0 mod r (the caller says what that means). */
+export const frInverse = (a: bigint): bigint => frPow(a, BLS_MODULUS - 2n);
+
+/** i with its low `bits` bits in reverse order: EIP-4844's order of roots of unity and of setup points. */
+export function bitReverse(i: number, bits: number): number {
+  let out = 0;
+  for (let b = 0; b < bits; b++) out |= ((i >> b) & 1) << (bits - 1 - b);
+  return out;
+}
+
 /** 32 big-endian bytes as a number (no reduction). */
 export function bytesToScalar(bytes: Uint8Array): bigint {
   let value = 0n;

@@ -4,7 +4,7 @@ import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_BLOB } from './blob.ts';
 import { assertBytes, CodecError, InvalidArgumentError, KzgError, SherdError } from './errors.ts';
-import { BLS_MODULUS, scalarToBytes } from './field.ts';
+import { BLS_MODULUS, bitReverse, scalarToBytes } from './field.ts';
 import { loadCKzg, TRUSTED_SETUP_PATH } from './kzg.ts';
 
 /**
@@ -101,12 +101,16 @@ export function lagrangeSetupPoints(): Uint8Array {
   if (count !== FIELD_ELEMENTS_PER_BLOB) throw new KzgError('kzg_setup_failed', `the trusted setup has ${count} G1 points, not 4096`);
   const out = new Uint8Array(count * 48);
   const bits = Math.log2(count);
-  for (let i = 0; i < count; i++) {
-    let reversed = 0;
-    for (let b = 0; b < bits; b++) reversed |= ((i >> b) & 1) << (bits - 1 - b);
-    out.set(Buffer.from(lines[2 + reversed]!.trim(), 'hex'), i * 48);
-  }
+  for (let i = 0; i < count; i++) out.set(Buffer.from(lines[2 + bitReverse(i, bits)]!.trim(), 'hex'), i * 48);
   return out;
+}
+
+/** An MSM's arguments checked: one scalar per point, each a bigint below r. */
+function checkMsmArguments(points: readonly Uint8Array[], scalars: readonly bigint[]): void {
+  if (points.length !== scalars.length) throw new InvalidArgumentError('one scalar per point');
+  for (const s of scalars) {
+    if (typeof s !== 'bigint' || s < 0n || s >= BLS_MODULUS) throw new InvalidArgumentError('scalars must be below the scalar modulus');
+  }
 }
 
 function nativeBackend(addon: NativeAddon): FrBackend {
@@ -114,7 +118,6 @@ function nativeBackend(addon: NativeAddon): FrBackend {
   const scalarBytes = (scalars: readonly bigint[]) => {
     const out = new Uint8Array(scalars.length * 32);
     scalars.forEach((s, i) => {
-      if (typeof s !== 'bigint' || s < 0n || s >= BLS_MODULUS) throw new InvalidArgumentError('scalars must be below the scalar modulus');
       out.set(scalarToBytes(s), i * 32);
     });
     return out;
@@ -133,7 +136,7 @@ function nativeBackend(addon: NativeAddon): FrBackend {
       }
     },
     msm(points, scalars) {
-      if (points.length !== scalars.length) throw new InvalidArgumentError('one scalar per point');
+      checkMsmArguments(points, scalars);
       const pointBytes = concat(points, 48, 'point');
       const scalarsBytes = scalarBytes(scalars);
       try {
@@ -218,10 +221,7 @@ const jsBackend: FrBackend = {
   name: 'js',
   commitBlob: (blob) => loadCKzg().blobToCommitment(blob),
   msm(points, scalars) {
-    if (points.length !== scalars.length) throw new InvalidArgumentError('one scalar per point');
-    for (const s of scalars) {
-      if (typeof s !== 'bigint' || s < 0n || s >= BLS_MODULUS) throw new InvalidArgumentError('scalars must be below the scalar modulus');
-    }
+    checkMsmArguments(points, scalars);
     return jsMsm(points.map(pointOf), scalars);
   },
   combineCommitments(commitments, matrix) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BYTES_PER_BLOB } from './blob.ts';
 import { assertBytes, assertInteger, CodecError, InvalidArgumentError } from './errors.ts';
-import { BLS_MODULUS, scalarToBytes } from './field.ts';
+import { BLS_MODULUS, bitReverse, frInverse, frMod, frPow, scalarToBytes } from './field.ts';
 import { type FrBackend, type FrMatrix, frMatrix, G1_INFINITY, loadFrBackend } from './fr-backend.ts';
 import { equalBytes } from './bytes.ts';
 
@@ -21,31 +21,16 @@ import { equalBytes } from './bytes.ts';
  * combination of the data blobs' commitments.
  */
 const r = BLS_MODULUS;
-const mod = (a: bigint) => ((a % r) + r) % r;
-
-function pow(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % r;
-    b = (b * b) % r;
-  }
-  return result;
-}
+const mod = frMod;
+const pow = frPow;
 
 const inverse = (a: bigint) => {
   if (mod(a) === 0n) throw new CodecError('codec_failed', 'no inverse of zero');
-  return pow(a, r - 2n);
+  return frInverse(a);
 };
 
 /** 7 generates Fr's multiplicative group (EIP-4844's PRIMITIVE_ROOT_OF_UNITY); Fr has 2-adicity 32. */
 const PRIMITIVE_ROOT = 7n;
-
-function bitReverse(i: number, bits: number): number {
-  let out = 0;
-  for (let b = 0; b < bits; b++) out |= ((i >> b) & 1) << (bits - 1 - b);
-  return out;
-}
 
 /** The code's k + m evaluation points, data points first. */
 export function evaluationPoints(k: number, m: number): bigint[] {

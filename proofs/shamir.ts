@@ -1,4 +1,4 @@
-import { randomFieldElement, BLS_MODULUS, bytesToScalar, isFieldElement, scalarToBytes } from './field.ts';
+import { BLS_MODULUS, bytesToScalar, frInverse, frMod, isFieldElement, randomFieldElement, scalarToBytes } from './field.ts';
 import { assertInteger, InvalidArgumentError } from './errors.ts';
 
 /**
@@ -12,19 +12,6 @@ export interface Share {
   x: number;
   /** The polynomial's value there, 32 big-endian bytes below the field order. */
   y: Uint8Array;
-}
-
-const mod = (a: bigint) => ((a % BLS_MODULUS) + BLS_MODULUS) % BLS_MODULUS;
-
-function inverse(a: bigint): bigint {
-  // Fermat: a^(r−2) = a^−1 for a ≠ 0 mod the prime r.
-  let result = 1n;
-  let base = mod(a);
-  for (let e = BLS_MODULUS - 2n; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * base) % BLS_MODULUS;
-    base = (base * base) % BLS_MODULUS;
-  }
-  return result;
 }
 
 /** Splits `secret` (a field element) into shares at x = 1 … count, any `threshold` of which recover it. */
@@ -63,9 +50,9 @@ export function combineShares(shares: readonly Share[]): Uint8Array {
     for (const [j, other] of shares.entries()) {
       if (i === j) continue;
       numerator = (numerator * BigInt(other.x)) % BLS_MODULUS;
-      denominator = mod(denominator * BigInt(other.x - share.x));
+      denominator = frMod(denominator * BigInt(other.x - share.x));
     }
-    secret = (secret + bytesToScalar(share.y) * numerator * inverse(denominator)) % BLS_MODULUS;
+    secret = (secret + bytesToScalar(share.y) * numerator * frInverse(denominator)) % BLS_MODULUS;
   }
   return scalarToBytes(secret);
 }

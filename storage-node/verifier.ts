@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { G1_INFINITY } from '../proofs/fr-backend.ts';
 import { workerModule } from '../proofs/worker-module.ts';
 import type { PointOpening } from '../proofs/kzg.ts';
 import type { EncodingTask, OpenTask, VerifyTask } from './kzg-worker.ts';
@@ -63,8 +64,7 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
   /** Loads the trusted setup in every worker now, instead of on the first upload. */
   async warmUp(): Promise<void> {
     const zeroBlob = new Uint8Array(131_072);
-    const infinity = new Uint8Array(48);
-    infinity[0] = 0xc0; // compressed point at infinity: the commitment of the zero polynomial
+    const infinity = G1_INFINITY; // the commitment of the zero polynomial
     const runs = Array.from(
       { length: this.pool.options.maxThreads },
       () => this.pool.run({ blobs: [zeroBlob], commitments: [infinity] } satisfies VerifyTask) as Promise<boolean[]>,
