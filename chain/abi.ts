@@ -38,6 +38,11 @@ export const sherdRegistryAbi = [
         "internalType": "uint256",
         "name": "reporterShareBps_",
         "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "repairWindow_",
+        "type": "uint256"
       }
     ],
     "stateMutability": "nonpayable",
@@ -264,6 +269,22 @@ export const sherdRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "nodeId",
+        "type": "uint32"
+      }
+    ],
+    "name": "MemberStillActive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "datasetId",
         "type": "bytes32"
@@ -290,12 +311,39 @@ export const sherdRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "datasetId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      }
+    ],
+    "name": "NoReplacementAvailable",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint32",
         "name": "id",
         "type": "uint32"
       }
     ],
     "name": "NodeNotActive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "datasetId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "NotCertified",
     "type": "error"
   },
   {
@@ -315,6 +363,17 @@ export const sherdRegistryAbi = [
     "type": "error"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      }
+    ],
+    "name": "NotRepairing",
+    "type": "error"
+  },
+  {
     "inputs": [],
     "name": "NothingToWithdraw",
     "type": "error"
@@ -328,6 +387,17 @@ export const sherdRegistryAbi = [
       }
     ],
     "name": "PrecompileFailed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "RepairWindowClosed",
     "type": "error"
   },
   {
@@ -366,6 +436,17 @@ export const sherdRegistryAbi = [
       }
     ],
     "name": "UnknownNode",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      }
+    ],
+    "name": "UnknownSlot",
     "type": "error"
   },
   {
@@ -562,6 +643,49 @@ export const sherdRegistryAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "bytes32",
+        "name": "datasetId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "previousNodeId",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "nodeId",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "repairDeadline",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "challengedFrom",
+        "type": "uint32"
+      }
+    ],
+    "name": "MemberReplaced",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "uint32",
         "name": "id",
         "type": "uint32"
@@ -630,6 +754,31 @@ export const sherdRegistryAbi = [
       }
     ],
     "name": "NodeSetCreated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "datasetId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint32",
+        "name": "nodeId",
+        "type": "uint32"
+      }
+    ],
+    "name": "ReplacementConfirmed",
     "type": "event"
   },
   {
@@ -980,6 +1129,29 @@ export const sherdRegistryAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
+      }
+    ],
+    "name": "confirmReplacement",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "currentEpoch",
     "outputs": [
@@ -1014,6 +1186,52 @@ export const sherdRegistryAbi = [
       }
     ],
     "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "datasetMembers",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "nodeId",
+            "type": "uint32"
+          },
+          {
+            "internalType": "enum SherdRegistry.SlotState",
+            "name": "state",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint64",
+            "name": "repairDeadline",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint32",
+            "name": "challengedFrom",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bool",
+            "name": "active",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct SherdRegistry.MemberInfo[]",
+        "name": "members",
+        "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1486,6 +1704,43 @@ export const sherdRegistryAbi = [
       }
     ],
     "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "repairWindow",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "slot",
+        "type": "uint32"
+      }
+    ],
+    "name": "replaceMember",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "replacement",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {

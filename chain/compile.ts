@@ -19,7 +19,7 @@ export const ARTIFACTS_FILE = fileURLToPath(new URL('./artifacts/contracts.json'
 export const ABI_FILE = fileURLToPath(new URL('./abi.ts', import.meta.url));
 /** The contracts applications talk to; harnesses under contracts/test are for tests only. */
 const ABI_CONTRACTS = { SherdRegistry: 'sherdRegistryAbi', SherdLicenses: 'sherdLicensesAbi' } as const;
-export const SOLC_SETTINGS = { evmVersion: 'prague', optimizer: { enabled: true, runs: 200 }, viaIR: false } as const;
+export const SOLC_SETTINGS = { evmVersion: 'prague', optimizer: { enabled: true, runs: 200 }, viaIR: true } as const;
 
 export interface Artifact {
   abi: unknown[];

@@ -19,6 +19,7 @@ export async function deployRegistry(signer: Signer, parameters: RegistryParamet
       p.challengeWindow,
       p.slashAmount,
       p.reporterShareBps,
+      p.repairWindow,
     );
     await contract.waitForDeployment();
     return Registry.at(await contract.getAddress(), signer);

@@ -22,6 +22,8 @@ export interface RegistryParameters {
   slashAmount: bigint;
   /** Part of a slash paid to whoever reports the miss, in basis points. */
   reporterShareBps: bigint;
+  /** Blocks a replacement member has to rebuild its slot and confirm; the slot's challenges pause meanwhile. */
+  repairWindow: bigint;
 }
 
 /**
@@ -36,6 +38,7 @@ export const DEFAULT_REGISTRY_PARAMETERS: RegistryParameters = {
   challengeWindow: 100n,
   slashAmount: 10n ** 17n,
   reporterShareBps: 1_000n,
+  repairWindow: 14_400n,
 };
 
 /**
@@ -43,7 +46,37 @@ export const DEFAULT_REGISTRY_PARAMETERS: RegistryParameters = {
  * mine through them. The window is wide because, without interval mining, blocks come only
  * with transactions: every answer moves the chain on by one.
  */
-export const DEVNET_REGISTRY_PARAMETERS: RegistryParameters = { ...DEFAULT_REGISTRY_PARAMETERS, epochBlocks: 60n, challengeWindow: 40n };
+export const DEVNET_REGISTRY_PARAMETERS: RegistryParameters = {
+  ...DEFAULT_REGISTRY_PARAMETERS,
+  epochBlocks: 60n,
+  challengeWindow: 40n,
+  repairWindow: 120n,
+};
+
+export const SLOT_STATES = ['original', 'repairing', 'confirmed'] as const;
+export type SlotState = (typeof SLOT_STATES)[number];
+
+/** Who holds one slot of a dataset's node set now (SherdRegistry.datasetMembers). */
+export interface DatasetMember {
+  nodeId: number;
+  state: SlotState;
+  /** The last block in which a repairing replacement may confirm (0 for an original member). */
+  repairDeadline: number;
+  /** The slot's first challenged epoch under this member (0 for an original member). */
+  challengedFrom: number;
+  /** Whether the member is in the registry's active set. */
+  active: boolean;
+}
+
+/** A MemberReplaced event. */
+export interface MemberReplacement {
+  datasetId: Uint8Array;
+  slot: number;
+  previousNodeId: number;
+  nodeId: number;
+  repairDeadline: number;
+  block: number;
+}
 
 export const CHALLENGE_STATUSES = ['none', 'pending', 'open', 'answered', 'missed', 'expired'] as const;
 export type ChallengeStatus = (typeof CHALLENGE_STATUSES)[number];
@@ -147,6 +180,10 @@ export interface DatasetRegistration {
 /** Above what an answer (~110k gas with a 2^20-leaf tree) and a report (~80k, more if it deactivates the node) cost; see bench/gas.ts. */
 const ANSWER_GAS_LIMIT = 400_000n;
 const REPORT_GAS_LIMIT = 300_000n;
+/** replaceMember reads every slot of the dataset (two cold storage reads each) and walks the active list. */
+const REPLACE_GAS_LIMIT = 3_000_000n;
+/** confirmReplacement verifies one BLS signature on chain (hash to G2 and a two-pair pairing, about 170k gas). */
+const CONFIRM_GAS_LIMIT = 600_000n;
 
 /** A revert or transaction failure, with the contract's error name as `code` when there is one. */
 export class ChainError extends SherdError {
@@ -289,6 +326,7 @@ export class Registry {
       'challengeWindow',
       'slashAmount',
       'reporterShareBps',
+      'repairWindow',
       'genesisBlock',
     ] as const;
     this.parametersRead ??= Promise.all(names.map((name) => this.read(`reading ${name}`, (c) => c.read(name)))).then(
@@ -377,7 +415,7 @@ export class Registry {
   /** The compressed keys of a node set, in placement order (keys are immutable, so cached). */
   async nodeSetKeys(id: number): Promise<string[]> {
     const members = await this.nodeSetMembers(id);
-    return Promise.all(members.map(async (member) => this.keyCache.get(member) ?? (await this.node(member)).publicKey));
+    return Promise.all(members.map((member) => this.nodeKey(member)));
   }
 
   /**
@@ -493,6 +531,61 @@ export class Registry {
   async registeredTerms(id: Uint8Array): Promise<DatasetRegistration & { nodeKeys: string[] }> {
     const registration = await this.dataset(id);
     return { ...registration, nodeKeys: registration.registered ? await this.nodeSetKeys(registration.nodeSet) : [] };
+  }
+
+  /** Who holds each slot of dataset `id` now, in placement order; empty if it is unknown. */
+  async datasetMembers(id: Uint8Array): Promise<DatasetMember[]> {
+    const members = await this.read('reading dataset members', (c) => c.read('datasetMembers', id));
+    return members.map((m) => ({
+      nodeId: Number(m.nodeId),
+      state: SLOT_STATES[Number(m.state)]!,
+      repairDeadline: Number(m.repairDeadline),
+      challengedFrom: Number(m.challengedFrom),
+      active: m.active,
+    }));
+  }
+
+  /**
+   * The registration of `id` as a reader needs it: `nodeKeys` are the keys of the slots'
+   * current holders (after any replacement), not of the node set the manifest names.
+   */
+  async readerTerms(id: Uint8Array): Promise<DatasetRegistration & { nodeKeys: string[] }> {
+    const registration = await this.dataset(id);
+    if (!registration.registered) return { ...registration, nodeKeys: [] };
+    const members = await this.datasetMembers(id);
+    return { ...registration, nodeKeys: await Promise.all(members.map((m) => this.nodeKey(m.nodeId))) };
+  }
+
+  private async nodeKey(id: number): Promise<string> {
+    return this.keyCache.get(id) ?? (await this.node(id)).publicKey;
+  }
+
+  /** Replaces the member of `slot` of dataset `id`, which must have left the active set (or let its repair window pass). */
+  replaceMember(id: Uint8Array, slot: number): Promise<TransactionReceipt> {
+    return this.checkedSend(`replacing member ${slot}`, 'replaceMember', [id, slot], REPLACE_GAS_LIMIT);
+  }
+
+  /** Confirms a replacement: `signature` is the replacement's BLS signature (96 bytes) over attestationMessage(id). */
+  confirmReplacement(id: Uint8Array, slot: number, signature: Uint8Array): Promise<TransactionReceipt> {
+    return this.checkedSend(`confirming slot ${slot}`, 'confirmReplacement', [id, slot, g2ToEip2537(signature)], CONFIRM_GAS_LIMIT);
+  }
+
+  /** Every MemberReplaced event from block `fromBlock` on (by default the registry's genesis), of node `nodeId` if given. */
+  async replacements(options: { nodeId?: number; fromBlock?: number } = {}): Promise<MemberReplacement[]> {
+    const fromBlock = options.fromBlock ?? Number((await this.parameters()).genesisBlock);
+    const filter = this.contract.getEvent('MemberReplaced')(undefined, options.nodeId);
+    const logs = await this.read('reading replacements', () => this.contract.queryFilter(filter, fromBlock));
+    return logs.map((log) => {
+      const args = registryInterface.parseLog(log)!.args;
+      return {
+        datasetId: fromHex(args.getValue('datasetId') as string, 32),
+        slot: Number(args.getValue('slot')),
+        previousNodeId: Number(args.getValue('previousNodeId')),
+        nodeId: Number(args.getValue('nodeId')),
+        repairDeadline: Number(args.getValue('repairDeadline')),
+        block: log.blockNumber,
+      };
+    });
   }
 
   async currentEpoch(): Promise<number> {

@@ -24,6 +24,16 @@ import {IDatasetTerms, SherdLicenses} from "./SherdLicenses.sol";
 /// pays the reporter a share of the slash and refunds the member's reward to the owner.
 /// docs/economics.md gives the numbers and the reasoning.
 ///
+/// Churn: when a member of a dataset's node set has left (exited, or slashed below the
+/// minimum stake), anyone may call replaceMember(id, slot). The contract picks an active
+/// non-member deterministically (the first, walking the active list from index
+/// keccak256(id, slot, epoch) mod count, that holds no slot of the dataset) and records the
+/// slot as repairing: its challenges pause until the first epoch after repairWindow blocks.
+/// The replacement rebuilds the slot's shards from the other members and confirms with a BLS
+/// signature over the dataset's attestation message; from then on it is challenged for the
+/// slot and earns its rewards. A replacement that does not confirm in time is challenged
+/// again and may itself be replaced. Placement is by slot, so nothing else moves.
+///
 /// A dataset is known by its id, keccak256("SHERD_DATASET_V1" ‖ owner ‖ contentRoot), which the
 /// contract derives from msg.sender: whoever sees a content root first can register it only
 /// under its own id, never block the owner's (docs/protocol.md, "Dataset id").
@@ -99,6 +109,31 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         uint256 segments;
     }
 
+    enum SlotState {
+        Original,  // held by the node set's member at registration
+        Repairing, // a replacement is rebuilding the slot; challenges paused until challengedFrom
+        Confirmed  // the replacement rebuilt the slot and signed for it
+    }
+
+    /// @dev A slot of a dataset whose member was replaced (all zero while the original holds it).
+    struct Slot {
+        uint32 nodeIdPlusOne;
+        SlotState state;
+        /// @dev The last block in which a repairing replacement may confirm.
+        uint64 repairDeadline;
+        /// @dev The slot's first challenged epoch under its current member.
+        uint32 challengedFrom;
+    }
+
+    /// @dev What `datasetMembers` returns per slot.
+    struct MemberInfo {
+        uint32 nodeId;
+        SlotState state;
+        uint64 repairDeadline;
+        uint32 challengedFrom;
+        bool active;
+    }
+
     /// @dev What `getNode` returns; the key in EIP-2537 encoding (128 bytes).
     struct NodeInfo {
         bytes publicKey;
@@ -153,6 +188,8 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
     uint256 public immutable slashAmount;
     uint256 public immutable reporterShareBps;
     uint256 public immutable genesisBlock;
+    /// @notice Blocks a replacement has to rebuild its slot and confirm; its challenges pause meanwhile.
+    uint256 public immutable repairWindow;
     /// @notice The license registry of this deployment's datasets, created with it.
     SherdLicenses public immutable licenses;
 
@@ -166,6 +203,7 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
     /// @dev keccak256(datasetId, epoch, member) => Answered or Missed, once settled.
     mapping(bytes32 challengeKey => ChallengeStatus) private settled;
     mapping(uint32 nodeId => Earnings) private earnings;
+    mapping(bytes32 datasetId => mapping(uint32 slot => Slot)) private slots;
     // balanceOf (PullPayments): owners' refunds of missed rewards and reporters' shares of slashes.
     /// @dev Slashed stake not paid to reporters: locked here for good.
     uint256 public burned;
@@ -183,6 +221,10 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
     event ChallengeMissed(
         bytes32 indexed datasetId, uint32 indexed epoch, uint32 member, uint32 indexed nodeId, uint256 slashed, address reporter
     );
+    event MemberReplaced(
+        bytes32 indexed datasetId, uint32 slot, uint32 previousNodeId, uint32 indexed nodeId, uint64 repairDeadline, uint32 challengedFrom
+    );
+    event ReplacementConfirmed(bytes32 indexed datasetId, uint32 slot, uint32 indexed nodeId);
     event RewardsClaimed(uint32 indexed id, address indexed operator, uint256 amount);
 
     error InsufficientStake(uint256 sent, uint256 required);
@@ -216,10 +258,17 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
     error BadCommitmentLength(uint256 length);
     error BadInclusionProof();
     error InvalidOpeningProof();
+    error NotCertified(bytes32 datasetId);
+    error UnknownSlot(uint32 slot);
+    error MemberStillActive(uint32 slot, uint32 nodeId);
+    error NoReplacementAvailable(bytes32 datasetId, uint32 slot);
+    error NotRepairing(uint32 slot);
+    error RepairWindowClosed(uint256 deadline);
 
     /// @param challengeWindow_ blocks after an epoch's first block in which its challenges can
     /// be answered: at most 255, so that first block's hash is still readable on chain
     /// @param reporterShareBps_ the part of a slash paid to its reporter, in basis points
+    /// @param repairWindow_ blocks a replacement member has to rebuild its slot and confirm
     constructor(
         uint256 minStake_,
         uint256 exitDelay_,
@@ -227,9 +276,10 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         uint256 epochBlocks_,
         uint256 challengeWindow_,
         uint256 slashAmount_,
-        uint256 reporterShareBps_
+        uint256 reporterShareBps_,
+        uint256 repairWindow_
     ) {
-        if (epochBlocks_ == 0 || challengeWindow_ == 0 || challengeWindow_ > 255 || reporterShareBps_ > 10_000) {
+        if (epochBlocks_ == 0 || challengeWindow_ == 0 || challengeWindow_ > 255 || reporterShareBps_ > 10_000 || repairWindow_ == 0) {
             revert InvalidEpochParameters();
         }
         minStake = minStake_;
@@ -239,6 +289,7 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         challengeWindow = challengeWindow_;
         slashAmount = slashAmount_;
         reporterShareBps = reporterShareBps_;
+        repairWindow = repairWindow_;
         genesisBlock = block.number;
         licenses = new SherdLicenses(this);
     }
@@ -401,9 +452,9 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
     /// @notice The challenge of node-set member `member` for dataset `id` in `epoch`, and where it stands.
     function challenge(bytes32 id, uint32 epoch, uint32 member) external view returns (Challenge memory c) {
         Dataset storage d = datasets[id];
-        if (!_challenged(d, epoch, member)) return c;
+        if (!_challenged(id, d, epoch, member)) return c;
         uint256 opensAfter = epochStart(epoch);
-        c.nodeId = nodeSets[d.nodeSet].members[member];
+        c.nodeId = _memberOf(id, d, member);
         c.opensAfter = uint64(opensAfter);
         c.closesAt = uint64(opensAfter + challengeWindow);
         c.reward = _reward(d, member);
@@ -427,7 +478,7 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         if (block.number > opensAfter + challengeWindow) revert ChallengeClosed(opensAfter + challengeWindow);
         _checkAnswer(d, a);
         settled[key] = ChallengeStatus.Answered;
-        uint32 nodeId = nodeSets[d.nodeSet].members[a.member];
+        uint32 nodeId = _memberOf(a.datasetId, d, a.member);
         uint256 reward = _reward(d, a.member);
         Earnings storage e = earnings[nodeId];
         e.unclaimed += uint128(reward);
@@ -444,7 +495,7 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         uint256 closesAt = epochStart(epoch) + challengeWindow;
         if (block.number <= closesAt) revert ChallengeStillOpen(closesAt);
         settled[key] = ChallengeStatus.Missed;
-        uint32 nodeId = nodeSets[d.nodeSet].members[member];
+        uint32 nodeId = _memberOf(id, d, member);
         Node storage node = nodes[nodeId];
         uint256 slash = node.stake < slashAmount ? node.stake : slashAmount;
         node.stake -= uint96(slash);
@@ -475,6 +526,57 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         emit RewardsClaimed(id, msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         require(ok, "SherdRegistry: reward transfer failed");
+    }
+
+    // ------------------------------------------------------------------ churn
+
+    /// @notice Replaces the member of `slot` of dataset `id` when it has left the active set
+    /// (exited, or slashed below the minimum stake), or when its replacement let the repair
+    /// window pass unconfirmed. Anyone may call it. Returns the new member's node id.
+    function replaceMember(bytes32 id, uint32 slot) external returns (uint32 replacement) {
+        Dataset storage d = datasets[id];
+        if (d.owner == address(0)) revert UnknownDataset(id);
+        if (!d.certified) revert NotCertified(id);
+        if (slot >= nodeSets[d.nodeSet].members.length) revert UnknownSlot(slot);
+        Slot storage s = slots[id][slot];
+        uint32 current = _memberOf(id, d, slot);
+        bool lapsed = s.state == SlotState.Repairing && block.number > s.repairDeadline;
+        if (nodes[current].active && !lapsed) revert MemberStillActive(slot, current);
+        replacement = _pickReplacement(id, d, slot);
+        uint64 deadline = uint64(block.number + repairWindow);
+        uint32 challengedFrom = uint32((deadline - genesisBlock) / epochBlocks + 1);
+        slots[id][slot] = Slot({nodeIdPlusOne: replacement + 1, state: SlotState.Repairing, repairDeadline: deadline, challengedFrom: challengedFrom});
+        emit MemberReplaced(id, slot, current, replacement, deadline, challengedFrom);
+    }
+
+    /// @notice The replacement of `slot` says it has rebuilt the slot's shards: `signature` is its
+    /// BLS signature (G2, EIP-2537 encoding) over attestationMessage(id), the message every member
+    /// signed at certification. Its challenges start with the next epoch.
+    function confirmReplacement(bytes32 id, uint32 slot, bytes calldata signature) external {
+        Slot storage s = slots[id][slot];
+        if (s.state != SlotState.Repairing) revert NotRepairing(slot);
+        if (block.number > s.repairDeadline) revert RepairWindowClosed(s.repairDeadline);
+        uint32 nodeId = s.nodeIdPlusOne - 1;
+        if (!BLS.verify(nodes[nodeId].key, abi.encodePacked(attestationMessage(id)), SIGNATURE_DST, signature)) revert InvalidSignature();
+        s.state = SlotState.Confirmed;
+        uint32 next = uint32(currentEpoch() + 1);
+        if (next < s.challengedFrom) s.challengedFrom = next;
+        emit ReplacementConfirmed(id, slot, nodeId);
+    }
+
+    /// @notice Who holds each slot of dataset `id` now, in placement order, and in what state.
+    function datasetMembers(bytes32 id) external view returns (MemberInfo[] memory members) {
+        Dataset storage d = datasets[id];
+        if (d.owner == address(0)) return members;
+        uint256 count = nodeSets[d.nodeSet].members.length;
+        members = new MemberInfo[](count);
+        for (uint32 i = 0; i < count; i++) {
+            Slot storage s = slots[id][i];
+            uint32 nodeId = _memberOf(id, d, i);
+            members[i] = MemberInfo({
+                nodeId: nodeId, state: s.state, repairDeadline: s.repairDeadline, challengedFrom: s.challengedFrom, active: nodes[nodeId].active
+            });
+        }
     }
 
     /// @notice The node registered with this BLS key (EIP-2537 encoding), if any.
@@ -536,6 +638,29 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         emit NodeExitRequested(id, node.exitAt);
     }
 
+    function _memberOf(bytes32 id, Dataset storage d, uint32 slot) private view returns (uint32) {
+        uint32 replaced = slots[id][slot].nodeIdPlusOne;
+        return replaced == 0 ? nodeSets[d.nodeSet].members[slot] : replaced - 1;
+    }
+
+    /// @dev The first active node, walking the active list from keccak256(id, slot, epoch) mod its
+    /// length, that holds no slot of the dataset. One pass marks the members, one walks the list.
+    function _pickReplacement(bytes32 id, Dataset storage d, uint32 slot) private view returns (uint32) {
+        uint256 count = nodeSets[d.nodeSet].members.length;
+        bool[] memory member = new bool[](nodes.length);
+        for (uint32 i = 0; i < count; i++) {
+            member[_memberOf(id, d, i)] = true;
+        }
+        uint256 active = activeIds.length;
+        if (active == 0) revert NoReplacementAvailable(id, slot);
+        uint256 start = uint256(keccak256(abi.encode(id, slot, currentEpoch()))) % active;
+        for (uint256 j = 0; j < active; j++) {
+            uint32 candidate = activeIds[(start + j) % active];
+            if (!member[candidate]) return candidate;
+        }
+        revert NoReplacementAvailable(id, slot);
+    }
+
     function _segments(Dataset storage d) private view returns (uint256) {
         uint256 perSegment = uint256(d.k) * PAYLOAD_BYTES_PER_BLOB;
         uint256 segments = (uint256(d.size) + perSegment - 1) / perSegment;
@@ -546,18 +671,22 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         return keccak256(abi.encode(id, epoch, member));
     }
 
-    /// @dev Whether `member` has a challenge for the dataset in `epoch`.
-    function _challenged(Dataset storage d, uint32 epoch, uint32 member) private view returns (bool) {
+    /// @dev Whether `member` has a challenge for the dataset in `epoch`: not while its slot is
+    /// repairing, and never for epochs before its current member took it over (a replaced
+    /// member's unsettled challenges lapse with it: it had already left the set).
+    function _challenged(bytes32 id, Dataset storage d, uint32 epoch, uint32 member) private view returns (bool) {
         if (!d.certified || epoch < d.startEpoch || epoch >= uint256(d.startEpoch) + d.epochs) return false;
         uint256 count = nodeSets[d.nodeSet].members.length;
         if (member >= count) return false;
+        Slot storage slot = slots[id][member];
+        if (slot.nodeIdPlusOne != 0 && epoch < slot.challengedFrom) return false;
         return assignedShardCount(_segments(d), uint256(d.k) + d.m, count, member) > 0;
     }
 
     /// @dev Reverts unless the challenge exists and is not settled; returns its key.
     function _openChallenge(Dataset storage d, bytes32 id, uint32 epoch, uint32 member) private view returns (bytes32 key) {
         if (d.owner == address(0)) revert UnknownDataset(id);
-        if (!_challenged(d, epoch, member)) revert NoChallenge(id, epoch, member);
+        if (!_challenged(id, d, epoch, member)) revert NoChallenge(id, epoch, member);
         key = _challengeKey(id, epoch, member);
         if (settled[key] != ChallengeStatus.None) revert ChallengeAlreadySettled(settled[key]);
     }
