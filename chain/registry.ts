@@ -502,9 +502,9 @@ export class Registry {
     return log;
   }
 
-  /** The id of every certified dataset, in the order they were certified (from DatasetCertified events). */
-  async certifiedDatasets(): Promise<Uint8Array[]> {
-    const fromBlock = Number((await this.parameters()).genesisBlock);
+  /** The id of every certified dataset, in the order they were certified (from DatasetCertified events from `fromBlock` on). */
+  async certifiedDatasets(options: { fromBlock?: number } = {}): Promise<Uint8Array[]> {
+    const fromBlock = options.fromBlock ?? Number((await this.parameters()).genesisBlock);
     const logs = await this.read('reading certifications', () =>
       this.contract.queryFilter(this.contract.getEvent('DatasetCertified')(), fromBlock),
     );

@@ -198,8 +198,11 @@ export class Devnet {
     return this.uploaderChain;
   }
 
-  /** Starts node `index` (again), on the same port and data directory. */
-  async startNode(index: number): Promise<void> {
+  /**
+   * Starts node `index` (again), on the same port and data directory; `args` go to its
+   * `sherd node start` (say, --no-repair for a node that will not heal).
+   */
+  async startNode(index: number, options: { args?: string[] } = {}): Promise<void> {
     const node = this.file.nodes[index];
     if (!node) throw new DevnetError('devnet_invalid', `no node ${index}`);
     if (this.children[index]) return;
@@ -225,6 +228,7 @@ export class Devnet {
       '--json',
     ];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
+    args.push(...(options.args ?? []));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
     closeSync(log);
     liveChildren.add(child);

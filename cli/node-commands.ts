@@ -3,12 +3,71 @@ import { formatEther, Wallet } from 'ethers';
 import { connectRegistry } from '../chain/rpc.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { CliError, integer, parse, print, untilSignal, UsageError, wholeNumber } from './args.ts';
-import { checkChainFlags } from './context.ts';
+import { checkChainFlags, datasetArg } from './context.ts';
 import { DEFAULT_DEVNET_FILE, readDevnetFile } from './devnet-file.ts';
 import { readAccountKey, readNodeKey, writeNodeKey } from './keyfile.ts';
-import { startNode } from '../storage-node/node.ts';
+import { DEFAULT_SCRUB_MB_S, runRepairPass, startNode } from '../storage-node/node.ts';
+import { describeReport } from '../storage-node/repair.ts';
 
-const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | rewards [--claim] ...';
+const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | rewards [--claim] ... | repair ...';
+const REPAIR_USAGE =
+  'usage: sherd node repair (--data-dir D --key K --rpc URL --registry ADDR [--account-key FILE] | --devnet F --node I) [--root ID] [--json]';
+
+/**
+ * `sherd node repair`: one repair pass over a stopped node's data directory, as a node makes at
+ * start-up: every dataset it holds a slot of (or --root), manifests fetched when missing, every
+ * missing shard rebuilt from peers, replacement slots confirmed; prints what it did.
+ */
+async function cmdRepair(args: string[]): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      'data-dir': { type: 'string' },
+      key: { type: 'string' },
+      rpc: { type: 'string' },
+      registry: { type: 'string' },
+      'account-key': { type: 'string' },
+      devnet: { type: 'string' },
+      node: { type: 'string' },
+      root: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    'node repair',
+  );
+  let { 'data-dir': dataDir, key: keyFile, rpc, registry, 'account-key': accountKeyFile } = values;
+  if (values.devnet !== undefined || values.node !== undefined) {
+    const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
+    const index = integer('node', values.node, { min: 0, max: 255 }, 0)!;
+    const entry = devnet.nodes[index];
+    if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
+    dataDir ??= entry.dataDir;
+    keyFile ??= entry.keyFile;
+    rpc ??= devnet.rpc;
+    registry ??= devnet.registryAddress;
+    accountKeyFile ??= entry.operatorKeyFile;
+  }
+  if (!dataDir || !keyFile || !rpc || !registry) throw new UsageError(REPAIR_USAGE);
+  checkChainFlags(rpc, registry);
+  const report = await runRepairPass({
+    dataDir,
+    blsSecretKey: await readNodeKey(keyFile),
+    rpc,
+    registry,
+    accountKey: await readAccountKey(accountKeyFile),
+    root: values.root === undefined ? undefined : datasetArg(values.root),
+  }).catch((error: unknown) => {
+    const e = error as { code?: string; cause?: { code?: string } };
+    if (e?.code === 'LEVEL_DATABASE_NOT_OPEN' && e.cause?.code === 'LEVEL_LOCKED') {
+      throw new CliError(
+        'data_dir_locked',
+        `data dir ${dataDir} is held by a running node, which repairs by itself (at start-up, by its scrub, for every new slot); stop it to run a pass by hand`,
+      );
+    }
+    throw error;
+  });
+  print(values.json ?? false, report, `repair pass: ${describeReport(report)}${report.errors.map((e) => `\n  ${e}`).join('')}`);
+  return report.failed > 0 ? 1 : 0;
+}
 
 /**
  * `sherd node rewards`: what the node has earned, lost and not yet claimed; --claim pays the
@@ -146,6 +205,7 @@ export async function cmdNode(args: string[]): Promise<number> {
   }
   if (sub === 'rewards') return cmdRewards(rest);
   if (sub === 'start') return cmdNodeStart(rest);
+  if (sub === 'repair') return cmdRepair(rest);
   throw new UsageError(USAGE);
 }
 
@@ -164,6 +224,16 @@ function startFailure(error: unknown, port: number, dataDir: string): unknown {
   return error;
 }
 
+/** --scrub-mb-s: MB per second, fractions allowed; 0 turns the scrub off. */
+function scrubRate(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_SCRUB_MB_S;
+  const rate = Number(text);
+  if (text.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 10_000) {
+    throw new UsageError(`--scrub-mb-s must be a number of MB per second from 0 (off) to 10000, got ${text}`);
+  }
+  return rate;
+}
+
 /** `sherd node start`: one storage node until SIGINT or SIGTERM. */
 async function cmdNodeStart(args: string[]): Promise<number> {
   const options = {
@@ -178,6 +248,8 @@ async function cmdNodeStart(args: string[]): Promise<number> {
     registry: { type: 'string' },
     'account-key': { type: 'string' },
     'poll-ms': { type: 'string' },
+    'scrub-mb-s': { type: 'string' },
+    'no-repair': { type: 'boolean' },
   } as const;
   const { values } = parse(args, options, 'node start');
   const dataDir = values['data-dir'];
@@ -195,6 +267,8 @@ async function cmdNodeStart(args: string[]): Promise<number> {
     rpc: values.rpc,
     registry: values.registry,
     pollMs: integer('poll-ms', values['poll-ms'], { min: 10, max: 3_600_000 }),
+    scrubMbPerSecond: scrubRate(values['scrub-mb-s']),
+    repair: !values['no-repair'],
   }).catch((error: unknown) => {
     throw startFailure(error, port, dataDir);
   });

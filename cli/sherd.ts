@@ -54,14 +54,16 @@ usage:
       deploy the registry on any chain with the Prague precompiles (docs/economics.md explains the defaults)
   sherd chain local [--port 8545] [--dir .sherd/local-chain] [--block-seconds S]
       run the embedded Prague chain as a JSON-RPC server on 127.0.0.1; writes its funded test accounts' key files
-  sherd node start --port P --data-dir D --key K [--host 127.0.0.1] [--verify-threads 1] [--log-level warn] [--json]
-      run one storage node
+  sherd node start --port P --data-dir D --key K [--host 127.0.0.1] [--verify-threads 1] [--scrub-mb-s 4] [--no-repair] [--log-level warn] [--json]
+      run one storage node; on chain it repairs itself (start-up scan, a scrub at --scrub-mb-s, new slots)
   sherd node keygen --out K
       write a fresh BLS node key file
   sherd node register --rpc URL --registry ADDR --key K --account-key FILE --endpoint URL [--stake WEI]
       stake and register a node's BLS key (with its proof of possession) on chain
   sherd node start ... --rpc URL --registry ADDR --account-key FILE
       with the operator's key, the node answers its storage challenges itself and reports peers that miss
+  sherd node repair (--data-dir D --key K --rpc URL --registry ADDR [--account-key FILE] | --devnet F --node I) [--root ID] [--json]
+      one repair pass over a stopped node's data: rebuild every missing shard from peers, confirm replacement slots
   sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim [--account-key FILE]] [--json]
       challenges answered and missed, rewards earned and unclaimed, stake slashed; --claim pays out
 

@@ -26,7 +26,7 @@ export async function licenseAccount(
 }
 
 /** What finding nodes on chain reads. */
-export type NodeDirectory = Pick<Registry, 'node' | 'activeNodeIds' | 'nodeSetMembers' | 'dataset'>;
+export type NodeDirectory = Pick<Registry, 'node' | 'activeNodeIds' | 'nodeSetMembers' | 'dataset' | 'datasetMembers'>;
 
 async function endpoints(registry: Pick<Registry, 'node'>, ids: number[]): Promise<NodeEndpoint[]> {
   const nodes = await Promise.all(ids.map((id) => registry.node(id)));
@@ -43,9 +43,9 @@ export async function nodeSetFromChain(registry: Pick<NodeDirectory, 'node' | 'n
   return endpoints(registry, await registry.nodeSetMembers(nodeSet));
 }
 
-/** The nodes a registered dataset was placed on (its node set on chain), for reading it. */
+/** The nodes holding a registered dataset's slots now (its node set, with any replacements), for reading it. */
 export async function datasetNodesFromChain(
-  registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>,
+  registry: Pick<NodeDirectory, 'node' | 'dataset' | 'datasetMembers'>,
   id: Uint8Array,
 ): Promise<NodeEndpoint[]> {
   return (await registeredDataset(registry, id)).nodes;
@@ -53,15 +53,19 @@ export async function datasetNodesFromChain(
 
 /**
  * A registered dataset as a reader needs it, from one read of its registration and one of its
- * node set: the terms its shards are checked against (with the node set's keys) and the
- * nodes' endpoints in placement order. DownloadError `dataset_not_registered` otherwise.
+ * slots' holders: the terms its shards are checked against (with the holders' keys) and their
+ * endpoints in placement order. A slot whose member was replaced is read from its replacement.
+ * DownloadError `dataset_not_registered` otherwise.
  */
 export async function registeredDataset(
-  registry: Pick<NodeDirectory, 'node' | 'nodeSetMembers' | 'dataset'>,
+  registry: Pick<NodeDirectory, 'node' | 'dataset' | 'datasetMembers'>,
   id: Uint8Array,
 ): Promise<{ terms: DatasetRegistration & RegisteredTerms; nodes: NodeEndpoint[] }> {
   const registration = await registry.dataset(id);
   if (!registration.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
-  const nodes = await nodeSetFromChain(registry, registration.nodeSet);
+  const nodes = await endpoints(
+    registry,
+    (await registry.datasetMembers(id)).map((member) => member.nodeId),
+  );
   return { terms: { ...registration, nodeKeys: nodes.map((node) => node.publicKey) }, nodes };
 }

@@ -14,7 +14,7 @@ import { ShardBatcher } from './shard-batcher.ts';
 import type { DownloadProgress, NodeEndpoint } from './types.ts';
 
 /** What a reader reads on chain: the dataset's registration and its node set's keys. */
-export type ReaderRegistryView = Pick<Registry, 'registeredTerms'>;
+export type ReaderRegistryView = Pick<Registry, 'readerTerms'>;
 
 export interface DownloadOptions {
   /** Where the dataset is registered: its content root, size, code and node set come from there. */
@@ -186,10 +186,10 @@ export class DatasetReader {
   }
 }
 
-/** The registration of `id` on chain: content root, size, code and node set. */
+/** The registration of `id` on chain: content root, size, code, and the slots' current holders (after any replacement). */
 async function registeredTerms(registry: ReaderRegistryView | undefined, id: Uint8Array): Promise<RegisteredTerms> {
   if (!registry) throw new InvalidArgumentError('reading a dataset needs the registry it is registered in, or its registration');
-  const terms = await registry.registeredTerms(id);
+  const terms = await registry.readerTerms(id);
   if (!terms.registered) throw new DownloadError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
   return terms;
 }

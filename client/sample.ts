@@ -10,14 +10,14 @@ import { nodeForShard } from '../protocol/placement.ts';
 import { MAX_SAMPLES_PER_REQUEST, type SampleAnswer, type SampleFailure } from '../protocol/routes.ts';
 import { RemoteError, SampleError, throwIfAborted } from './errors.ts';
 import { NodeClient } from './node-client.ts';
-import { nodeSetFromChain } from './chain-context.ts';
+import { datasetNodesFromChain } from './chain-context.ts';
 import type { NodeEndpoint } from './types.ts';
 
 export const DEFAULT_SAMPLE_CONFIDENCE = 0.99;
 
 export interface SampleOptions {
   /** The registry the dataset is registered in: its content root, size and code come from there. */
-  registry: Pick<Registry, 'dataset' | 'node' | 'nodeSetMembers'>;
+  registry: Pick<Registry, 'dataset' | 'node' | 'datasetMembers'>;
   /** The dataset's node set, in placement order; read from the registry when omitted. */
   nodes?: NodeEndpoint[];
   /** Wanted probability of catching a lost segment (default 0.99); sets the samples per segment. */
@@ -91,7 +91,7 @@ export async function sampleDataset(id: Uint8Array, options: SampleOptions): Pro
   const { registry } = options;
   const dataset = await registry.dataset(id);
   if (!dataset.registered) throw new SampleError('dataset_not_registered', `dataset ${toHex(id)} is not registered on chain`);
-  const nodes = options.nodes ?? (await nodeSetFromChain(registry, dataset.nodeSet));
+  const nodes = options.nodes ?? (await datasetNodesFromChain(registry, id));
   const { k, m, size } = dataset;
   const n = k + m;
   if (nodes.length < n) throw new InvalidArgumentError(`the dataset's code needs ${n} nodes, got ${nodes.length}`);

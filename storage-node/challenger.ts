@@ -3,7 +3,7 @@ import { toHex } from '../proofs/bytes.ts';
 import { SherdError } from '../proofs/errors.ts';
 import type { DatasetCatalog, DatasetState } from './datasets.ts';
 import type { Metrics } from './metrics.ts';
-import { openShard, type ShardOpening } from './proving.ts';
+import { type DamageReport, openShard, type ShardOpening } from './proving.ts';
 import type { ShardStore } from './store.ts';
 import type { ShardOpener } from './verifier.ts';
 
@@ -20,6 +20,8 @@ export interface ChallengeResponderDeps {
   catalog: Pick<DatasetCatalog, 'list' | 'get'>;
   store: Pick<ShardStore, 'getShard'>;
   opener: ShardOpener;
+  /** Hears of a challenged shard found missing or damaged (the repairer). */
+  onDamaged?: DamageReport;
   publicKey: Uint8Array;
   metrics: Metrics;
   /** Where to say what went wrong (a node's log); silent when omitted. */
@@ -146,8 +148,9 @@ export class ChallengeResponder {
     try {
       opening = await openShard(this.deps, state, segment, index, z);
     } catch (error) {
-      // Typically shard_missing: nothing to answer with, now or later in the window. Peers will report it.
-      track.unanswerable = true;
+      // Typically shard_missing. With a repairer told of it, the shard may be back before the window closes: try
+      // again on the next poll. Without one, there is nothing to answer with, now or later; peers will report it.
+      track.unanswerable = !this.deps.onDamaged;
       this.failed(`opening shard ${segment}/${index} for epoch ${epoch}`, error);
       return false;
     }

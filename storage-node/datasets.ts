@@ -35,9 +35,12 @@ export class DatasetCatalog {
     private readonly publicKey: Uint8Array,
   ) {}
 
-  /** Builds the state of a manifest (checked by the caller) without storing it. */
-  describe(id: Uint8Array, uploader: string, manifest: Manifest): DatasetState {
-    const nodeIndex = manifest.nodes.findIndex((key) => equalBytes(key, this.publicKey));
+  /**
+   * Builds the state of a manifest (checked by the caller) without storing it. The node's place
+   * is its key's in the manifest's node set, or `slot` when it took the slot over as a replacement.
+   */
+  describe(id: Uint8Array, uploader: string, manifest: Manifest, slot?: number): DatasetState {
+    const nodeIndex = slot ?? manifest.nodes.findIndex((key) => equalBytes(key, this.publicKey));
     const assignedShards =
       nodeIndex < 0 ? 0 : assignedShardCount(nodeIndex, manifestSegments(manifest), shardsPerSegment(manifest), manifest.nodes.length);
     return { id, uploader, manifest, tree: manifestTree(manifest), nodeIndex, assignedShards };
@@ -56,7 +59,7 @@ export class DatasetCatalog {
     if (cached) return cached;
     const [bytes, meta] = await Promise.all([this.store.getManifest(id), this.store.getMeta(id)]);
     if (!bytes || !meta) throw new ApiError('unknown_dataset', `dataset ${toHex(id)} was not announced to this node`);
-    const state = this.describe(id, meta.uploader, decodeManifest(bytes));
+    const state = this.describe(id, meta.uploader, decodeManifest(bytes), meta.slot);
     this.remember(state);
     return state;
   }

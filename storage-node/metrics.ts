@@ -93,5 +93,19 @@ export function nodeMetrics(): Metrics {
   m.define('sherd_rewards_earned_wei', 'gauge', 'Rewards this node has earned on chain, in wei (read from the registry)');
   m.define('sherd_rewards_unclaimed_wei', 'gauge', 'Rewards earned and not yet claimed, in wei');
   m.define('sherd_stake_slashed_wei', 'gauge', 'Stake slashed from this node for missed challenges, in wei');
+  m.define('sherd_repaired_shards_total', 'counter', 'Shards rebuilt from peers and stored, by what found them missing');
+  m.define('sherd_repair_bytes_fetched_total', 'counter', 'Shard bytes fetched from peers to rebuild shards');
+  m.define('sherd_repair_bytes_restored_total', 'counter', 'Shard bytes rebuilt and stored');
+  m.define('sherd_repair_failures_total', 'counter', 'Rebuilds and replacements that failed, by error code');
+  m.define('sherd_repair_bad_peer_shards_total', 'counter', 'Shards peers sent for a rebuild that did not match the manifest');
+  m.define('sherd_repair_passes_total', 'counter', 'Repair passes run (start-up, new datasets and slots, sherd node repair)');
+  m.define('sherd_repair_manifests_fetched_total', 'counter', 'Manifests fetched from peers for datasets this node holds a slot of');
+  m.define('sherd_replacements_confirmed_total', 'counter', 'Slots this node took over, rebuilt and confirmed on chain');
+  m.define('sherd_members_replaced_total', 'counter', "Departed members of this node's datasets it replaced on chain");
+  m.define('sherd_scrub_shards_checked_total', 'counter', 'Shards the scrub re-read and re-hashed');
+  m.define('sherd_scrub_bytes_total', 'counter', 'Bytes the scrub re-read');
+  m.define('sherd_scrub_sweeps_total', 'counter', 'Scrub sweeps completed over every assigned shard');
+  m.define('sherd_scrub_progress', 'gauge', 'Part of the current scrub sweep done (0 to 1)');
+  m.define('sherd_corrupt_shards_total', 'counter', 'Stored shards found unreadable or not matching their hash');
   return m;
 }

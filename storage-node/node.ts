@@ -4,12 +4,16 @@ import type { FastifyInstance } from 'fastify';
 import { NonceManager, Wallet } from 'ethers';
 import { Licenses } from '../chain/licenses.ts';
 import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
-import { blsPublicKey } from '../proofs/bls.ts';
+import { blsPublicKey, blsSign } from '../proofs/bls.ts';
+import { attestationMessage } from '../protocol/messages.ts';
+import type { DamageReport } from './proving.ts';
+import { type RepairReport, Repairer } from './repair.ts';
+import { Scrubber } from './scrub.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import { ChallengeResponder } from './challenger.ts';
 import { DatasetCatalog } from './datasets.ts';
-import { nodeMetrics } from './metrics.ts';
+import { type Metrics, nodeMetrics } from './metrics.ts';
 import { createNodeServer, type LicenseChainView } from './server.ts';
 import { ShardStore } from './store.ts';
 import { BatchingVerifier } from './verifier.ts';
@@ -31,8 +35,17 @@ export interface NodeOptions {
   /** How often the challenge responder looks at the chain (default 1000 ms). */
   pollMs?: number;
   verifyThreads?: number;
+  /** Whether the node repairs itself (default true); an operator may turn it off, and is then slashed for what it loses. */
+  repair?: boolean;
+  /** Scrub rate: stored shards re-read and re-hashed per second, in MB (default 4; 0 turns the scrub off). */
+  scrubMbPerSecond?: number;
+  /** How often repair looks at the chain for departed members, new slots and new datasets (default 2000 ms). */
+  repairPollMs?: number;
   logLevel?: string;
 }
+
+/** A modest default: a node holding 1 TB is swept about every 3 days without taking a disk's attention from reads. */
+export const DEFAULT_SCRUB_MB_S = 4;
 
 export interface RunningNode {
   url: string;
@@ -75,12 +88,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     opened.push(() => verifier.close());
     await verifier.warmUp();
     const catalog = new DatasetCatalog(store, blsPublicKey(blsSecretKey));
+    // Samples report damaged shards to the repairer, which starts after the server listens.
+    const damaged: { report?: DamageReport } = {};
     const server = await createNodeServer({
       store,
       verifier,
       opener: verifier,
       encoding: verifier,
       catalog,
+      onDamaged: (state, segment, index) => damaged.report?.(state, segment, index),
       blsSecretKey,
       metrics,
       chainId: chain?.chainId ?? OFFCHAIN_CHAIN_ID,
@@ -92,25 +108,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     app = server;
     opened.push(() => server.close());
     await server.listen({ port: options.port, host });
-    if (chain && accountKey) {
-      const { provider, registry } = chain;
-      const responder = new ChallengeResponder({
-        registry,
-        writer: registry.connect(new NonceManager(new Wallet(accountKey, provider))),
-        blockNumber: () => latestBlock(provider),
-        catalog,
+    if (chain) {
+      const services = startChainServices(chain, {
+        options,
         store,
-        opener: verifier,
-        publicKey: blsPublicKey(blsSecretKey),
+        catalog,
+        verifier,
         metrics,
-        pollMs: options.pollMs,
         log: (level, message) => server.log[level](message),
       });
-      responder.start();
-      // Stopped before the server and the store it reads close (closeAll runs newest first).
-      opened.push(() => responder.stop());
-    } else if (chain) {
-      server.log.warn('no --account-key: this node will not answer its storage challenges');
+      const { repairer } = services;
+      if (repairer) damaged.report = (state, segment, index) => repairer.enqueue(state, segment, index, 'sample');
+      opened.push(...services.closers);
     }
   } catch (error) {
     await closeAll();
@@ -122,6 +131,130 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return { url: `http://${host}:${port}`, app, close: closeAll };
+}
+
+interface ChainServiceDeps {
+  options: NodeOptions;
+  store: ShardStore;
+  catalog: DatasetCatalog;
+  verifier: BatchingVerifier;
+  metrics: Metrics;
+  log: (level: 'info' | 'warn', message: string) => void;
+}
+
+/**
+ * What a node on chain runs beside its server: repair (a start-up pass, then a watch on the
+ * chain), the scrub, and, with an operator key, the challenge responder. Returns their closers
+ * in start order (closeAll stops them newest first, before the server and the store).
+ */
+function startChainServices(
+  chain: RegistryConnection,
+  { options, store, catalog, verifier, metrics, log }: ChainServiceDeps,
+): { repairer: Repairer | undefined; closers: Array<() => Promise<void>> } {
+  const { provider, registry, chainId } = chain;
+  const { blsSecretKey, accountKey } = options;
+  const publicKey = blsPublicKey(blsSecretKey);
+  const blockNumber = () => latestBlock(provider);
+  const writer = accountKey ? registry.connect(new NonceManager(new Wallet(accountKey, provider))) : undefined;
+  const closers: Array<() => Promise<void>> = [];
+  const repairer = options.repair === false ? undefined : startRepair();
+  if (!writer) {
+    log('warn', 'no --account-key: this node will not answer its storage challenges');
+    return { repairer, closers };
+  }
+  const responder = new ChallengeResponder({
+    registry,
+    writer,
+    blockNumber,
+    catalog,
+    store,
+    opener: verifier,
+    publicKey,
+    metrics,
+    pollMs: options.pollMs,
+    onDamaged: repairer && ((state, segment, index) => repairer.enqueue(state, segment, index, 'challenge')),
+    log,
+  });
+  responder.start();
+  closers.push(() => responder.stop());
+  return { repairer, closers };
+
+  function startRepair(): Repairer {
+    const repairer = new Repairer({
+      store,
+      catalog,
+      chain: registry,
+      writer,
+      blockNumber,
+      publicKey,
+      signAttestation: (id) => blsSign(blsSecretKey, attestationMessage(chainId, registry.address, id)),
+      encoding: verifier,
+      metrics,
+      log,
+    });
+    repairer.start(options.repairPollMs);
+    const scrubber = new Scrubber({
+      store,
+      catalog,
+      repairer,
+      metrics,
+      bytesPerSecond: (options.scrubMbPerSecond ?? DEFAULT_SCRUB_MB_S) * 1e6,
+      log,
+    });
+    scrubber.start();
+    closers.push(
+      () => repairer.stop(),
+      () => scrubber.stop(),
+    );
+    return repairer;
+  }
+}
+
+export interface RepairPassOptions {
+  dataDir: string;
+  blsSecretKey: Uint8Array;
+  rpc: string;
+  registry: string;
+  /** To confirm a slot taken over as a replacement; without it, the pass rebuilds but does not confirm. */
+  accountKey?: string;
+  /** Only this dataset. */
+  root?: Uint8Array;
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/**
+ * One repair pass over a stopped node's data directory (`sherd node repair`): what a running
+ * node does at start-up, then exits. The store cannot be shared with a running node (LevelDB
+ * holds a lock): a running node repairs by itself.
+ */
+export async function runRepairPass(options: RepairPassOptions): Promise<RepairReport> {
+  const connection = await connectRegistry(options.rpc, options.registry);
+  const { provider, registry, chainId } = connection;
+  try {
+    const store = await ShardStore.open(options.dataDir);
+    const verifier = new BatchingVerifier({ threads: 1 });
+    try {
+      const { blsSecretKey } = options;
+      const repairer = new Repairer({
+        store,
+        catalog: new DatasetCatalog(store, blsPublicKey(blsSecretKey)),
+        chain: registry,
+        writer: options.accountKey ? registry.connect(new NonceManager(new Wallet(options.accountKey, provider))) : undefined,
+        blockNumber: () => latestBlock(provider),
+        publicKey: blsPublicKey(blsSecretKey),
+        signAttestation: (id) => blsSign(blsSecretKey, attestationMessage(chainId, registry.address, id)),
+        encoding: verifier,
+        metrics: nodeMetrics(),
+        log: options.log,
+      });
+      return await repairer.pass({ root: options.root });
+    } finally {
+      await verifier.close();
+      await store.close();
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The node's view of the deployment's license registry: licenses, and the head block that key requests must be recent to. */

@@ -1,4 +1,5 @@
-import { toHex } from '../proofs/bytes.ts';
+import { equalBytes, toHex } from '../proofs/bytes.ts';
+import { sha256 } from '../proofs/hash.ts';
 import { encodeMerkleProof } from '../proofs/merkle.ts';
 import { isFieldElement } from '../proofs/field.ts';
 import { ApiError, type ApiErrorCode } from '../protocol/errors.ts';
@@ -77,16 +78,27 @@ export async function provenShard(
   return { blob, commitment: record.commitment, shardHash: record.hash, inclusionProof: state.tree.proof(position) };
 }
 
-/** Opens one stored shard at z. ApiError shard_missing when the node should hold it and does not. */
+/** Told of a shard this node should hold and cannot open (gone, unreadable or changed): the repairer queues it. */
+export type DamageReport = (state: DatasetState, segment: number, index: number) => void;
+
+/**
+ * Opens one stored shard at z, after checking it against its SHA-256 (a changed blob would only
+ * give a proof that fails). ApiError shard_missing when the node should hold it and does not, or
+ * holds it damaged; `onDamaged` hears of either, so that the shard gets rebuilt.
+ */
 export async function openShard(
-  deps: { store: Pick<ShardStore, 'getShard'>; opener: ShardOpener },
+  deps: { store: Pick<ShardStore, 'getShard'>; opener: ShardOpener; onDamaged?: DamageReport },
   state: DatasetState,
   segment: number,
   index: number,
   z: Uint8Array,
 ): Promise<ShardOpening> {
-  const shard = await provenShard(deps.store, state, segment, index);
-  if (!shard) throw new ApiError('shard_missing', `this node should hold shard ${segment}/${index} but does not`);
+  const shard = await provenShard(deps.store, state, segment, index).catch(() => 'unreadable' as const);
+  if (!shard || shard === 'unreadable' || !equalBytes(sha256(shard.blob), shard.shardHash)) {
+    deps.onDamaged?.(state, segment, index);
+    const what = shard ? 'holds it damaged; it is being repaired' : 'does not';
+    throw new ApiError('shard_missing', `this node should hold shard ${segment}/${index} but ${what}`);
+  }
   const { y, proof } = await deps.opener.open(shard.blob, z);
   return {
     segment,

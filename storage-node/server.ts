@@ -15,6 +15,8 @@ import { statusRoutes } from './routes/status.ts';
 import type { ShardStore } from './store.ts';
 import type { EncodingChecker, ShardOpener, ShardVerifier } from './verifier.ts';
 
+import type { DamageReport } from './proving.ts';
+
 export type { NodeRegistryView } from './routes/announce.ts';
 export type { LicenseChainView } from './routes/key-shares.ts';
 
@@ -29,6 +31,8 @@ export interface NodeServerDeps {
   catalog?: DatasetCatalog;
   /** Sample openings that may wait for the KZG pool at once (default 256); more get 503. */
   maxPendingOpenings?: number;
+  /** Hears of shards a sample found missing or damaged (the repairer, in a running node). */
+  onDamaged?: DamageReport;
   blsSecretKey: Uint8Array;
   chainId: bigint;
   registryAddress: string;
@@ -87,7 +91,14 @@ export async function createNodeServer(deps: NodeServerDeps): Promise<FastifyIns
   announceRoute(app, { store, catalog, metrics, registry: deps.registry, encryptionSecret, encoding: deps.encoding });
   keyShareRoutes(app, { store, catalog, metrics, blsSecretKey: deps.blsSecretKey, publicKey, encryptionSecret, licenses: deps.licenses });
   shardRoutes(app, { store, catalog, metrics, verifier: deps.verifier });
-  sampleRoutes(app, { store, catalog, metrics, opener: deps.opener, maxPendingOpenings: deps.maxPendingOpenings });
+  sampleRoutes(app, {
+    store,
+    catalog,
+    metrics,
+    opener: deps.opener,
+    maxPendingOpenings: deps.maxPendingOpenings,
+    onDamaged: deps.onDamaged,
+  });
   attestationRoute(app, {
     store,
     catalog,

@@ -16,6 +16,8 @@ import type { KeyRelease } from '../protocol/routes.ts';
 export interface DatasetMeta {
   uploader: string;
   announcedAt: string;
+  /** The slot this node holds when it came to it as a replacement (not the manifest's place of its key). */
+  slot?: number;
 }
 
 const datasetKey = (id: Uint8Array) => `d:${toHex(id)}`;
@@ -43,6 +45,11 @@ export class ShardStore {
       { type: 'put', key: `${datasetKey(id)}:meta`, value: new TextEncoder().encode(JSON.stringify(meta)) },
       ...(envelope ? [{ type: 'put' as const, key: `${datasetKey(id)}:envelope`, value: envelope }] : []),
     ]);
+  }
+
+  /** Rewrites a dataset's meta (a replacement's slot), leaving its manifest as it is. */
+  async putMeta(id: Uint8Array, meta: DatasetMeta): Promise<void> {
+    await this.db.put(`${datasetKey(id)}:meta`, new TextEncoder().encode(JSON.stringify(meta)));
   }
 
   async getEnvelope(id: Uint8Array): Promise<Uint8Array | undefined> {

@@ -4,7 +4,7 @@ import { ApiError, type ApiErrorCode } from '../../protocol/errors.ts';
 import { routes, type SampleAnswer, type SampleFailure, type SampleRequest, type SamplesResponse } from '../../protocol/routes.ts';
 import type { DatasetCatalog, DatasetState } from '../datasets.ts';
 import type { Metrics } from '../metrics.ts';
-import { checkPoint, checkShardAddress, openingToJson, openShard } from '../proving.ts';
+import { checkPoint, checkShardAddress, type DamageReport, openingToJson, openShard } from '../proving.ts';
 import type { ShardStore } from '../store.ts';
 import type { ShardOpener } from '../verifier.ts';
 import { fastifyRoute } from './route.ts';
@@ -16,6 +16,8 @@ export interface SampleRouteDeps {
   metrics: Metrics;
   /** Sample openings that may wait for the KZG pool at once (default 256); more get 503. */
   maxPendingOpenings?: number;
+  /** Hears of a shard found missing or damaged. */
+  onDamaged?: DamageReport;
 }
 
 type Planned = { segment: number; index: number; z: Uint8Array };

@@ -161,7 +161,8 @@ describe('a node that deleted some of its shards', () => {
       deleted.add(`${segment}/${index}`);
     }
     await store.close();
-    await devnet.startNode(LAZY);
+    // An operator who turned repair off: the node would otherwise rebuild them from its peers at start-up.
+    await devnet.startNode(LAZY, { args: ['--no-repair'] });
     // Sample every shard of the dataset: the failures must be exactly the deleted shards.
     sampled = await sampleDataset(id, { registry: devnet.registry, nodes: await datasetNodesFromChain(devnet.registry, id), samples: 36 });
   }, 60_000);

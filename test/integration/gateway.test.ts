@@ -254,6 +254,7 @@ describe('the gateway, with one node slow and one lying', () => {
     const rerouted: GatewayRegistry = {
       dataset: (datasetId) => registry.dataset(datasetId),
       nodeSetMembers: (nodeSet) => registry.nodeSetMembers(nodeSet),
+      datasetMembers: (datasetId) => registry.datasetMembers(datasetId),
       activeNodeIds: () => registry.activeNodeIds(),
       certifiedAt: (datasetId) => registry.certifiedAt(datasetId),
       certifiedDatasets: () => registry.certifiedDatasets(),
