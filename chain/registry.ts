@@ -388,6 +388,11 @@ export class Registry {
     return this.send('withdrawStake', 'withdrawStake', [id]);
   }
 
+  /** Nodes ever registered: the next one gets this id. */
+  async nodeCount(): Promise<number> {
+    return Number(await this.read('reading the node count', (c) => c.read('nodeCount')));
+  }
+
   async activeNodeIds(): Promise<number[]> {
     return (await this.read('reading active nodes', (c) => c.read('activeNodes'))).map(Number);
   }
@@ -573,7 +578,8 @@ export class Registry {
   /** Every MemberReplaced event from block `fromBlock` on (by default the registry's genesis), of node `nodeId` if given. */
   async replacements(options: { nodeId?: number; fromBlock?: number } = {}): Promise<MemberReplacement[]> {
     const fromBlock = options.fromBlock ?? Number((await this.parameters()).genesisBlock);
-    const filter = this.contract.getEvent('MemberReplaced')(undefined, options.nodeId);
+    // Filter arguments follow the event's inputs in order; only datasetId and nodeId are indexed.
+    const filter = this.contract.getEvent('MemberReplaced')(undefined, undefined, undefined, options.nodeId);
     const logs = await this.read('reading replacements', () => this.contract.queryFilter(filter, fromBlock));
     return logs.map((log) => {
       const args = registryInterface.parseLog(log)!.args;

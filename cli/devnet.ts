@@ -60,6 +60,50 @@ export interface ChallengeEpochReport {
   challenged: Array<{ segment: number; index: number; nodeId: number; status: string }>;
 }
 
+/**
+ * Node `index`'s files under `dir`: its BLS key (kept if one is there), its operator account
+ * (funded here with twice the minimum stake), its LevelDB directory and log. Its URL is set
+ * once it listens.
+ */
+async function createNodeEntry(dir: string, index: number, chain: LocalChain): Promise<DevnetNodeEntry> {
+  const nodeDir = join(dir, `node-${index}`);
+  await mkdir(nodeDir, { recursive: true });
+  const keyFile = join(nodeDir, 'key.json');
+  let secretKey: Uint8Array;
+  try {
+    secretKey = await readNodeKey(keyFile);
+  } catch {
+    secretKey = generateBlsKeyPair().secretKey;
+    await writeNodeKey(keyFile, secretKey);
+  }
+  const funder = await chain.funder();
+  const operator = new Wallet(toHex(generateAccountKey()), chain.provider);
+  const operatorKeyFile = join(nodeDir, 'operator.key');
+  await writeFile(operatorKeyFile, `${operator.privateKey}\n`, { mode: 0o600 });
+  await (await funder.sendTransaction({ to: operator.address, value: DEFAULT_REGISTRY_PARAMETERS.minStake * 2n })).wait();
+  return {
+    index,
+    // Port 0 until the node listens: it picks a free port itself and says which (no reserve-then-bind race).
+    url: '',
+    port: 0,
+    publicKey: toHex(blsPublicKey(secretKey)),
+    proofOfPossession: toHex(blsProvePossession(secretKey)),
+    encryptionKey: toHex(nodeEncryptionKey(secretKey)),
+    dataDir: join(nodeDir, 'db'),
+    keyFile,
+    logFile: join(nodeDir, 'node.log'),
+    registryId: index, // a fresh registry numbers nodes in registration order
+    operator: operator.address,
+    operatorKeyFile,
+  };
+}
+
+export interface ChallengeEpochOptions {
+  answerTimeoutMs?: number;
+  settleTimeoutMs?: number;
+  onStep?: (message: string) => void;
+}
+
 /** Polls `done` every 200 ms; false if it is still not true after `timeoutMs`. */
 async function waitFor(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -112,40 +156,7 @@ export class Devnet {
       await (await funder.sendTransaction({ to: accountAddress(buyerKey), value: 10n ** 21n })).wait();
       await writeFile(join(dir, 'buyer.key'), `${toHex(buyerKey)}\n`, { mode: 0o600 });
       const nodes: DevnetNodeEntry[] = [];
-      for (let i = 0; i < options.nodes; i++) {
-        const nodeDir = join(dir, `node-${i}`);
-        await mkdir(nodeDir, { recursive: true });
-        const keyFile = join(nodeDir, 'key.json');
-        let secretKey: Uint8Array;
-        try {
-          secretKey = await readNodeKey(keyFile);
-        } catch {
-          secretKey = generateBlsKeyPair().secretKey;
-          await writeNodeKey(keyFile, secretKey);
-        }
-        // Each node has its own operator account, funded here, which stakes and registers it once it listens.
-        const operator = new Wallet(toHex(generateAccountKey()), chain.provider);
-        const operatorKeyFile = join(nodeDir, 'operator.key');
-        await writeFile(operatorKeyFile, `${operator.privateKey}\n`, { mode: 0o600 });
-        await (await funder.sendTransaction({ to: operator.address, value: DEFAULT_REGISTRY_PARAMETERS.minStake * 2n })).wait();
-        const publicKey = blsPublicKey(secretKey);
-        const proofOfPossession = blsProvePossession(secretKey);
-        nodes.push({
-          index: i,
-          // Port 0 until the node listens: it picks a free port itself and says which (no reserve-then-bind race).
-          url: '',
-          port: 0,
-          publicKey: toHex(publicKey),
-          proofOfPossession: toHex(proofOfPossession),
-          encryptionKey: toHex(nodeEncryptionKey(secretKey)),
-          dataDir: join(nodeDir, 'db'),
-          keyFile,
-          logFile: join(nodeDir, 'node.log'),
-          registryId: i, // a fresh registry numbers nodes in registration order
-          operator: operator.address,
-          operatorKeyFile,
-        });
-      }
+      for (let i = 0; i < options.nodes; i++) nodes.push(await createNodeEntry(dir, i, chain));
       const file: DevnetFile = {
         version: 1,
         rpc: chain.url,
@@ -168,9 +179,7 @@ export class Devnet {
       await devnet.stop();
       throw error;
     }
-    const tmp = `${devnet.path}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(devnet.file, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, devnet.path);
+    await devnet.saveFile();
     return devnet;
   }
 
@@ -272,18 +281,49 @@ export class Devnet {
 
   /** Stakes and registers every node with the endpoint it listens on, in index order (registry ids 0, 1, …). */
   async registerNodes(): Promise<void> {
-    for (const node of this.file.nodes) {
-      const operator = new Wallet((await readFile(node.operatorKeyFile, 'utf8')).trim(), this.chain.provider);
-      await this.registry
-        .connect(operator)
-        .registerNode(
-          fromHex(node.publicKey, 48),
-          fromHex(node.proofOfPossession, 96),
-          fromHex(node.encryptionKey, 32),
-          node.url,
-          DEFAULT_REGISTRY_PARAMETERS.minStake,
-        );
-    }
+    for (const node of this.file.nodes) await this.registerNode(node);
+  }
+
+  private async operator(node: DevnetNodeEntry): Promise<Wallet> {
+    return new Wallet((await readFile(node.operatorKeyFile, 'utf8')).trim(), this.chain.provider);
+  }
+
+  private async registerNode(node: DevnetNodeEntry): Promise<void> {
+    await this.registry
+      .connect(await this.operator(node))
+      .registerNode(
+        fromHex(node.publicKey, 48),
+        fromHex(node.proofOfPossession, 96),
+        fromHex(node.encryptionKey, 32),
+        node.url,
+        DEFAULT_REGISTRY_PARAMETERS.minStake,
+      );
+  }
+
+  /** A new node joins: its files, its process, and its registration (the next registry id); returns its index. */
+  async addNode(options: { args?: string[] } = {}): Promise<number> {
+    const index = this.file.nodes.length;
+    const entry = await createNodeEntry(dirname(this.path), index, this.chain);
+    entry.registryId = await this.registry.nodeCount();
+    this.file.nodes.push(entry);
+    this.children.push(undefined);
+    await this.startNode(index, options);
+    await this.registerNode(entry);
+    await this.saveFile();
+    return index;
+  }
+
+  /** Node `index`'s operator asks to leave the registry (requestExit): it is no longer active. The process keeps running. */
+  async exitNode(index: number): Promise<void> {
+    const node = this.file.nodes[index];
+    if (!node) throw new DevnetError('devnet_invalid', `no node ${index}`);
+    await this.registry.connect(await this.operator(node)).requestExit(node.registryId);
+  }
+
+  private async saveFile(): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(this.file, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, this.path);
   }
 
   /**
@@ -314,44 +354,58 @@ export class Devnet {
    * mines past the window, and waits for the nodes to report whoever missed (reporting what is
    * left itself after `settleTimeoutMs`). Returns who answered, who missed, and the wei paid.
    */
-  async runChallengeEpoch(
-    id: Uint8Array,
-    options: { answerTimeoutMs?: number; settleTimeoutMs?: number; onStep?: (message: string) => void } = {},
-  ): Promise<ChallengeEpochReport> {
+  async runChallengeEpoch(id: Uint8Array, options: ChallengeEpochOptions = {}): Promise<ChallengeEpochReport> {
+    return (await this.runChallengeEpochOf([id], options))[0]!;
+  }
+
+  /**
+   * The same for several datasets in one epoch: the nodes answer the challenges of all of them
+   * before the window is mined past (mining past one dataset's window closes every other's).
+   */
+  async runChallengeEpochOf(ids: Uint8Array[], options: ChallengeEpochOptions = {}): Promise<ChallengeEpochReport[]> {
     const registry = this.registry;
-    const terms = await registry.dataset(id);
-    if (terms.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(id)} is not certified: it has no challenges`);
     const params = await registry.epochParameters();
-    const epoch = Math.max(terms.startEpoch, epochAt(params, await this.chain.latestBlock()) + 1);
-    if (epoch >= terms.startEpoch + terms.epochs) throw new DevnetError('devnet_invalid', `dataset ${toHex(id)} has no epochs left`);
+    let epoch = epochAt(params, await this.chain.latestBlock()) + 1;
+    const terms = await Promise.all(ids.map((id) => registry.dataset(id)));
+    for (const [i, t] of terms.entries()) {
+      if (t.startEpoch === 0) throw new DevnetError('devnet_invalid', `dataset ${toHex(ids[i]!)} is not certified: it has no challenges`);
+      epoch = Math.max(epoch, t.startEpoch);
+    }
+    for (const [i, t] of terms.entries()) {
+      if (epoch >= t.startEpoch + t.epochs) throw new DevnetError('devnet_invalid', `dataset ${toHex(ids[i]!)} has no epochs left`);
+    }
     const { opensAfter, closesAt } = epochWindow(params, epoch);
-    const members = (await registry.nodeSetMembers(terms.nodeSet)).length;
-    const statuses = () => Promise.all(Array.from({ length: members }, (_, member) => registry.challenge(id, epoch, member)));
+    const members = await Promise.all(terms.map(async (t) => (await registry.nodeSetMembers(t.nodeSet)).length));
+    const statuses = () =>
+      Promise.all(
+        ids.map((id, i) => Promise.all(Array.from({ length: members[i]! }, (_, member) => registry.challenge(id, epoch, member)))),
+      );
     // Calls see the latest block: the draw shows once the epoch's first block is not the latest.
     await this.chain.mineTo(opensAfter + 1);
     options.onStep?.(`epoch ${epoch}: challenges drawn at block ${opensAfter}; nodes answer until block ${closesAt}`);
-    await waitFor(async () => (await statuses()).every((c) => c.status !== 'open'), options.answerTimeoutMs ?? 30_000);
+    await waitFor(async () => (await statuses()).flat().every((c) => c.status !== 'open'), options.answerTimeoutMs ?? 30_000);
     await this.chain.mineTo(closesAt + 1);
-    const settled = await waitFor(async () => (await statuses()).every((c) => c.status !== 'expired'), options.settleTimeoutMs ?? 20_000);
+    const settled = await waitFor(
+      async () => (await statuses()).flat().every((c) => c.status !== 'expired'),
+      options.settleTimeoutMs ?? 20_000,
+    );
     if (!settled) {
       const funder = await this.chain.funder();
-      for (const [member, c] of (await statuses()).entries()) {
-        if (c.status === 'expired') await registry.connect(funder).reportMissed(id, epoch, member);
+      for (const [i, list] of (await statuses()).entries()) {
+        for (const [member, c] of list.entries())
+          if (c.status === 'expired') await registry.connect(funder).reportMissed(ids[i]!, epoch, member);
       }
     }
-    const final = await statuses();
-    const answered = final.flatMap((c, member) => (c.status === 'answered' ? [member] : []));
-    const missed = final.flatMap((c, member) => (c.status === 'missed' ? [member] : []));
-    return {
+    return (await statuses()).map((final) => ({
       epoch,
       opensAfter,
       closesAt,
       challenges: final.filter((c) => c.status !== 'none').length,
-      answered,
-      missed,
+      answered: final.flatMap((c, member) => (c.status === 'answered' ? [member] : [])),
+      missed: final.flatMap((c, member) => (c.status === 'missed' ? [member] : [])),
       rewardsPaidWei: final.reduce((sum, c) => (c.status === 'answered' ? sum + c.reward : sum), 0n),
       challenged: final.map((c) => ({ segment: c.segment, index: c.index, nodeId: c.nodeId, status: c.status })),
-    };
+    }));
   }
 
   async restartNode(index: number): Promise<void> {
