@@ -14,6 +14,8 @@ import { benchMemory } from './memory.ts';
 import { benchPeers } from './peers.ts';
 import { benchPrepare } from './prepare.ts';
 import { benchDemo } from './demo.ts';
+import { benchDurability } from './durability.ts';
+import { benchRepair } from './repair.ts';
 import { benchSample } from './sample.ts';
 import { benchScale } from './scale.ts';
 import { benchVerify } from './verify.ts';
@@ -33,6 +35,10 @@ const memory = await benchMemory(quick);
 const gateway = await benchGateway(quick);
 const loader = await benchLoader(quick);
 const licensing = await benchLicensing(quick);
+const repair = await benchRepair(quick);
+const durability = await benchDurability(quick);
+const lossOf = (code: string) =>
+  durability.grid.find((g) => g.code === code && g.failuresPerYear === 0.1 && g.repairHours === 24)!.lossPerYear;
 
 const summary = {
   mode: quick ? 'quick' : 'full',
@@ -67,6 +73,11 @@ const summary = {
   s3_get_vs_http_get_ratio: round(loader.s3VsHttp),
   encrypted_upload_vs_plain_ratio: round(licensing.encryptedVsPlain),
   key_release_seconds: round(licensing.keyReleaseSeconds),
+  repair_read_amplification: round(repair.readAmplification),
+  repair_seconds_64mib: round(repair.repairSeconds),
+  repair_vs_raw_reads_ratio: round(repair.repairVsRawReadsRatio),
+  durability_loss_per_year_demo_code: lossOf('4 + 4 on 8 (demo)'),
+  durability_loss_per_year_k16_m16: lossOf('16 + 16 on 32'),
   notes: {
     sample: 'sample-check latency against 8 nodes; the baseline is one c-kzg opening per sample divided over the cores',
     per_node_work_16v1_ratio: 'busiest of 16 nodes / all 16 together (one node cannot hold k + m ≥ 2 distinct shards); ideal 1/16 = 0.0625',
@@ -80,6 +91,10 @@ const summary = {
     prepare:
       '256 MiB file, RS(4, 4) over Fr, default workers; bound: bare fixed-base commit loop over the same data blobs on as many threads; 0G and Greenfield as they run by default (one thread)',
     demo: 'the upload rate sherd demo reports: 64 MiB to 8 nodes on this machine, nodes verifying on the same cores',
+    repair:
+      'one node of the demo devnet (64 MiB, 8 nodes, k = m = 4) restarted on an empty disk until whole, process start included; amplification: peer bytes fetched / bytes restored (RS reads k); baseline: raw loopback GETs of as many shards',
+    durability:
+      'loss per dataset-year from the model of client/durability.ts at 10% node failures a year and 24 h repair (bench/durability.ts checks it against a simulation)',
   },
   seconds: round((performance.now() - started) / 1000),
 };

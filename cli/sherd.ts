@@ -25,9 +25,10 @@ usage:
       (--detach: in the background); writes DIR/devnet.json and DIR/devnet.pid
   sherd devnet stop [--dir ${DEFAULT_DEVNET_DIR}]
       stop that devnet and every node it started, and wait until they are gone
-  sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--encrypt] [--k K] [--m M] [--epochs E] [--workers W] [--json]
+  sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--encrypt] [--k K --m M | --durability D] [--epochs E] [--workers W] [--json]
       files and directories (recursive, links not followed) as one dataset: register it on chain (paying for
       E epochs of storage, default ${DEFAULT_STORAGE_EPOCHS}), erasure-code and disperse it, certify it;
+      without --k/--m, the cheapest code that loses at most 1 − D per dataset-year (default D = 0.99999999999);
       --encrypt: AES-256-GCM before coding, the key shared among the nodes and released only to licensees
   sherd sample DATASET [--devnet F | --rpc URL --registry ADDR] [--confidence 0.99 | --samples N] [--json]
       check by random samples, each proven against the content root on chain, that every segment can still be

@@ -12,6 +12,17 @@ export async function cmdStatus(args: string[]): Promise<number> {
   const { context } = await chainFrom(values);
   try {
     const d = await context.registry.dataset(id);
+    const members = d.registered ? await context.registry.datasetMembers(id) : [];
+    const slots = await Promise.all(
+      members.map(async (member, slot) => ({
+        slot,
+        nodeId: member.nodeId,
+        endpoint: (await context.registry.node(member.nodeId)).endpoint,
+        state: member.state,
+        active: member.active,
+        repairDeadline: member.state === 'repairing' ? member.repairDeadline : null,
+      })),
+    );
     const status = {
       datasetId: toHex(id),
       contentRoot: d.registered ? toHex(d.contentRoot) : null,
@@ -28,6 +39,7 @@ export async function cmdStatus(args: string[]): Promise<number> {
       firstEpoch: d.certified ? d.startEpoch : null,
       registryAddress: context.registry.address,
       chainId: context.chainId.toString(),
+      slots,
     };
     const challenged = d.certified ? `, challenged in epochs ${d.startEpoch}–${d.startEpoch + d.epochs - 1}` : '';
     const human = !d.registered
@@ -38,6 +50,12 @@ export async function cmdStatus(args: string[]): Promise<number> {
           `  certified   ${d.certified ? `yes, ${d.signers} signers` : 'no'}`,
           `  size        ${formatBytes(d.size)} (${d.size} bytes), k=${d.k}, m=${d.m}, node set ${d.nodeSet}`,
           `  storage     ${d.epochs} epochs paid${challenged}`,
+          '  slots',
+          ...slots.map(
+            (s) =>
+              `    ${String(s.slot).padStart(3)}  node ${s.nodeId} ${s.endpoint}  ${s.state}` +
+              `${s.repairDeadline === null ? '' : ` until block ${s.repairDeadline}`}${s.active ? '' : '  (left the active set: to be replaced)'}`,
+          ),
         ].join('\n');
     print(values.json === true, status, human);
     return d.registered ? 0 : 1;

@@ -1,6 +1,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nodesFromChain, uploadChainFor } from '../../client/chain-context.ts';
+import { chooseCode, type CodeChoice, DEFAULT_DURABILITY } from '../../client/durability.ts';
 import { codeFor, DEFAULT_STORAGE_EPOCHS, upload, type UploadResult } from '../../client/upload.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { MAX_TOTAL_SHARDS } from '../../proofs/fr-code.ts';
@@ -10,7 +11,18 @@ import { certificatePath, chainFrom, chainOptions } from '../context.ts';
 import { formatBytes, ProgressBar } from '../progress.ts';
 
 export const UPLOAD_USAGE =
-  'sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--encrypt] [--k K] [--m M] [--epochs E] [--workers W] [--json]';
+  'sherd upload PATH... [--devnet F | --rpc URL --registry ADDR --account-key FILE] [--encrypt] [--k K --m M | --durability D] [--epochs E] [--workers W] [--json]';
+
+/** --durability: a probability strictly between 0 and 1 (default eleven nines); it only chooses a code, so not with --k or --m. */
+function durabilityArg(text: string | undefined, explicitCode: number | undefined): number {
+  if (text === undefined) return DEFAULT_DURABILITY;
+  if (explicitCode !== undefined) throw new UsageError('--durability chooses k and m: give it, or --k and --m, not both');
+  const value = Number(text);
+  if (text.trim() === '' || !(value > 0 && value < 1)) {
+    throw new UsageError(`--durability must be a probability between 0 and 1 (say 0.99999999999), got ${text}`);
+  }
+  return value;
+}
 
 /** Every path to upload exists (a file or a directory); said in a sentence otherwise, before anything is read or paid. */
 export async function checkPaths(paths: string[]): Promise<void> {
@@ -28,7 +40,18 @@ export async function checkFile(path: string): Promise<void> {
   if ((await stat(path)).isDirectory()) throw new CliError('is_directory', `${path} is a directory; give a file`);
 }
 
-function humanReport(result: UploadResult, id: string, seconds: number, certificateFile: string): string {
+/** The line that says why the code is what it is. */
+function codeLine(choice: CodeChoice | undefined): string[] {
+  if (!choice) return [];
+  const target = `target ${(1 - choice.durability).toExponential(0)} a year`;
+  const model = `${choice.model.nodeFailuresPerYear * 100}% of nodes lose their data a year, ${choice.model.repairHours} h to repair`;
+  return [
+    `code chosen for durability ${choice.durability}: k=${choice.k}, m=${choice.m}, expected loss ${choice.lossPerYear.toExponential(1)} ` +
+      `per dataset-year (${target}; model: ${model})${choice.meetsTarget ? '' : '; too few nodes to meet the target'}`,
+  ];
+}
+
+function humanReport(result: UploadResult, id: string, seconds: number, certificateFile: string, choice?: CodeChoice): string {
   const files = result.files.length === 1 ? `1 file, ${result.files[0]!.path}` : `${result.files.length} files`;
   const chain = result.chain;
   const certified = result.alreadyCertified
@@ -37,6 +60,7 @@ function humanReport(result: UploadResult, id: string, seconds: number, certific
       `tx ${chain?.certifiedTx}, ${chain?.certifyGas} gas`;
   return [
     `dataset ${id}`,
+    ...codeLine(choice),
     `${formatBytes(result.size)} in ${result.segments} segments, ${result.shards} shards (k=${result.k}, m=${result.m}) ` +
       `on ${result.nodeCount} nodes in ${seconds} s`,
     `${files}; content root ${toHex(result.contentRoot)}`,
@@ -102,6 +126,7 @@ export async function cmdUpload(args: string[]): Promise<number> {
     epochs: { type: 'string' },
     workers: { type: 'string' },
     encrypt: { type: 'boolean' },
+    durability: { type: 'string' },
     json: { type: 'boolean' },
   } as const;
   const { values, positionals: given } = parse(args, options, 'upload');
@@ -112,6 +137,7 @@ export async function cmdUpload(args: string[]): Promise<number> {
   if (k !== undefined && m !== undefined && k + m > MAX_TOTAL_SHARDS)
     throw new UsageError(`--k ${k} --m ${m}: k + m must be at most ${MAX_TOTAL_SHARDS}`);
   const workers = integer('workers', values.workers, { min: 1, max: 256 });
+  const durability = durabilityArg(values.durability, k ?? m);
   await checkPaths(given);
   const { context, accountKey, stateDir } = await chainFrom(values);
   const bar = new ProgressBar();
@@ -119,7 +145,9 @@ export async function cmdUpload(args: string[]): Promise<number> {
   try {
     if (!accountKey) throw new UsageError('an upload pays on chain: pass --account-key FILE');
     const nodes = await nodesFromChain(context.registry);
-    const code = codeFor(nodes.length, k, m);
+    // Without --k and --m, the code is the cheapest that meets the durability asked for (client/durability.ts).
+    const choice = k === undefined && m === undefined ? chooseCode(nodes.length, { durability }) : undefined;
+    const code = choice ?? codeFor(nodes.length, k, m);
     if (code.k + code.m > nodes.length) {
       throw new UsageError(`k + m = ${code.k + code.m} shards per segment need as many nodes; the chain has ${nodes.length} active`);
     }
@@ -127,8 +155,8 @@ export async function cmdUpload(args: string[]): Promise<number> {
       nodes,
       chain: uploadChainFor(context, accountKey),
       uploaderKey: fromHex(accountKey, 32),
-      k,
-      m,
+      k: code.k,
+      m: code.m,
       epochs,
       workers,
       encrypt: values.encrypt === true,
@@ -144,8 +172,13 @@ export async function cmdUpload(args: string[]): Promise<number> {
     await mkdir(dirname(certificateFile), { recursive: true });
     await writeFile(certificateFile, `${JSON.stringify(certificate, null, 2)}\n`);
     const seconds = Math.round((performance.now() - started) / 10) / 100;
-    const report = jsonReport(result, seconds, certificateFile, certificate);
-    print(values.json === true, report, humanReport(result, id, seconds, certificateFile));
+    const report = {
+      ...jsonReport(result, seconds, certificateFile, certificate),
+      codeChoice: choice
+        ? { durability: choice.durability, lossPerYear: choice.lossPerYear, meetsTarget: choice.meetsTarget, model: choice.model }
+        : null,
+    };
+    print(values.json === true, report, humanReport(result, id, seconds, certificateFile, choice));
     return 0;
   } finally {
     bar.done();

@@ -13,6 +13,7 @@ import { NodeClient } from '../../client/node-client.ts';
 import { sampleDataset } from '../../client/sample.ts';
 import { upload, type UploadResult } from '../../client/upload.ts';
 import { ShardStore } from '../../storage-node/store.ts';
+import { sherd } from '../helpers/sherd.ts';
 
 /**
  * Churn on a devnet of 8 real node processes holding two datasets (k = m = 4: every node holds
@@ -175,6 +176,17 @@ describe('churn: a wiped disk, a kill -9 mid-write, corrupted values, an exit an
       expect(members.every((m) => m.active && m.state !== 'repairing')).toBe(true);
       expect(members.map((m) => m.nodeId)).toEqual([0, 1, 2, 3, devnet.file.nodes[newcomer]!.registryId, 5, 6, 7]);
     }
+    // `sherd status` shows the same.
+    const status = await sherd(['status', toHex(datasets[1]!.datasetId), '--devnet', devnet.path, '--json']);
+    expect(status.code).toBe(0);
+    expect((JSON.parse(status.stdout) as { slots: unknown[] }).slots[EXITED]).toEqual({
+      slot: EXITED,
+      nodeId: devnet.file.nodes[newcomer]!.registryId,
+      endpoint: devnet.endpoints[newcomer]!.url,
+      state: 'confirmed',
+      active: true,
+      repairDeadline: null,
+    });
   });
 
   it('missed no challenge, and the newcomer answers for the slot it took over', () => {

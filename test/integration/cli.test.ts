@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVNET_REGISTRY_PARAMETERS } from '../../chain/registry.ts';
+import { chooseCode, DEFAULT_DURABILITY_MODEL } from '../../client/durability.ts';
 import { fromHex, toHex } from '../../proofs/bytes.ts';
 import { datasetId } from '../../protocol/messages.ts';
 import { Devnet } from '../../cli/devnet.ts';
@@ -33,7 +34,16 @@ describe('sherd CLI', () => {
     const result = JSON.parse(up.stdout) as Record<string, unknown>;
     // The file, then its index entry (2 + 9 bytes of path + 48) and the 20-byte trailer.
     const datasetBytes = 900_000 + 2 + 'input.bin'.length + 48 + 20;
-    expect(result).toMatchObject({ bytes: 900_000, datasetBytes, k: 2, m: 2, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
+    // No --k/--m: the cheapest code that keeps eleven nines a year on 4 nodes (client/durability.ts) is replication, k = 1.
+    expect(result).toMatchObject({ bytes: 900_000, datasetBytes, k: 1, m: 3, nodes: 4, signers: 4, quorum: 3, failedNodes: [] });
+    const choice = chooseCode(4);
+    expect(result.codeChoice).toEqual({
+      durability: 0.99999999999,
+      lossPerYear: choice.lossPerYear,
+      meetsTarget: true,
+      model: DEFAULT_DURABILITY_MODEL,
+    });
+    expect(choice.lossPerYear).toBeLessThan(1e-11);
     expect(result.files).toEqual([
       { path: 'input.bin', offset: 0, length: 900_000, sha256: `0x${createHash('sha256').update(bytes).digest('hex')}` },
     ]);
@@ -48,8 +58,8 @@ describe('sherd CLI', () => {
       certified: true,
       signers: 4,
       size: datasetBytes,
-      k: 2,
-      m: 2,
+      k: 1,
+      m: 3,
       epochs: 7,
       contentRoot: result.contentRoot,
       owner: devnet.file.uploader,
@@ -57,6 +67,17 @@ describe('sherd CLI', () => {
     // Paid for 7 epochs at the devnet's price, challenged from the epoch after certification.
     expect(BigInt(onChain.feeWei as string)).toBe(BigInt(datasetBytes) * 7n * DEVNET_REGISTRY_PARAMETERS.feePerByteEpoch);
     expect(onChain.firstEpoch).toBeGreaterThanOrEqual(1);
+    // Each slot with its member: the node set as placed, nobody replaced.
+    expect(onChain.slots).toEqual(
+      devnet.file.nodes.map((node, slot) => ({
+        slot,
+        nodeId: slot,
+        endpoint: node.url,
+        state: 'original',
+        active: true,
+        repairDeadline: null,
+      })),
+    );
     const saved = JSON.parse(await readFile(result.certificateFile as string, 'utf8')) as Record<string, unknown>;
     expect(saved).toMatchObject({ datasetId: result.datasetId, contentRoot: result.contentRoot, owner: devnet.file.uploader });
 
