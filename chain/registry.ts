@@ -180,8 +180,10 @@ export interface DatasetRegistration {
 /** Above what an answer (~110k gas with a 2^20-leaf tree) and a report (~80k, more if it deactivates the node) cost; see bench/gas.ts. */
 const ANSWER_GAS_LIMIT = 400_000n;
 const REPORT_GAS_LIMIT = 300_000n;
-/** replaceMember reads every slot of the dataset (two cold storage reads each) and walks the active list. */
-const REPLACE_GAS_LIMIT = 3_000_000n;
+/** replaceMember: a slash, the new slot record and an event, then per slot two cold reads and per active node one. */
+const REPLACE_BASE_GAS = 250_000n;
+const REPLACE_GAS_PER_SLOT = 7_000n;
+const REPLACE_GAS_PER_ACTIVE = 3_000n;
 /** confirmReplacement verifies one BLS signature on chain (hash to G2 and a two-pair pairing, about 170k gas). */
 const CONFIRM_GAS_LIMIT = 600_000n;
 
@@ -566,8 +568,11 @@ export class Registry {
   }
 
   /** Replaces the member of `slot` of dataset `id`, which must have left the active set (or let its repair window pass). */
-  replaceMember(id: Uint8Array, slot: number): Promise<TransactionReceipt> {
-    return this.checkedSend(`replacing member ${slot}`, 'replaceMember', [id, slot], REPLACE_GAS_LIMIT);
+  async replaceMember(id: Uint8Array, slot: number): Promise<TransactionReceipt> {
+    // It reads every slot (two cold storage reads each) and walks the active list: a limit that grows with both.
+    const [members, active] = await Promise.all([this.datasetMembers(id), this.activeNodeIds()]);
+    const gasLimit = REPLACE_BASE_GAS + REPLACE_GAS_PER_SLOT * BigInt(members.length) + REPLACE_GAS_PER_ACTIVE * BigInt(active.length);
+    return this.checkedSend(`replacing member ${slot}`, 'replaceMember', [id, slot], gasLimit);
   }
 
   /** Confirms a replacement: `signature` is the replacement's BLS signature (96 bytes) over attestationMessage(id). */

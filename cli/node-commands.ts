@@ -16,7 +16,8 @@ const REPAIR_USAGE =
 /**
  * `sherd node repair`: one repair pass over a stopped node's data directory, as a node makes at
  * start-up: every dataset it holds a slot of (or --root), manifests fetched when missing, every
- * missing shard rebuilt from peers, replacement slots confirmed; prints what it did.
+ * missing shard rebuilt from peers, replacement slots confirmed; prints what it did, and exits 1
+ * if anything could not be done.
  */
 async function cmdRepair(args: string[]): Promise<number> {
   const { values } = parse(
@@ -66,7 +67,7 @@ async function cmdRepair(args: string[]): Promise<number> {
     throw error;
   });
   print(values.json ?? false, report, `repair pass: ${describeReport(report)}${report.errors.map((e) => `\n  ${e}`).join('')}`);
-  return report.failed > 0 ? 1 : 0;
+  return report.failed > 0 || report.errors.length > 0 ? 1 : 0;
 }
 
 /**
@@ -255,6 +256,7 @@ async function cmdNodeStart(args: string[]): Promise<number> {
   const dataDir = values['data-dir'];
   if (values.port === undefined || !dataDir || !values.key) throw new UsageError('usage: sherd node start --port P --data-dir D --key K');
   const port = integer('port', values.port, { min: 0, max: 65_535 })!;
+  const scrubMbPerSecond = scrubRate(values['scrub-mb-s']);
   checkChainFlags(values.rpc, values.registry);
   const node = await startNode({
     port,
@@ -267,7 +269,7 @@ async function cmdNodeStart(args: string[]): Promise<number> {
     rpc: values.rpc,
     registry: values.registry,
     pollMs: integer('poll-ms', values['poll-ms'], { min: 10, max: 3_600_000 }),
-    scrubMbPerSecond: scrubRate(values['scrub-mb-s']),
+    scrubMbPerSecond,
     repair: !values['no-repair'],
   }).catch((error: unknown) => {
     throw startFailure(error, port, dataDir);

@@ -124,7 +124,11 @@ export class ChallengeResponder {
     if (block <= opensAfter) return false;
     if (!track.ownSettled) {
       const own = await this.deps.registry.challenge(state.id, epoch, state.nodeIndex);
-      if (own.status === 'open') {
+      this.nodeId ??= await this.deps.registry.nodeIdByKey(this.deps.publicKey);
+      if (own.status !== 'none' && own.nodeId !== this.nodeId) {
+        // The slot is another node's in this epoch (it was replaced): nothing of ours to answer or count.
+        track.ownSettled = true;
+      } else if (own.status === 'open') {
         // A transaction sent now lands in the next block; past closesAt it would only revert.
         if (block + 1 <= closesAt && !track.unanswerable) track.ownSettled = await this.answer(state, track, epoch, own);
       } else if (own.status === 'expired' || own.status === 'missed') {

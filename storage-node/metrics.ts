@@ -98,6 +98,11 @@ export function nodeMetrics(): Metrics {
   m.define('sherd_repair_bytes_restored_total', 'counter', 'Shard bytes rebuilt and stored');
   m.define('sherd_repair_failures_total', 'counter', 'Rebuilds and replacements that failed, by error code');
   m.define('sherd_repair_bad_peer_shards_total', 'counter', 'Shards peers sent for a rebuild that did not match the manifest');
+  m.define(
+    'sherd_repair_bad_peer_manifests_total',
+    'counter',
+    'Manifests peers sent for a slot this node took over that did not check out',
+  );
   m.define('sherd_repair_passes_total', 'counter', 'Repair passes run (start-up, new datasets and slots, sherd node repair)');
   m.define('sherd_repair_manifests_fetched_total', 'counter', 'Manifests fetched from peers for datasets this node holds a slot of');
   m.define('sherd_replacements_confirmed_total', 'counter', 'Slots this node took over, rebuilt and confirmed on chain');

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { NonceManager, Wallet } from 'ethers';
 import { Licenses } from '../chain/licenses.ts';
 import { connectRegistry, latestBlock, type RegistryConnection } from '../chain/rpc.ts';
+import type { Registry } from '../chain/registry.ts';
 import { blsPublicKey, blsSign } from '../proofs/bls.ts';
+import { toHex } from '../proofs/bytes.ts';
 import { attestationMessage } from '../protocol/messages.ts';
 import type { DamageReport } from './proving.ts';
 import { type RepairReport, Repairer } from './repair.ts';
@@ -151,7 +153,7 @@ function startChainServices(
   chain: RegistryConnection,
   { options, store, catalog, verifier, metrics, log }: ChainServiceDeps,
 ): { repairer: Repairer | undefined; closers: Array<() => Promise<void>> } {
-  const { provider, registry, chainId } = chain;
+  const { provider, registry } = chain;
   const { blsSecretKey, accountKey } = options;
   const publicKey = blsPublicKey(blsSecretKey);
   const blockNumber = () => latestBlock(provider);
@@ -180,23 +182,14 @@ function startChainServices(
   return { repairer, closers };
 
   function startRepair(): Repairer {
-    const repairer = new Repairer({
-      store,
-      catalog,
-      chain: registry,
-      writer,
-      blockNumber,
-      publicKey,
-      signAttestation: (id) => blsSign(blsSecretKey, attestationMessage(chainId, registry.address, id)),
-      encoding: verifier,
-      metrics,
-      log,
-    });
+    const repairer = repairerFor(chain, { store, catalog, verifier, metrics, log }, options, writer);
     repairer.start(options.repairPollMs);
+    const certified = certifiedOnChain(registry);
     const scrubber = new Scrubber({
       store,
       catalog,
       repairer,
+      certified,
       metrics,
       bytesPerSecond: (options.scrubMbPerSecond ?? DEFAULT_SCRUB_MB_S) * 1e6,
       log,
@@ -208,6 +201,39 @@ function startChainServices(
     );
     return repairer;
   }
+}
+
+/** The repairer of a node: its store and catalog, the chain it reads, its key to confirm replacements with. */
+function repairerFor(
+  { provider, registry, chainId }: RegistryConnection,
+  { store, catalog, verifier, metrics, log }: Omit<ChainServiceDeps, 'options'>,
+  { blsSecretKey }: Pick<NodeOptions, 'blsSecretKey'>,
+  writer: Registry | undefined,
+): Repairer {
+  return new Repairer({
+    store,
+    catalog,
+    chain: registry,
+    writer,
+    blockNumber: () => latestBlock(provider),
+    publicKey: blsPublicKey(blsSecretKey),
+    signAttestation: (id) => blsSign(blsSecretKey, attestationMessage(chainId, registry.address, id)),
+    encoding: verifier,
+    metrics,
+    log,
+  });
+}
+
+/** Whether a dataset is certified, asked of the chain until it is (certification is for good). */
+function certifiedOnChain(registry: Pick<Registry, 'dataset'>): (id: Uint8Array) => Promise<boolean> {
+  const known = new Set<string>();
+  return async (id) => {
+    const key = toHex(id);
+    if (known.has(key)) return true;
+    const certified = (await registry.dataset(id)).certified;
+    if (certified) known.add(key);
+    return certified;
+  };
 }
 
 export interface RepairPassOptions {
@@ -229,24 +255,15 @@ export interface RepairPassOptions {
  */
 export async function runRepairPass(options: RepairPassOptions): Promise<RepairReport> {
   const connection = await connectRegistry(options.rpc, options.registry);
-  const { provider, registry, chainId } = connection;
+  const { provider, registry } = connection;
   try {
     const store = await ShardStore.open(options.dataDir);
     const verifier = new BatchingVerifier({ threads: 1 });
     try {
-      const { blsSecretKey } = options;
-      const repairer = new Repairer({
-        store,
-        catalog: new DatasetCatalog(store, blsPublicKey(blsSecretKey)),
-        chain: registry,
-        writer: options.accountKey ? registry.connect(new NonceManager(new Wallet(options.accountKey, provider))) : undefined,
-        blockNumber: () => latestBlock(provider),
-        publicKey: blsPublicKey(blsSecretKey),
-        signAttestation: (id) => blsSign(blsSecretKey, attestationMessage(chainId, registry.address, id)),
-        encoding: verifier,
-        metrics: nodeMetrics(),
-        log: options.log,
-      });
+      const catalog = new DatasetCatalog(store, blsPublicKey(options.blsSecretKey));
+      const writer = options.accountKey ? registry.connect(new NonceManager(new Wallet(options.accountKey, provider))) : undefined;
+      const log = options.log ?? (() => undefined);
+      const repairer = repairerFor(connection, { store, catalog, verifier, metrics: nodeMetrics(), log }, options, writer);
       return await repairer.pass({ root: options.root });
     } finally {
       await verifier.close();

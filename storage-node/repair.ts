@@ -50,8 +50,8 @@ export interface RepairDeps {
   metrics: Metrics;
   log?: (level: 'info' | 'warn', message: string) => void;
   limits?: Partial<RepairLimits>;
-  /** Fetches `path` from a peer; undefined on any failure (injectable for tests). */
-  fetchPeer?: (url: string, path: string, timeoutMs: number) => Promise<Uint8Array | undefined>;
+  /** Fetches `path` from a peer, at most `maxBytes`; undefined on any failure (injectable for tests). */
+  fetchPeer?: (url: string, path: string, timeoutMs: number, maxBytes?: number) => Promise<Uint8Array | undefined>;
 }
 
 /** What one repair pass did. */
@@ -85,14 +85,20 @@ const DEFAULT_LIMITS: RepairLimits = { shardsAtOnce: 2, maxBytesInFlight: 16 * 1
 /** How long the slots' holders and endpoints of a dataset are reused before asking the chain again. */
 const PEER_TTL_MS = 5_000;
 
-async function fetchFromPeer(url: string, path: string, timeoutMs: number): Promise<Uint8Array | undefined> {
+/** A manifest of 256 shards per segment over a 2^20-shard dataset is ~80 MiB; nothing a peer sends repair may be larger. */
+const MAX_PEER_BODY = 96 * 1024 * 1024;
+
+async function fetchFromPeer(url: string, path: string, timeoutMs: number, maxBytes = MAX_PEER_BODY): Promise<Uint8Array | undefined> {
   try {
     const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (response.status !== 200) {
+    // A body is read only when it says how long it is, within the bound: a peer cannot make repair hold more.
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (response.status !== 200 || !Number.isSafeInteger(length) || length > maxBytes) {
       await response.body?.cancel();
       return undefined;
     }
-    return new Uint8Array(await response.arrayBuffer());
+    const body = new Uint8Array(await response.arrayBuffer());
+    return body.length === length ? body : undefined;
   } catch {
     return undefined;
   }
@@ -111,6 +117,8 @@ async function fetchFromPeer(url: string, path: string, timeoutMs: number): Prom
 export class Repairer {
   private readonly limits: RepairLimits;
   private readonly queue = new Map<string, Task>();
+  /** Keys being rebuilt: a shard reported again meanwhile (a challenge polled every second) is not rebuilt twice. */
+  private readonly inFlight = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly peers = new Map<string, { at: number; members: DatasetMember[]; urls: Array<string | undefined> }>();
@@ -138,7 +146,7 @@ export class Repairer {
   enqueue(state: DatasetState, segment: number, index: number, reason: RepairReason): void {
     if (this.stopped) return;
     const key = `${toHex(state.id)}/${segment}/${index}`;
-    if (this.queue.has(key)) return;
+    if (this.queue.has(key) || this.inFlight.has(key)) return;
     this.queue.set(key, { state, segment, index, reason });
     this.pump();
   }
@@ -186,8 +194,8 @@ export class Repairer {
   async watch(): Promise<void> {
     const block = await this.deps.blockNumber();
     const from = (this.watchedTo ?? block) + 1;
-    await this.replaceDeparted();
-    const ids = new Map<string, Uint8Array>();
+    const { repairing } = await this.replaceDeparted();
+    const ids = new Map<string, Uint8Array>(repairing.map((id) => [toHex(id), id]));
     for (const id of await this.replacementsSince(from)) ids.set(toHex(id), id);
     for (const id of await this.deps.chain.certifiedDatasets({ fromBlock: from })) ids.set(toHex(id), id);
     this.watchedTo = block;
@@ -215,7 +223,9 @@ export class Repairer {
       const [key, task] = this.queue.entries().next().value!;
       if (this.running.size >= this.concurrency(task.state.manifest.k)) break;
       this.queue.delete(key);
+      this.inFlight.add(key);
       const run = this.rebuild(task).finally(() => {
+        this.inFlight.delete(key);
         this.running.delete(run);
         this.pump();
         if (this.queue.size === 0 && this.running.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
@@ -302,8 +312,7 @@ export class Repairer {
     const holder = nodeForShard(segment, j, state.manifest.nodes.length);
     const url = holder === state.nodeIndex ? undefined : urls[holder];
     if (!url) return undefined;
-    const fetchPeer = this.deps.fetchPeer ?? fetchFromPeer;
-    const blob = await fetchPeer(url, `/v1/datasets/${toHex(state.id)}/shards/${segment}/${j}`, this.limits.fetchTimeoutMs);
+    const blob = await this.fetchPeer(url, `/v1/datasets/${toHex(state.id)}/shards/${segment}/${j}`, BYTES_PER_BLOB);
     if (!blob) return undefined;
     const record = state.manifest.shards[shardPosition(state.manifest, segment, j)]!;
     if (blob.length !== BYTES_PER_BLOB || !equalBytes(sha256(blob), record.hash)) {
@@ -420,16 +429,8 @@ export class Repairer {
       this.deps.catalog.remember(next);
       return { state: next, fetched: false };
     }
-    const bytes = await this.fetchManifest(id, slot);
     const terms = await this.deps.chain.registeredTerms(id);
-    const manifest = decodeManifest(bytes);
-    const ownSlot = manifest.nodes.findIndex((key) => equalBytes(key, this.deps.publicKey)) === slot ? undefined : slot;
-    const state = this.deps.catalog.describe(id, terms.owner, manifest, ownSlot);
-    const problem = registrationProblem(terms, manifest, contentRoot(state));
-    if (problem) throw new RepairError('manifest_mismatch', `the manifest a peer sent is not the one on chain: ${problem.message}`);
-    if (!(await this.deps.encoding.encodingConsistent(manifest.k, manifest.m, manifestCommitments(manifest)))) {
-      throw new RepairError('inconsistent_encoding', "the manifest's parity commitments do not derive from its data commitments");
-    }
+    const { bytes, state, ownSlot } = await this.fetchManifest(id, slot, terms);
     const record: DatasetMeta = {
       uploader: terms.owner,
       announcedAt: new Date().toISOString(),
@@ -442,15 +443,39 @@ export class Repairer {
     return { state, fetched: true };
   }
 
-  private async fetchManifest(id: Uint8Array, slot: number): Promise<Uint8Array> {
+  /** The manifest from the first holder of another slot whose copy checks out; a peer that sends another is passed over. */
+  private async fetchManifest(
+    id: Uint8Array,
+    slot: number,
+    terms: Awaited<ReturnType<RepairChainView['registeredTerms']>>,
+  ): Promise<{ bytes: Uint8Array; state: DatasetState; ownSlot: number | undefined }> {
     const { urls } = await this.holders(id);
-    const fetchPeer = this.deps.fetchPeer ?? fetchFromPeer;
+    const problems: string[] = [];
     for (const [i, url] of urls.entries()) {
       if (i === slot || !url) continue;
-      const bytes = await fetchPeer(url, `/v1/datasets/${toHex(id)}/manifest`, this.limits.fetchTimeoutMs);
-      if (bytes) return bytes;
+      const bytes = await this.fetchPeer(url, `/v1/datasets/${toHex(id)}/manifest`);
+      if (!bytes) continue;
+      try {
+        const manifest = decodeManifest(bytes);
+        const ownSlot = manifest.nodes.findIndex((key) => equalBytes(key, this.deps.publicKey)) === slot ? undefined : slot;
+        const state = this.deps.catalog.describe(id, terms.owner, manifest, ownSlot);
+        const problem = registrationProblem(terms, manifest, contentRoot(state));
+        if (problem) throw new RepairError('manifest_mismatch', `not the one on chain: ${problem.message}`);
+        if (!(await this.deps.encoding.encodingConsistent(manifest.k, manifest.m, manifestCommitments(manifest)))) {
+          throw new RepairError('inconsistent_encoding', 'its parity commitments do not derive from its data commitments');
+        }
+        return { bytes, state, ownSlot };
+      } catch (error) {
+        this.deps.metrics.inc('sherd_repair_bad_peer_manifests_total');
+        problems.push(`${url}: ${(error as Error).message}`);
+      }
     }
-    throw new RepairError('manifest_unavailable', `no holder of dataset ${toHex(id)} served its manifest`);
+    const why = problems.length ? `: ${problems.join('; ')}` : '';
+    throw new RepairError('manifest_unavailable', `no holder of dataset ${toHex(id)} served its manifest${why}`);
+  }
+
+  private fetchPeer(url: string, path: string, maxBytes?: number): Promise<Uint8Array | undefined> {
+    return (this.deps.fetchPeer ?? fetchFromPeer)(url, path, this.limits.fetchTimeoutMs, maxBytes);
   }
 
   /** Confirms a replacement slot on chain once every assigned shard is stored; whether it did. */
@@ -475,17 +500,22 @@ export class Repairer {
   /**
    * Replaces, on chain, every member of the node set of a dataset this node holds a slot of
    * that has left the active set (or let its repair window pass), as the contract allows
-   * anyone to: nodes keep each other's datasets whole. Returns the replacements made.
+   * anyone to: nodes keep each other's datasets whole. Returns the replacements made and the
+   * datasets whose slot this node holds unconfirmed, still in its window.
    */
-  async replaceDeparted(): Promise<number> {
-    if (!this.deps.writer) return 0;
+  async replaceDeparted(): Promise<{ replaced: number; repairing: Uint8Array[] }> {
     const nodeId = await this.ownNodeId();
-    if (nodeId === undefined) return 0;
+    if (nodeId === undefined) return { replaced: 0, repairing: [] };
     const block = await this.deps.blockNumber();
     let replaced = 0;
+    const repairing: Uint8Array[] = [];
     for (const id of await this.deps.catalog.list()) {
       const members = await this.deps.chain.datasetMembers(id);
-      if (!members.some((member) => member.nodeId === nodeId)) continue;
+      const own = members.find((member) => member.nodeId === nodeId);
+      if (!own) continue;
+      // A slot of ours still repairing (a rebuild or the confirmation failed): another pass, while the window lasts.
+      if (own.state === 'repairing' && block <= own.repairDeadline && this.deps.writer) repairing.push(id);
+      if (!this.deps.writer) continue;
       for (const [slot, member] of members.entries()) {
         const lapsed = member.state === 'repairing' && block > member.repairDeadline;
         if (member.active && !lapsed) continue;
@@ -504,7 +534,7 @@ export class Repairer {
         }
       }
     }
-    return replaced;
+    return { replaced, repairing };
   }
 
   /** Datasets whose slot this node was given since block `fromBlock` (MemberReplaced events naming it). */

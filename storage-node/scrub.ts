@@ -11,6 +11,8 @@ export interface ScrubDeps {
   store: Pick<ShardStore, 'getShard'>;
   catalog: Pick<DatasetCatalog, 'list' | 'get'>;
   repairer: Pick<Repairer, 'enqueue'>;
+  /** Whether a dataset is certified: one still being uploaded has shards on their way, not lost. */
+  certified: (id: Uint8Array) => Promise<boolean>;
   metrics: Metrics;
   /** Bytes re-read per second, at most (0 stops the scrub). */
   bytesPerSecond: number;
@@ -57,7 +59,7 @@ export class Scrubber {
     const datasets = [];
     for (const id of await this.deps.catalog.list()) {
       const state = await this.deps.catalog.get(id).catch(() => undefined);
-      if (state && state.nodeIndex >= 0) datasets.push(state);
+      if (state && state.nodeIndex >= 0 && (await this.deps.certified(id).catch(() => false))) datasets.push(state);
     }
     const total = datasets.reduce((sum, state) => sum + state.assignedShards, 0);
     let checked = 0;

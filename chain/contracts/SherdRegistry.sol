@@ -27,12 +27,13 @@ import {IDatasetTerms, SherdLicenses} from "./SherdLicenses.sol";
 /// Churn: when a member of a dataset's node set has left (exited, or slashed below the
 /// minimum stake), anyone may call replaceMember(id, slot). The contract picks an active
 /// non-member deterministically (the first, walking the active list from index
-/// keccak256(id, slot, epoch) mod count, that holds no slot of the dataset) and records the
-/// slot as repairing: its challenges pause until the first epoch after repairWindow blocks.
-/// The replacement rebuilds the slot's shards from the other members and confirms with a BLS
+/// keccak256(id, slot, previous block's hash) mod count, that holds no slot of the dataset)
+/// and records the slot as repairing: from the next epoch its challenges pause until the
+/// first epoch after repairWindow blocks (the leaving member keeps the epochs before). The
+/// replacement rebuilds the slot's shards from the other members and confirms with a BLS
 /// signature over the dataset's attestation message; from then on it is challenged for the
 /// slot and earns its rewards. A replacement that does not confirm in time is challenged
-/// again and may itself be replaced. Placement is by slot, so nothing else moves.
+/// again, and whoever replaces it then has it slashed. Placement is by slot, so nothing else moves.
 ///
 /// A dataset is known by its id, keccak256("SHERD_DATASET_V1" ‖ owner ‖ contentRoot), which the
 /// contract derives from msg.sender: whoever sees a content root first can register it only
@@ -115,7 +116,9 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         Confirmed  // the replacement rebuilt the slot and signed for it
     }
 
-    /// @dev A slot of a dataset whose member was replaced (all zero while the original holds it).
+    /// @dev A slot of a dataset whose member was replaced (all zero while the original holds it),
+    /// with one step of history: the previous holder still answers for the epochs before the
+    /// replacement, so leaving does not wipe out challenges it already missed.
     struct Slot {
         uint32 nodeIdPlusOne;
         SlotState state;
@@ -123,6 +126,11 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         uint64 repairDeadline;
         /// @dev The slot's first challenged epoch under its current member.
         uint32 challengedFrom;
+        uint32 previousNodeIdPlusOne;
+        /// @dev Epochs before this one are the previous holder's; from it to challengedFrom, none.
+        uint32 replacedEpoch;
+        /// @dev The previous holder's own first challenged epoch (0 for an original member).
+        uint32 previousFrom;
     }
 
     /// @dev What `datasetMembers` returns per slot.
@@ -225,6 +233,7 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         bytes32 indexed datasetId, uint32 slot, uint32 previousNodeId, uint32 indexed nodeId, uint64 repairDeadline, uint32 challengedFrom
     );
     event ReplacementConfirmed(bytes32 indexed datasetId, uint32 slot, uint32 indexed nodeId);
+    event RepairLapsed(bytes32 indexed datasetId, uint32 slot, uint32 indexed nodeId, uint256 slashed, address reporter);
     event RewardsClaimed(uint32 indexed id, address indexed operator, uint256 amount);
 
     error InsufficientStake(uint256 sent, uint256 required);
@@ -452,9 +461,10 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
     /// @notice The challenge of node-set member `member` for dataset `id` in `epoch`, and where it stands.
     function challenge(bytes32 id, uint32 epoch, uint32 member) external view returns (Challenge memory c) {
         Dataset storage d = datasets[id];
-        if (!_challenged(id, d, epoch, member)) return c;
+        (bool exists, uint32 holder) = _challengedHolder(id, d, epoch, member);
+        if (!exists) return c;
         uint256 opensAfter = epochStart(epoch);
-        c.nodeId = _memberOf(id, d, member);
+        c.nodeId = holder;
         c.opensAfter = uint64(opensAfter);
         c.closesAt = uint64(opensAfter + challengeWindow);
         c.reward = _reward(d, member);
@@ -478,7 +488,7 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         if (block.number > opensAfter + challengeWindow) revert ChallengeClosed(opensAfter + challengeWindow);
         _checkAnswer(d, a);
         settled[key] = ChallengeStatus.Answered;
-        uint32 nodeId = _memberOf(a.datasetId, d, a.member);
+        (, uint32 nodeId) = _challengedHolder(a.datasetId, d, a.epoch, a.member);
         uint256 reward = _reward(d, a.member);
         Earnings storage e = earnings[nodeId];
         e.unclaimed += uint128(reward);
@@ -495,19 +505,10 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         uint256 closesAt = epochStart(epoch) + challengeWindow;
         if (block.number <= closesAt) revert ChallengeStillOpen(closesAt);
         settled[key] = ChallengeStatus.Missed;
-        uint32 nodeId = _memberOf(id, d, member);
-        Node storage node = nodes[nodeId];
-        uint256 slash = node.stake < slashAmount ? node.stake : slashAmount;
-        node.stake -= uint96(slash);
-        uint256 toReporter = slash * reporterShareBps / 10_000;
-        burned += slash - toReporter;
-        balanceOf[msg.sender] += toReporter;
+        (, uint32 nodeId) = _challengedHolder(id, d, epoch, member);
+        uint256 slash = _slash(nodeId);
         balanceOf[d.owner] += _reward(d, member);
-        Earnings storage e = earnings[nodeId];
-        e.slashed += uint128(slash);
-        e.missed += 1;
-        // A node whose stake falls below the minimum is no longer placed on new datasets.
-        if (node.active && node.stake < minStake) _deactivate(nodeId, node);
+        earnings[nodeId].missed += 1;
         emit ChallengeMissed(id, epoch, member, nodeId, slash, msg.sender);
     }
 
@@ -542,10 +543,21 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         uint32 current = _memberOf(id, d, slot);
         bool lapsed = s.state == SlotState.Repairing && block.number > s.repairDeadline;
         if (nodes[current].active && !lapsed) revert MemberStillActive(slot, current);
+        // A replacement that let its window pass is slashed as for a missed challenge: it took the slot and did not rebuild it.
+        if (lapsed) emit RepairLapsed(id, slot, current, _slash(current), msg.sender);
         replacement = _pickReplacement(id, d, slot);
         uint64 deadline = uint64(block.number + repairWindow);
         uint32 challengedFrom = uint32((deadline - genesisBlock) / epochBlocks + 1);
-        slots[id][slot] = Slot({nodeIdPlusOne: replacement + 1, state: SlotState.Repairing, repairDeadline: deadline, challengedFrom: challengedFrom});
+        // The current epoch's challenge (drawn or not) stays with the member leaving; the next ones pause until challengedFrom.
+        slots[id][slot] = Slot({
+            nodeIdPlusOne: replacement + 1,
+            state: SlotState.Repairing,
+            repairDeadline: deadline,
+            challengedFrom: challengedFrom,
+            previousNodeIdPlusOne: current + 1,
+            replacedEpoch: uint32(currentEpoch() + 1),
+            previousFrom: s.challengedFrom
+        });
         emit MemberReplaced(id, slot, current, replacement, deadline, challengedFrom);
     }
 
@@ -638,6 +650,20 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         emit NodeExitRequested(id, node.exitAt);
     }
 
+    /// @dev Slashes `nodeId` slashAmount (what is left, if less): reporterShareBps to the caller, the rest burned; a node
+    /// below the minimum stake leaves the active set. Returns the amount slashed.
+    function _slash(uint32 nodeId) private returns (uint256 slash) {
+        Node storage node = nodes[nodeId];
+        slash = node.stake < slashAmount ? node.stake : slashAmount;
+        node.stake -= uint96(slash);
+        uint256 toReporter = slash * reporterShareBps / 10_000;
+        burned += slash - toReporter;
+        balanceOf[msg.sender] += toReporter;
+        earnings[nodeId].slashed += uint128(slash);
+        // A node whose stake falls below the minimum is no longer placed on new datasets.
+        if (node.active && node.stake < minStake) _deactivate(nodeId, node);
+    }
+
     function _memberOf(bytes32 id, Dataset storage d, uint32 slot) private view returns (uint32) {
         uint32 replaced = slots[id][slot].nodeIdPlusOne;
         return replaced == 0 ? nodeSets[d.nodeSet].members[slot] : replaced - 1;
@@ -653,7 +679,8 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         }
         uint256 active = activeIds.length;
         if (active == 0) revert NoReplacementAvailable(id, slot);
-        uint256 start = uint256(keccak256(abi.encode(id, slot, currentEpoch()))) % active;
+        // Seeded by the previous block's hash: fixed once the call is mined, not a choice of the caller's.
+        uint256 start = uint256(keccak256(abi.encode(id, slot, blockhash(block.number - 1)))) % active;
         for (uint256 j = 0; j < active; j++) {
             uint32 candidate = activeIds[(start + j) % active];
             if (!member[candidate]) return candidate;
@@ -671,22 +698,29 @@ contract SherdRegistry is IDatasetTerms, PullPayments {
         return keccak256(abi.encode(id, epoch, member));
     }
 
-    /// @dev Whether `member` has a challenge for the dataset in `epoch`: not while its slot is
-    /// repairing, and never for epochs before its current member took it over (a replaced
-    /// member's unsettled challenges lapse with it: it had already left the set).
-    function _challenged(bytes32 id, Dataset storage d, uint32 epoch, uint32 member) private view returns (bool) {
-        if (!d.certified || epoch < d.startEpoch || epoch >= uint256(d.startEpoch) + d.epochs) return false;
-        uint256 count = nodeSets[d.nodeSet].members.length;
-        if (member >= count) return false;
+    /// @dev Whether slot `member` has a challenge for the dataset in `epoch`, and whose it is: the
+    /// current holder's from its challengedFrom on; none while the slot repairs; the previous
+    /// holder's for the epochs before the replacement (back to its own first epoch: one step of
+    /// history is kept).
+    function _challengedHolder(bytes32 id, Dataset storage d, uint32 epoch, uint32 member)
+        private view returns (bool exists, uint32 holder)
+    {
+        if (!d.certified || epoch < d.startEpoch || epoch >= uint256(d.startEpoch) + d.epochs) return (false, 0);
+        uint32[] storage original = nodeSets[d.nodeSet].members;
+        if (member >= original.length) return (false, 0);
+        if (assignedShardCount(_segments(d), uint256(d.k) + d.m, original.length, member) == 0) return (false, 0);
         Slot storage slot = slots[id][member];
-        if (slot.nodeIdPlusOne != 0 && epoch < slot.challengedFrom) return false;
-        return assignedShardCount(_segments(d), uint256(d.k) + d.m, count, member) > 0;
+        if (slot.nodeIdPlusOne == 0) return (true, original[member]);
+        if (epoch >= slot.challengedFrom) return (true, slot.nodeIdPlusOne - 1);
+        if (epoch >= slot.replacedEpoch || epoch < slot.previousFrom) return (false, 0);
+        return (true, slot.previousNodeIdPlusOne - 1);
     }
 
     /// @dev Reverts unless the challenge exists and is not settled; returns its key.
     function _openChallenge(Dataset storage d, bytes32 id, uint32 epoch, uint32 member) private view returns (bytes32 key) {
         if (d.owner == address(0)) revert UnknownDataset(id);
-        if (!_challenged(id, d, epoch, member)) revert NoChallenge(id, epoch, member);
+        (bool exists,) = _challengedHolder(id, d, epoch, member);
+        if (!exists) revert NoChallenge(id, epoch, member);
         key = _challengeKey(id, epoch, member);
         if (settled[key] != ChallengeStatus.None) revert ChallengeAlreadySettled(settled[key]);
     }

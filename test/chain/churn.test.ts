@@ -97,15 +97,24 @@ describe('member replacement', () => {
   });
 
   it('replaces an exited member by the documented rule, pauses its challenges, and pays the replacement once it confirms', async () => {
+    // Member 1 leaves its first challenge unanswered, then exits: replacing it must not wipe out that miss.
+    const { startEpoch } = await registry.dataset(datasetId);
+    const skipped = await registry.challenge(datasetId, startEpoch, 1);
+    await chain.mineTo(skipped.closesAt + 1);
+    expect((await registry.challenge(datasetId, startEpoch, 1)).status).toBe('expired');
     await registry.requestExit(1);
     const receipt = await registry.replaceMember(datasetId, 1);
     const block = receipt.blockNumber;
     const params = await registry.epochParameters();
-    // The rule: walk the active list from keccak256(id, slot, epoch) mod its length to the first non-member.
+    expect((await registry.challenge(datasetId, startEpoch, 1)).status).toBe('expired');
+    await registry.reportMissed(datasetId, startEpoch, 1);
+    expect(await registry.nodeEarnings(1)).toMatchObject({ missed: 1, slashed: PARAMETERS.slashAmount });
+    // The rule: walk the active list from keccak256(id, slot, previous block's hash) mod its length to the first non-member.
     const active = await registry.activeNodeIds();
     const epoch = epochAt(params, block);
     const { AbiCoder, keccak256 } = await import('ethers');
-    const seed = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint32', 'uint256'], [datasetId, 1, epoch])));
+    const previousHash = (await chain.provider.getBlock(block - 1))!.hash!;
+    const seed = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint32', 'bytes32'], [datasetId, 1, previousHash])));
     const start = Number(seed % BigInt(active.length));
     const expected = [...active.slice(start), ...active.slice(0, start)].find((id) => id === 4 || id === 5);
     const [replacement] = await registry.replacements({ fromBlock: block });
@@ -120,8 +129,10 @@ describe('member replacement', () => {
     });
     // Readers follow the slot: its key is the replacement's now.
     expect((await registry.readerTerms(datasetId)).nodeKeys[1]).toBe((await registry.node(expected!)).publicKey);
-    // While repairing: no challenge for the slot, and the replacement is still active, so no second replacement.
-    expect((await registry.challenge(datasetId, epoch, 1)).status).toBe('none');
+    // The epoch of the replacement stays the leaving member's; while repairing, the next has no challenge for the slot, and
+    // the replacement is still active, so no second replacement.
+    expect((await registry.challenge(datasetId, epoch, 1)).nodeId).toBe(1);
+    expect((await registry.challenge(datasetId, epoch + 1, 1)).status).toBe('none');
     expect((await rejection(registry.replaceMember(datasetId, 1))).code).toBe('MemberStillActive');
 
     // Only the replacement's own signature over the attestation message confirms.
@@ -174,10 +185,13 @@ describe('member replacement', () => {
     expect((await registry.datasetMembers(datasetId))[2]!.challengedFrom).toBe(resumed);
     await chain.mineTo(Number((await registry.challenge(datasetId, resumed, 2)).opensAfter) + 1);
     expect(await registry.challenge(datasetId, resumed, 2)).toMatchObject({ status: 'open', nodeId });
+    const stakeBefore = (await registry.node(nodeId)).stake;
     const again = await registry.replaceMember(datasetId, 2);
     const [second] = await registry.replacements({ fromBlock: again.blockNumber });
     expect(second).toMatchObject({ slot: 2, previousNodeId: nodeId, nodeId: 6 });
-    // The lapsed member's open challenge lapses with the slot: the new member's start later.
-    expect((await registry.challenge(datasetId, resumed, 2)).status).toBe('none');
+    // The lapsed replacement is slashed as for a missed challenge, and keeps its open challenge of the current epoch.
+    expect((await registry.node(nodeId)).stake).toBe(stakeBefore - PARAMETERS.slashAmount);
+    expect(await registry.challenge(datasetId, resumed, 2)).toMatchObject({ status: 'open', nodeId });
+    expect((await registry.challenge(datasetId, resumed + 1, 2)).status).toBe('none');
   });
 });

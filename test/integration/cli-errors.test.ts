@@ -163,6 +163,13 @@ const cases: Record<string, () => Promise<Run>> = {
       '--key',
       devnet.file.nodes[0]!.keyFile,
     ]),
+  '--durability must be a probability between 0 and 1 (say 0.99999999999), got <text>': () =>
+    sherd(['upload', file(), '--durability', '2']),
+  '--durability chooses k and m: give it, or --k and --m, not both': () => sherd(['upload', file(), '--k', '4', '--durability', '0.999']),
+  '--scrub-mb-s must be a number of MB per second from 0 (off) to 10000, got <text>': () =>
+    sherd(['node', 'start', '--port', '0', '--data-dir', join(dir, 'db'), '--key', join(dir, 'missing.json'), '--scrub-mb-s', 'fast']),
+  'data dir <dir> is held by a running node, which repairs by itself (at start-up, by its scrub, for every new slot); stop it to run a pass by hand':
+    () => sherd(withDevnet(['node', 'repair', '--node', '0'])),
   'data dir <dir> is held by another running node; stop it or choose another --data-dir': () =>
     sherd(['node', 'start', '--port', '0', '--data-dir', devnet.file.nodes[0]!.dataDir, '--key', devnet.file.nodes[0]!.keyFile]),
   'a devnet is already running in <dir> (pid <pid>); stop it with `sherd devnet stop --dir <dir>`': () =>

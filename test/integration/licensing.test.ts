@@ -330,7 +330,8 @@ describe('licensing from the command line, the gateway and Python', () => {
   let buyer: Awaited<ReturnType<typeof fundedAccount>>;
 
   it('uploads encrypted, offers, sells and decrypts for the buyer; refuses anyone else in one line', async () => {
-    const up = await run(['upload', join(dir, 'source'), '--encrypt', '--json']);
+    // An explicit code: without one the durability target would take m = 4 of 6, and the key threshold N − m to 2.
+    const up = await run(['upload', join(dir, 'source'), '--encrypt', '--k', '3', '--m', '3', '--json']);
     expect(up.stderr).toBe('');
     const uploaded = JSON.parse(up.stdout) as { datasetId: string; encryption: { threshold: number } };
     id = uploaded.datasetId;
