@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Devnet } from '../cli/devnet.ts';
-import { NodeClient } from '../client/node-client.ts';
 import { upload } from '../client/upload.ts';
 import { assignedShardCount } from '../protocol/placement.ts';
+import { metricSum, nodeMetricsText } from '../test/helpers/metrics.ts';
 import { rawShardReads, table, writeResult } from './lib.ts';
 
 const NODES = 8;
@@ -29,17 +29,8 @@ export interface RepairResult {
   repairVsRawReadsRatio: number;
 }
 
-async function metricsOf(url: string): Promise<string> {
-  const client = new NodeClient(url);
-  try {
-    return await client.metrics();
-  } finally {
-    await client.close();
-  }
-}
-
-const metric = (text: string, name: string) =>
-  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+const metricsOf = nodeMetricsText;
+const metric = metricSum;
 
 export async function benchRepair(_quick = false): Promise<RepairResult> {
   const dir = await mkdtemp(join(tmpdir(), 'sherd-bench-repair-'));

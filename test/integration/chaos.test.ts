@@ -9,10 +9,10 @@ import { assignedShardCount, shardsOnNode } from '../../protocol/placement.ts';
 import { download } from '../../client/dataset.ts';
 import { datasetNodesFromChain } from '../../client/chain-context.ts';
 import { Devnet, type ChallengeEpochReport } from '../../cli/devnet.ts';
-import { NodeClient } from '../../client/node-client.ts';
 import { sampleDataset } from '../../client/sample.ts';
 import { upload, type UploadResult } from '../../client/upload.ts';
 import { ShardStore } from '../../storage-node/store.ts';
+import { metricSum, nodeMetricsText } from '../helpers/metrics.ts';
 import { sherd } from '../helpers/sherd.ts';
 
 /**
@@ -42,16 +42,8 @@ const epochs: ChallengeEpochReport[] = [];
 let killedMissing = 0;
 let newcomer: number;
 
-const metricsOf = async (node: number) => {
-  const client = new NodeClient(devnet.endpoints[node]!.url);
-  try {
-    return await client.metrics();
-  } finally {
-    await client.close();
-  }
-};
-const metric = (text: string, name: string, labels = '(?:\\{[^}]*\\})?') =>
-  [...text.matchAll(new RegExp(`^${name}${labels} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+const metricsOf = (node: number) => nodeMetricsText(devnet.endpoints[node]!.url);
+const metric = metricSum;
 
 async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

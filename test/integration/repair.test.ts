@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { equalBytes } from '../../proofs/bytes.ts';
 import { shardsOnNode } from '../../protocol/placement.ts';
 import { Devnet } from '../../cli/devnet.ts';
-import { NodeClient } from '../../client/node-client.ts';
 import { sampleDataset } from '../../client/sample.ts';
 import { upload, type UploadResult } from '../../client/upload.ts';
 import { ShardStore } from '../../storage-node/store.ts';
+import { metricSum, nodeMetricsText } from '../helpers/metrics.ts';
 import { sherd } from '../helpers/sherd.ts';
 
 /**
@@ -22,17 +22,8 @@ let devnet: Devnet;
 let uploaded: UploadResult;
 let id: Uint8Array;
 
-const metricsOf = async (node: number) => {
-  const client = new NodeClient(devnet.endpoints[node]!.url);
-  try {
-    return await client.metrics();
-  } finally {
-    await client.close();
-  }
-};
-/** The sum of a metric's series (all labels). */
-const metric = (text: string, name: string) =>
-  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+const metricsOf = (node: number) => nodeMetricsText(devnet.endpoints[node]!.url);
+const metric = metricSum;
 
 /** Every shard of the dataset, read from the nodes' stores while they are stopped: what repair must give back. */
 async function storedShards(node: number): Promise<Map<string, Uint8Array>> {
