@@ -105,11 +105,13 @@ beforeAll(async () => {
   await store.close();
   await devnet.startNode(CORRUPTED, { args: ['--scrub-mb-s', '50'] });
 
-  // The second upload, with node KILLED killed -9 once shards are flowing, and started again.
+  // The second upload, with node KILLED killed -9 once the dataset is announced, as its shards start to flow, and
+  // started again. (Later, on a dispersal progress event, the node may already have stored all its shards: it verifies
+  // and stores them in one batch, and the client counts acknowledgements as they come back from every node.)
   let killing: Promise<void> | undefined;
   const heldAfterKill = new Map<string, number>();
   const second = uploadDataset(new Uint8Array(randomBytes(4 * 1024 * 1024)), (event) => {
-    if (event.phase === 'disperse' && event.shardsSent >= 16 && !killing) {
+    if (event.phase === 'announce' && !killing) {
       killing = (async () => {
         await devnet.stopNode(KILLED, { kill: true });
         // What it holds of each dataset as it comes back (the second one's id is known once the upload ends).
