@@ -13,6 +13,22 @@ const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | 
 const REPAIR_USAGE =
   'usage: sherd node repair (--data-dir D --key K --rpc URL --registry ADDR [--account-key FILE] | --devnet F --node I) [--root ID] [--json]';
 
+/** A devnet node's files and chain, for `--devnet F --node I` (either flag alone means the other's default). */
+async function devnetNode(values: { devnet?: string; node?: string }) {
+  if (values.devnet === undefined && values.node === undefined) return undefined;
+  const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
+  const index = integer('node', values.node, { min: 0, max: 255 }, 0)!;
+  const entry = devnet.nodes[index];
+  if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
+  return {
+    dataDir: entry.dataDir,
+    keyFile: entry.keyFile,
+    accountKeyFile: entry.operatorKeyFile,
+    rpc: devnet.rpc,
+    registry: devnet.registryAddress,
+  };
+}
+
 /**
  * `sherd node repair`: one repair pass over a stopped node's data directory, as a node makes at
  * start-up: every dataset it holds a slot of (or --root), manifests fetched when missing, every
@@ -35,18 +51,12 @@ async function cmdRepair(args: string[]): Promise<number> {
     },
     'node repair',
   );
-  let { 'data-dir': dataDir, key: keyFile, rpc, registry, 'account-key': accountKeyFile } = values;
-  if (values.devnet !== undefined || values.node !== undefined) {
-    const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
-    const index = integer('node', values.node, { min: 0, max: 255 }, 0)!;
-    const entry = devnet.nodes[index];
-    if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
-    dataDir ??= entry.dataDir;
-    keyFile ??= entry.keyFile;
-    rpc ??= devnet.rpc;
-    registry ??= devnet.registryAddress;
-    accountKeyFile ??= entry.operatorKeyFile;
-  }
+  const fromDevnet = await devnetNode(values);
+  const dataDir = values['data-dir'] ?? fromDevnet?.dataDir;
+  const keyFile = values.key ?? fromDevnet?.keyFile;
+  const rpc = values.rpc ?? fromDevnet?.rpc;
+  const registry = values.registry ?? fromDevnet?.registry;
+  const accountKeyFile = values['account-key'] ?? fromDevnet?.accountKeyFile;
   if (!dataDir || !keyFile || !rpc || !registry) throw new UsageError(REPAIR_USAGE);
   checkChainFlags(rpc, registry);
   const report = await runRepairPass({
@@ -90,17 +100,11 @@ async function cmdRewards(args: string[]): Promise<number> {
     },
     'node rewards',
   );
-  let { rpc, registry: registryAddress, key: keyFile, 'account-key': accountKeyFile } = values;
-  if (values.devnet !== undefined || values.node !== undefined) {
-    const devnet = await readDevnetFile(values.devnet ?? DEFAULT_DEVNET_FILE);
-    const index = integer('node', values.node, { min: 0, max: 255 }, 0)!;
-    const entry = devnet.nodes[index];
-    if (!entry) throw new UsageError(`the devnet has no node ${index} (it has ${devnet.nodes.length})`);
-    rpc ??= devnet.rpc;
-    registryAddress ??= devnet.registryAddress;
-    keyFile ??= entry.keyFile;
-    accountKeyFile ??= entry.operatorKeyFile;
-  }
+  const fromDevnet = await devnetNode(values);
+  const rpc = values.rpc ?? fromDevnet?.rpc;
+  const registryAddress = values.registry ?? fromDevnet?.registry;
+  const keyFile = values.key ?? fromDevnet?.keyFile;
+  const accountKeyFile = values['account-key'] ?? fromDevnet?.accountKeyFile;
   if (!rpc || !registryAddress || !keyFile) {
     throw new UsageError(
       'usage: sherd node rewards (--rpc URL --registry ADDR --key K | --devnet F --node I) [--claim --account-key FILE] [--json]',
