@@ -264,7 +264,7 @@ export class Repairer {
     const { manifest } = state;
     const { k, m } = manifest;
     const n = k + m;
-    const urls = await this.holderUrls(state.id);
+    const { urls } = await this.holders(state.id);
     const shards = new Array<Uint8Array | undefined>(n);
     // Data shards first: with all k of them present, a parity shard needs no decoding.
     const candidates = Array.from({ length: n }, (_, j) => j).filter((j) => j !== index);
@@ -339,10 +339,6 @@ export class Repairer {
     const entry = { at: performance.now(), members, urls };
     this.peers.set(key, entry);
     return entry;
-  }
-
-  private async holderUrls(id: Uint8Array): Promise<Array<string | undefined>> {
-    return (await this.holders(id)).urls;
   }
 
   /**
