@@ -40,3 +40,10 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 export class SampleError extends SherdError {
   override name = 'SampleError';
 }
+
+/**
+ * The reason given when requests are cancelled because their answers are no longer needed
+ * (k shards of a segment are in, or every caller of a batch has gone). Made once: a bare
+ * `abort()` builds a DOMException with a stack trace each time, a cost that shows on the read path.
+ */
+export const NO_LONGER_NEEDED = new DOMException('the answer is no longer needed', 'AbortError');

@@ -6,7 +6,7 @@ import { type MerkleVerifier, merkleLeaf } from '../proofs/merkle.ts';
 import { shardPosition } from '../protocol/manifest.ts';
 import { nodeForShard } from '../protocol/placement.ts';
 import { blobsToSegment } from '../protocol/segment.ts';
-import { DownloadError, RemoteError } from './errors.ts';
+import { DownloadError, NO_LONGER_NEEDED, RemoteError } from './errors.ts';
 import type { ShardSource } from './shard-batcher.ts';
 import type { NodeHealth, ShardFailure } from './node-health.ts';
 
@@ -73,7 +73,7 @@ export async function fetchSegment(
   await new Promise<void>((resolve, reject) => {
     const settleIfDone = () => {
       if (good >= k) {
-        controller.abort();
+        controller.abort(NO_LONGER_NEEDED);
         resolve();
       } else if (pending === 0 && next >= candidates.length) {
         reject(

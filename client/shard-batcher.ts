@@ -1,7 +1,7 @@
 import { toHex } from '../proofs/bytes.ts';
 import { MAX_SHARDS_PER_BATCH } from '../protocol/shard-batch.ts';
 import { sameTurnGroups } from './concurrency.ts';
-import { RemoteError } from './errors.ts';
+import { NO_LONGER_NEEDED, RemoteError } from './errors.ts';
 import type { NodeClient, ProvenShard } from './node-client.ts';
 
 /** Where a segment fetch gets a shard with its proof: a node client, or a batcher in front of one. */
@@ -62,7 +62,7 @@ export class ShardBatcher implements ShardSource {
       const listener = onAbort.get(w);
       if (listener) w.signal?.removeEventListener('abort', listener);
       fn();
-      if (--left === 0) controller.abort();
+      if (--left === 0) controller.abort(NO_LONGER_NEEDED);
     };
     for (const w of live) {
       const listener = () => settle(w, () => w.reject(w.signal!.reason));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_BLOB } from './blob.ts';
+import { BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, FIELD_ELEMENTS_PER_BLOB, PAYLOAD_BYTES_PER_BLOB, unpackBlob } from './blob.ts';
 import { assertBytes, CodecError, InvalidArgumentError, KzgError, SherdError } from './errors.ts';
 import { BLS_MODULUS, bitReverse, scalarToBytes } from './field.ts';
 import { loadCKzg, TRUSTED_SETUP_PATH } from './kzg.ts';
@@ -57,6 +57,8 @@ export interface FrBackend {
    * (natively only). `params`: ω of order k, ω⁻¹, k⁻¹, then each parity coset's shift, 32 bytes each.
    */
   fftEncode?(data: Uint8Array, params: Uint8Array, m: number): Uint8Array;
+  /** A data blob's payload (the 31 low bytes of each element, back to back) into `out`: every byte a reader gets passes here. */
+  unpackBlob(blob: Uint8Array, out: Uint8Array): Uint8Array;
 }
 
 interface NativeAddon {
@@ -66,6 +68,7 @@ interface NativeAddon {
   combineCommitments(commitments: Uint8Array, matrix: Uint8Array): Uint8Array;
   combineBlobs(blobs: Uint8Array, matrix: Uint8Array): Uint8Array;
   fftEncode(blobs: Uint8Array, params: Uint8Array, m: number): Uint8Array;
+  unpackBlob(blob: Uint8Array, out: Uint8Array): Uint8Array;
 }
 
 export const NATIVE_ADDON_PATH = new URL('../native/build/Release/sherd_native.node', import.meta.url);
@@ -169,6 +172,11 @@ function nativeBackend(addon: NativeAddon): FrBackend {
         return rethrow(CodecError, 'FFT encode', cause);
       }
     },
+    unpackBlob(blob, out) {
+      assertBytes('blob', blob, BYTES_PER_BLOB);
+      assertBytes('out', out, PAYLOAD_BYTES_PER_BLOB);
+      return addon.unpackBlob(blob, out);
+    },
   };
 }
 
@@ -219,6 +227,7 @@ function blobElements(blobs: Uint8Array, index: number): bigint[] {
 
 const jsBackend: FrBackend = {
   name: 'js',
+  unpackBlob,
   commitBlob: (blob) => loadCKzg().blobToCommitment(blob),
   msm(points, scalars) {
     checkMsmArguments(points, scalars);

@@ -1,4 +1,4 @@
-import { BYTES_PER_BLOB, PAYLOAD_BYTES_PER_BLOB, packBlob, unpackBlob } from '../proofs/blob.ts';
+import { BYTES_PER_BLOB, PAYLOAD_BYTES_PER_BLOB, packBlob } from '../proofs/blob.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import type { FrCode } from '../proofs/fr-code.ts';
 
@@ -34,7 +34,7 @@ export function blobsToSegment(code: FrCode, blobs: ReadonlyArray<Uint8Array | u
   const payload = new Uint8Array(k * PAYLOAD_BYTES_PER_BLOB);
   // decode hands back present data shards as given: the common case costs no arithmetic.
   code.decode(blobs).forEach((blob, i) => {
-    unpackBlob(blob, payload.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB));
+    code.backend.unpackBlob(blob, payload.subarray(i * PAYLOAD_BYTES_PER_BLOB, (i + 1) * PAYLOAD_BYTES_PER_BLOB));
   });
   return payload;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { licenseAccount } from '../../client/chain-context.ts';
 import { accountAddress } from '../../proofs/account.ts';
 import { fromHex } from '../../proofs/bytes.ts';
@@ -11,7 +12,11 @@ import { parseBytes } from '../progress.ts';
 export const GATEWAY_USAGE =
   'sherd gateway [--port 8080] [--host 127.0.0.1] [--devnet F | --rpc URL --registry ADDR] [--cache 256MiB] [--read-ahead 8] [--read-threads N] [--account-key FILE [--token T]]';
 
+/** Old space a read thread starts with (MiB): full GCs become rare, and the dead buffers between them stay few (docs/benchmarks.md). */
+const READ_THREAD_OLD_SPACE_MIB = 32;
+
 /** `sherd gateway`: serves every certified dataset of the registry over plain HTTP, checked, until SIGINT or SIGTERM. */
+
 export async function cmdGateway(args: string[]): Promise<number> {
   const options = {
     ...chainOptions,
@@ -43,6 +48,10 @@ export async function cmdGateway(args: string[]): Promise<number> {
   // Only an account given on purpose: the devnet's default uploader key would put every gateway behind a token.
   const license = values['account-key'] && accountKey ? await licenseAccount(context, fromHex(accountKey, 32)) : undefined;
   const token = values.token ?? (license ? randomBytes(24).toString('base64url') : undefined);
+  // Read threads move ~100 MB/s through short-lived segment buffers. With V8's default old-space
+  // sizing, a heap this small runs a full GC about every 100 ms: a third of the gateway's CPU
+  // (docs/benchmarks.md). Threads started from here on take the flag; this one was configured at start.
+  setFlagsFromString(`--initial-old-space-size=${READ_THREAD_OLD_SPACE_MIB}`);
   const app = await createChainGateway(context.registry, {
     cacheBytes,
     readAhead,

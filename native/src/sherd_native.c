@@ -8,6 +8,7 @@
  *   combineCommitments(C, M)     row j: Σᵢ M[j][i]·Cᵢ, every row from one decompression of C
  *   combineBlobs(blobs, M)       row j, element e: Σᵢ M[j][i]·blobᵢ[e] in Fr (the RS code)
  *   fftEncode(blobs, params, m)  the same code's parity by FFT, for k a power of two
+ *   unpackBlob(blob, out)        the 31 payload bytes of each element, back to back (every byte read passes here)
  *
  * Every byte array is a Uint8Array; scalars and field elements are 32 bytes big-endian, as in
  * EIP-4844. Bad input throws an Error with a stable `code`. The functions block their thread:
@@ -512,6 +513,22 @@ static napi_value fft_encode(napi_env env, napi_callback_info info) {
   return bad >= 0 ? throw_bad_element(env, bad) : result;
 }
 
+#define PAYLOAD_BYTES_PER_ELEMENT (ELEMENT_BYTES - 1)
+
+static napi_value unpack_blob(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  byte *blob, *out;
+  size_t blob_length, out_length;
+  if (!get_args(env, info, 2, argv) || !byte_argument(env, argv[0], "blob", &blob, &blob_length) ||
+      !byte_argument(env, argv[1], "out", &out, &out_length))
+    return NULL;
+  if (blob_length != BLOB_BYTES || out_length != SETUP_POINTS * PAYLOAD_BYTES_PER_ELEMENT)
+    return throw_code(env, "invalid_argument", "unpackBlob takes a 131072-byte blob and a 126976-byte output");
+  for (size_t e = 0; e < SETUP_POINTS; e++)
+    memcpy(out + e * PAYLOAD_BYTES_PER_ELEMENT, blob + e * ELEMENT_BYTES + 1, PAYLOAD_BYTES_PER_ELEMENT);
+  return argv[1];
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"loadSetup", NULL, load_setup, NULL, NULL, NULL, napi_default, NULL},
@@ -520,6 +537,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"combineCommitments", NULL, combine_commitments, NULL, NULL, NULL, napi_default, NULL},
       {"combineBlobs", NULL, combine_blobs, NULL, NULL, NULL, napi_default, NULL},
       {"fftEncode", NULL, fft_encode, NULL, NULL, NULL, napi_default, NULL},
+      {"unpackBlob", NULL, unpack_blob, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -116,6 +116,21 @@ describe.each(FR_BACKENDS)('Fr backend %s', (name) => {
     expect(() => backend.combineBlobs(concat(blobs), frMatrix([[1n, 1n, 1n]]))).toThrow('blobs must be 393216 bytes, got 262144');
     expect(() => frMatrix([[BLS_MODULUS]])).toThrow('matrix elements must be below the scalar modulus');
   });
+
+  it('unpacks a data blob into its payload, into a view at any offset, and refuses wrong sizes', () => {
+    const payload = randomBytes(PAYLOAD_BYTES_PER_BLOB);
+    const blob = packBlob(payload);
+    // A view into a larger buffer, as a segment's payload is: the bytes land at its offset, nowhere else.
+    const segment = new Uint8Array(3 * PAYLOAD_BYTES_PER_BLOB).fill(7);
+    backend.unpackBlob(blob, segment.subarray(PAYLOAD_BYTES_PER_BLOB, 2 * PAYLOAD_BYTES_PER_BLOB));
+    expect(hex(segment.subarray(PAYLOAD_BYTES_PER_BLOB, 2 * PAYLOAD_BYTES_PER_BLOB))).toBe(hex(payload));
+    expect(segment.subarray(0, PAYLOAD_BYTES_PER_BLOB).every((b) => b === 7)).toBe(true);
+    expect(segment.subarray(2 * PAYLOAD_BYTES_PER_BLOB).every((b) => b === 7)).toBe(true);
+    expect(() => backend.unpackBlob(blob.subarray(1), new Uint8Array(PAYLOAD_BYTES_PER_BLOB))).toThrow(
+      'blob must be 131072 bytes, got 131071',
+    );
+    expect(() => backend.unpackBlob(blob, new Uint8Array(PAYLOAD_BYTES_PER_BLOB + 1))).toThrow('out must be 126976 bytes, got 126977');
+  });
 });
 
 /** k unit columns of length 1: encoding them reads off the generator's parity rows. */
