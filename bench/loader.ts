@@ -125,7 +125,8 @@ export async function benchLoader(quick: boolean): Promise<LoaderBench> {
         ['sdk', viaSdk],
       ] as const;
       // The order turns each round, so that no path always runs first (the devnet's own work comes and goes).
-      for (let round = 0; round < (quick ? 6 : 12); round++) {
+      // A round takes ~0.2 s and single reads spread ±25%: the medians need a few dozen to tell 10% apart.
+      for (let round = 0; round < (quick ? 24 : 48); round++) {
         for (let j = 0; j < paths.length; j++) {
           const [path, read] = paths[(round + j) % paths.length]!;
           const [got, ms] = await timed(read);
