@@ -16,7 +16,6 @@ export const GATEWAY_USAGE =
 const READ_THREAD_OLD_SPACE_MIB = 32;
 
 /** `sherd gateway`: serves every certified dataset of the registry over plain HTTP, checked, until SIGINT or SIGTERM. */
-
 export async function cmdGateway(args: string[]): Promise<number> {
   const options = {
     ...chainOptions,
