@@ -77,7 +77,7 @@ export async function benchLoader(quick: boolean): Promise<LoaderBench> {
     const cold = await startGateway(devnet, '16MiB');
     let epochs: { samples: number; sherd: number[]; local: number[] };
     try {
-      epochs = JSON.parse(await run(PYTHON, [EPOCH_SCRIPT, cold.url, id, shards, quick ? '2' : '3'], { PYTHONPATH: site }));
+      epochs = JSON.parse(await run(PYTHON, [EPOCH_SCRIPT, cold.url, id, shards, quick ? '3' : '5'], { PYTHONPATH: site }));
     } finally {
       await cold.stop();
     }
