@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { describe, expect, it } from 'vitest';
 import { BYTES_PER_BLOB, FIELD_ELEMENTS_PER_BLOB, packBlob, PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import { BLS_MODULUS, bytesToScalar, randomFieldElement, scalarToBytes } from '../../proofs/field.ts';
-import { FR_BACKENDS, frMatrix, loadFrBackend } from '../../proofs/fr-backend.ts';
+import { FR_BACKENDS, frMatrix, loadFrBackend, NATIVE_ADDON_PATH } from '../../proofs/fr-backend.ts';
 import { encodeColumns } from '../../proofs/fr-code.ts';
 import { loadCKzg } from '../../proofs/kzg.ts';
 
@@ -131,6 +132,46 @@ describe.each(FR_BACKENDS)('Fr backend %s', (name) => {
     );
     expect(() => backend.unpackBlob(blob, new Uint8Array(PAYLOAD_BYTES_PER_BLOB + 1))).toThrow('out must be 126976 bytes, got 126977');
   });
+});
+
+/**
+ * The fixed-base commitment adds in affine coordinates, with a general formula for the sums the
+ * affine one cannot make: P + P, P − P and the point at infinity. The real setup's points never
+ * meet them (their discrete logs are unknown); a setup of small multiples of G meets them all the
+ * time. The addon keeps one setup per process, so this runs in a child process of its own.
+ */
+it('native: commits exactly under a setup that forces P + P, P − P and infinity in the buckets', () => {
+  const G = bls12_381.G1.Point;
+  // Neighbours in a bucket: 1 + 1 doubles, 2 − 2 cancels, and later rounds add to what cancelled.
+  const factors = [1n, 1n, 2n, BLS_MODULUS - 2n, 3n, 5n, BLS_MODULUS - 1n, 7n];
+  const factor = (i: number) => factors[i % factors.length]!;
+  const points = factors.map((f) => G.BASE.multiply(f).toBytes(true));
+  const setup = Buffer.concat(Array.from({ length: FIELD_ELEMENTS_PER_BLOB }, (_, i) => points[i % factors.length]!));
+  const same = new Uint8Array(BYTES_PER_BLOB);
+  for (let e = 0; e < FIELD_ELEMENTS_PER_BLOB; e++) same.set(scalarToBytes(123_456_789n), e * 32); // every bucket full of equal points
+  const cancelling = new Uint8Array(BYTES_PER_BLOB); // 1·s + 1·(r − s): the commitment is infinity
+  cancelling.set(scalarToBytes(987_654_321n), 0);
+  cancelling.set(scalarToBytes(BLS_MODULUS - 987_654_321n), 32);
+  const blobs = [fullBlob(), packBlob(randomBytes(PAYLOAD_BYTES_PER_BLOB)), same, cancelling, new Uint8Array(BYTES_PER_BLOB)];
+  const expected = blobs.map((blob) => {
+    const sum = elements(blob).reduce((acc, s, i) => (acc + s * factor(i)) % BLS_MODULUS, 0n);
+    return hex((sum === 0n ? G.ZERO : G.BASE.multiply(sum)).toBytes(true));
+  });
+  const script = [
+    'const addon = require(process.argv[1]);',
+    "const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));",
+    "addon.loadSetup(Buffer.from(input.setup, 'hex'));",
+    "const out = input.blobs.map((blob) => Buffer.from(addon.commitBlob(new Uint8Array(Buffer.from(blob, 'hex')))).toString('hex'));",
+    'process.stdout.write(JSON.stringify(out));',
+  ].join('\n');
+  const run = spawnSync(process.execPath, ['-e', script, NATIVE_ADDON_PATH.pathname], {
+    input: JSON.stringify({ setup: hex(setup), blobs: blobs.map(hex) }),
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  expect(run.stderr).toBe('');
+  expect(JSON.parse(run.stdout)).toEqual(expected);
+  expect(expected[3]).toBe(hex(G.ZERO.toBytes(true)));
 });
 
 /** k unit columns of length 1: encoding them reads off the generator's parity rows. */
