@@ -283,49 +283,88 @@ static void batch_add(affine_batch *batch, const blst_p1_affine *a, const blst_p
   if (batch->count == BATCH) batch_flush(batch);
 }
 
-/* Bucket b holds points[start[b] .. start[b] + count[b]). */
+/*
+ * The buckets are summed a range of RANGE_BUCKETS at a time, so that the points being added
+ * (~5,000, 480 KiB) stay in the core's L2 through every round instead of streaming 7.5 MiB
+ * through the shared L3 each round: with two threads committing at once, the L3 was what they
+ * waited on. `sorted` lists the table indices of the non-zero digits by bucket (the digit's
+ * sign in the top bit); bucket b's are sorted[first[b] .. first[b] + size[b]).
+ */
+#define RANGE_BUCKETS 256
+#define NEGATIVE (1u << 31)
 typedef struct {
+  uint32_t *sorted;
+  uint32_t first[BUCKETS + 1], size[BUCKETS + 1];
+  /* The range being summed: bucket b holds points[start[b] .. start[b] + count[b]). */
   blst_p1_affine *points;
   uint32_t start[BUCKETS + 1], count[BUCKETS + 1];
+  /* Each bucket's sum once its range is done; (0, 0), infinity, when it is empty. */
+  blst_p1_affine sums[BUCKETS + 1];
   affine_batch batch;
 } bucket_set;
 
-/* Sorts the table points of non-zero digits into their buckets. */
-static void fill_buckets(bucket_set *set, const blst_p1_affine *bases, const int16_t *digits) {
-  memset(set->count, 0, sizeof set->count);
-  for (size_t n = 0; n < TABLE_POINTS; n++) set->count[abs(digits[n])]++;
-  set->count[0] = 0;
+static void sort_digits(bucket_set *set, const int16_t *digits) {
+  memset(set->size, 0, sizeof set->size);
+  for (size_t n = 0; n < TABLE_POINTS; n++) set->size[abs(digits[n])]++;
+  set->size[0] = 0;
   uint32_t cursor[BUCKETS + 1];
   for (uint32_t b = 0, at = 0; b <= BUCKETS; b++) {
-    set->start[b] = cursor[b] = at;
-    at += set->count[b];
+    set->first[b] = cursor[b] = at;
+    at += set->size[b];
   }
-  for (size_t n = 0; n < TABLE_POINTS; n++) {
-    if (digits[n] == 0) continue;
-    blst_p1_affine *point = &set->points[cursor[abs(digits[n])]++];
-    *point = bases[n];
-    if (digits[n] < 0) blst_fp_cneg(&point->y, &point->y, 1);
+  for (uint32_t n = 0; n < TABLE_POINTS; n++) {
+    if (digits[n] != 0) set->sorted[cursor[abs(digits[n])]++] = n | (digits[n] < 0 ? NEGATIVE : 0);
+  }
+}
+
+/* Copies the table points of buckets lo..hi, signs applied, to the start of `points`. */
+static void gather_range(bucket_set *set, const blst_p1_affine *bases, uint32_t lo, uint32_t hi) {
+  uint32_t from = set->first[lo], to = set->first[hi] + set->size[hi];
+  for (uint32_t i = from; i < to; i++) {
+    if (i + 8 < to) __builtin_prefetch(&bases[set->sorted[i + 8] & ~NEGATIVE]);
+    blst_p1_affine *point = &set->points[i - from];
+    *point = bases[set->sorted[i] & ~NEGATIVE];
+    if (set->sorted[i] & NEGATIVE) blst_fp_cneg(&point->y, &point->y, 1);
+  }
+  for (uint32_t b = lo; b <= hi; b++) {
+    set->start[b] = set->first[b] - from;
+    set->count[b] = set->size[b];
   }
 }
 
 /*
- * One round: the sum of a bucket's pair t (slots 2t and 2t + 1) goes to slot t, which no later
- * pair reads, and an odd last point moves down after them. False when no bucket had two.
+ * One round over buckets lo..hi: the sum of a bucket's pair t (slots 2t and 2t + 1) goes to
+ * slot t, which no later pair reads, and an odd last point moves down after them. False when
+ * no bucket had two.
  */
-static int add_bucket_pairs(bucket_set *set) {
+static int add_bucket_pairs(bucket_set *set, uint32_t lo, uint32_t hi) {
   int any = 0;
-  for (uint32_t b = 1; b <= BUCKETS; b++) {
+  for (uint32_t b = lo; b <= hi; b++) {
     blst_p1_affine *points = set->points + set->start[b];
     for (uint32_t t = 0; t < set->count[b] / 2; t++) batch_add(&set->batch, &points[2 * t], &points[2 * t + 1], &points[t]);
     any |= set->count[b] > 1;
   }
   batch_flush(&set->batch);
-  for (uint32_t b = 1; b <= BUCKETS; b++) {
+  for (uint32_t b = lo; b <= hi; b++) {
     uint32_t count = set->count[b];
     if (count % 2 == 1) set->points[set->start[b] + count / 2] = set->points[set->start[b] + count - 1];
     set->count[b] = (count + 1) / 2;
   }
   return any;
+}
+
+static void sum_buckets(bucket_set *set, const blst_p1_affine *bases) {
+  memset(&set->sums[0], 0, sizeof set->sums[0]);
+  for (uint32_t lo = 1; lo <= BUCKETS; lo += RANGE_BUCKETS) {
+    uint32_t hi = lo + RANGE_BUCKETS - 1 < BUCKETS ? lo + RANGE_BUCKETS - 1 : BUCKETS;
+    gather_range(set, bases, lo, hi);
+    while (add_bucket_pairs(set, lo, hi)) {
+    }
+    for (uint32_t b = lo; b <= hi; b++) {
+      if (set->count[b]) set->sums[b] = set->points[set->start[b]];
+      else memset(&set->sums[b], 0, sizeof set->sums[b]);
+    }
+  }
 }
 
 /*
@@ -339,8 +378,8 @@ static void weigh_buckets(blst_p1 *out, bucket_set *set) {
   memset(total, 0, sizeof total);
   for (uint32_t s = GROUP_BUCKETS; s >= 1; s--) {
     for (uint32_t g = 0; g < GROUPS; g++) {
-      uint32_t b = g * GROUP_BUCKETS + s;
-      if (set->count[b]) batch_add(&set->batch, &running[g], &set->points[set->start[b]], &running[g]);
+      const blst_p1_affine *sum = &set->sums[g * GROUP_BUCKETS + s];
+      if (!affine_is_inf(sum)) batch_add(&set->batch, &running[g], sum, &running[g]);
     }
     batch_flush(&set->batch);
     for (uint32_t g = 0; g < GROUPS; g++) batch_add(&set->batch, &total[g], &running[g], &total[g]);
@@ -363,16 +402,19 @@ static void weigh_buckets(blst_p1 *out, bucket_set *set) {
 /* Σ sᵢ·Lᵢ over the table, from every digit of every element. */
 static int fixed_base_commit(blst_p1 *out, const blst_p1_affine *bases, const int16_t *digits) {
   bucket_set *set = malloc(sizeof *set);
+  /* As many as one range could hold: the top window's digits of packed data all fall in buckets 1 and 2. */
   blst_p1_affine *points = malloc(sizeof(blst_p1_affine) * TABLE_POINTS);
-  int ok = set && points;
+  uint32_t *sorted = malloc(sizeof(uint32_t) * TABLE_POINTS);
+  int ok = set && points && sorted;
   if (ok) {
     set->points = points;
+    set->sorted = sorted;
     set->batch.count = 0;
-    fill_buckets(set, bases, digits);
-    while (add_bucket_pairs(set)) {
-    }
+    sort_digits(set, digits);
+    sum_buckets(set, bases);
     weigh_buckets(out, set);
   }
+  free(sorted);
   free(points);
   free(set);
   return ok;
