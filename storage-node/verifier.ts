@@ -6,8 +6,8 @@ import type { EncodingTask, OpenTask, VerifyTask } from './kzg-worker.ts';
 
 /**
  * Checks shards against their KZG commitments off the event loop. Requests arriving close
- * together are gathered into one batch (up to `maxBatch`, or whatever arrived within
- * `maxDelayMs`), so a node pays one commitment per batch instead of one per shard.
+ * together are gathered into one batch (up to `maxBatch`, or whatever arrived within the
+ * gathering window), so a node pays one commitment per batch instead of one per shard.
  */
 export interface ShardVerifier {
   verify(blob: Uint8Array, commitment: Uint8Array): Promise<boolean>;
@@ -31,7 +31,10 @@ export interface ShardOpener {
 export interface VerifierOptions {
   threads?: number;
   maxBatch?: number;
+  /** The shortest gathering window (ms): how long a shard arriving at an idle node waits for others. */
   maxDelayMs?: number;
+  /** The longest (ms): after a batch, the next gathers for as long as that one took, up to this. */
+  maxGatherMs?: number;
   onBatch?: (size: number, seconds: number) => void;
 }
 
@@ -49,6 +52,9 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
   private timer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
+  private readonly maxGatherMs: number;
+  /** The current gathering window: the last batch's duration, within [maxDelayMs, maxGatherMs]. */
+  private gatherMs: number;
   private readonly threads: number;
   private running = 0;
   private drainNow = false;
@@ -59,6 +65,8 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
     this.pool = new Piscina({ ...workerModule(new URL('./kzg-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
     this.maxBatch = options.maxBatch ?? 64;
     this.maxDelayMs = options.maxDelayMs ?? 20;
+    this.maxGatherMs = Math.max(this.maxDelayMs, options.maxGatherMs ?? 250);
+    this.gatherMs = this.maxDelayMs;
   }
 
   /** Loads the trusted setup in every worker now, instead of on the first upload. */
@@ -81,9 +89,13 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
   }
 
   /**
-   * Adaptive batching: a batch goes out when it is full, or after maxDelayMs, but only to a
-   * free thread. While every thread is busy, arrivals keep gathering, so batches grow with
-   * load and each commitment covers as many shards as possible.
+   * Adaptive batching: a batch goes out when it is full, or when the gathering window has
+   * passed, but only to a free thread. A batch costs one commitment (~25 ms) whatever its size,
+   * so under load the window stretches to the last batch's duration: handing a free thread
+   * whatever arrived during the last batch gave ~6 shards a batch to a demo node sharing 2
+   * cores with 7 others, at ~7.5 ms of CPU a shard; gathering as long again gives ~12, at half
+   * that (docs/benchmarks.md, "Upload through the demo"). A shard reaching an idle node waits at
+   * most the last batch's duration, once: that batch is quick, and the window shrinks to it.
    */
   private schedule(): void {
     if (this.queue.length === 0 || this.running >= this.threads) return;
@@ -95,7 +107,7 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
       this.timer = undefined;
       this.drainNow = true;
       this.schedule();
-    }, this.maxDelayMs);
+    }, this.gatherMs);
   }
 
   private flush(): void {
@@ -123,8 +135,8 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
       )
       .finally(() => {
         this.running--;
-        // Whatever gathered meanwhile has waited long enough.
-        if (this.queue.length > 0) this.drainNow = true;
+        // A busy node's batches take long and so gather long; an idle node's next batch is quick and the window shrinks back.
+        this.gatherMs = Math.min(this.maxGatherMs, Math.max(this.maxDelayMs, performance.now() - started));
         this.schedule();
       });
   }
