@@ -19,7 +19,7 @@ import { mbps, table, timed, writeResult } from './lib.ts';
 export async function benchEncode(quick: boolean): Promise<{ encodeVsKzg: number; workers2v1: number }> {
   const k = 4;
   const m = 4;
-  const segments = quick ? 10 : 32;
+  const segments = quick ? 24 : 32;
   const payloads = Array.from({ length: segments }, () => new Uint8Array(randomBytes(segmentPayloadBytes(k))));
   const shardBytes = segments * (k + m) * BYTES_PER_BLOB;
 
