@@ -31,8 +31,8 @@ export interface ShardOpener {
 export interface VerifierOptions {
   threads?: number;
   maxBatch?: number;
-  /** The shortest gathering window (ms): how long a shard arriving at an idle node waits for others. */
-  maxDelayMs?: number;
+  /** The shortest gathering window (ms): how long a shard reaching an idle node waits for others. */
+  minGatherMs?: number;
   /** The longest (ms): after a batch, the next gathers for as long as that one took, up to this. */
   maxGatherMs?: number;
   onBatch?: (size: number, seconds: number) => void;
@@ -51,9 +51,9 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
-  private readonly maxDelayMs: number;
+  private readonly minGatherMs: number;
   private readonly maxGatherMs: number;
-  /** The current gathering window: the last batch's duration, within [maxDelayMs, maxGatherMs]. */
+  /** The current gathering window: the last batch's duration, within [minGatherMs, maxGatherMs]. */
   private gatherMs: number;
   private readonly threads: number;
   private running = 0;
@@ -64,9 +64,9 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
     this.threads = threads;
     this.pool = new Piscina({ ...workerModule(new URL('./kzg-worker.ts', import.meta.url)), minThreads: threads, maxThreads: threads });
     this.maxBatch = options.maxBatch ?? 64;
-    this.maxDelayMs = options.maxDelayMs ?? 20;
-    this.maxGatherMs = Math.max(this.maxDelayMs, options.maxGatherMs ?? 250);
-    this.gatherMs = this.maxDelayMs;
+    this.minGatherMs = options.minGatherMs ?? 20;
+    this.maxGatherMs = Math.max(this.minGatherMs, options.maxGatherMs ?? 250);
+    this.gatherMs = this.minGatherMs;
   }
 
   /** Loads the trusted setup in every worker now, instead of on the first upload. */
@@ -136,7 +136,7 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
       .finally(() => {
         this.running--;
         // A busy node's batches take long and so gather long; an idle node's next batch is quick and the window shrinks back.
-        this.gatherMs = Math.min(this.maxGatherMs, Math.max(this.maxDelayMs, performance.now() - started));
+        this.gatherMs = Math.min(this.maxGatherMs, Math.max(this.minGatherMs, performance.now() - started));
         this.schedule();
       });
   }
