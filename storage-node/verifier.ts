@@ -123,10 +123,11 @@ export class BatchingVerifier implements ShardVerifier, ShardOpener, EncodingChe
       .run(task)
       .then(
         (results: boolean[]) => {
-          this.options.onBatch?.(batch.length, (performance.now() - started) / 1000);
+          // Answers first: a throwing onBatch must not leave the batch's shards waiting forever.
           batch.forEach((p, i) => {
             p.resolve(results[i] === true);
           });
+          this.options.onBatch?.(batch.length, (performance.now() - started) / 1000);
         },
         (error: unknown) =>
           batch.forEach((p) => {
