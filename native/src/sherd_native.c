@@ -196,11 +196,6 @@ static int fp_is_zero(const blst_fp *value) {
   return 1;
 }
 
-/* blst's affine infinity is (0, 0): the first limb of x settles almost every call. */
-static int affine_is_inf(const blst_p1_affine *point) {
-  return fp_is_zero(&point->x) && fp_is_zero(&point->y);
-}
-
 /* Additions a + b → sum waiting for their shared inversion; sum may be a or b. */
 typedef struct {
   const blst_p1_affine *a[BATCH], *b[BATCH];
@@ -227,9 +222,9 @@ static void add_affine(blst_p1_affine *sum, const blst_p1_affine *a, const blst_
 
 /* The additions the affine formula cannot make: an infinity, P + P or P − P. */
 static void add_exceptional(blst_p1_affine *sum, const blst_p1_affine *a, const blst_p1_affine *b) {
-  if (affine_is_inf(a)) {
+  if (blst_p1_affine_is_inf(a)) {
     *sum = *b;
-  } else if (affine_is_inf(b)) {
+  } else if (blst_p1_affine_is_inf(b)) {
     *sum = *a;
   } else {
     blst_p1 general;
@@ -252,7 +247,7 @@ static void batch_flush(affine_batch *batch) {
       __builtin_prefetch(batch->b[k + 4]);
     }
     blst_fp_sub(&batch->dx[k], &batch->b[k]->x, &batch->a[k]->x);
-    batch->ordinary[k] = !fp_is_zero(&batch->dx[k]) && !affine_is_inf(batch->a[k]) && !affine_is_inf(batch->b[k]);
+    batch->ordinary[k] = !fp_is_zero(&batch->dx[k]) && !blst_p1_affine_is_inf(batch->a[k]) && !blst_p1_affine_is_inf(batch->b[k]);
     /* Running products of the ordinary denominators: an exceptional addition counts as 1. */
     if (k > 0 && batch->ordinary[k]) blst_fp_mul(&running, &running, &batch->dx[k]);
     else if (k == 0 && batch->ordinary[k]) running = batch->dx[k];
@@ -379,7 +374,7 @@ static void weigh_buckets(blst_p1 *out, bucket_set *set) {
   for (uint32_t s = GROUP_BUCKETS; s >= 1; s--) {
     for (uint32_t g = 0; g < GROUPS; g++) {
       const blst_p1_affine *sum = &set->sums[g * GROUP_BUCKETS + s];
-      if (!affine_is_inf(sum)) batch_add(&set->batch, &running[g], sum, &running[g]);
+      if (!blst_p1_affine_is_inf(sum)) batch_add(&set->batch, &running[g], sum, &running[g]);
     }
     batch_flush(&set->batch);
     for (uint32_t g = 0; g < GROUPS; g++) batch_add(&set->batch, &total[g], &running[g], &total[g]);
