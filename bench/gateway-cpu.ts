@@ -10,7 +10,6 @@
  *
  *   npx tsx bench/gateway-cpu.ts [--mib 128] [--reads 3] [--readers 1] [--cache 16MiB] [--perf]
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { writeRandomFile } from '../cli/demo.ts';
-import { Devnet, nodePidFile, SHERD_BIN } from '../cli/devnet.ts';
+import { Devnet, nodePidFile } from '../cli/devnet.ts';
+import { startGateway } from './gateway-process.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { segmentCount } from '../protocol/manifest.ts';
@@ -56,29 +56,6 @@ async function getWhole(url: string): Promise<number> {
   let bytes = 0;
   for await (const chunk of res.body) bytes += (chunk as Buffer).length;
   return bytes;
-}
-
-async function startGateway(devnet: Devnet, cache: string, perf: boolean) {
-  const args = [...(perf ? ['--perf-basic-prof'] : []), SHERD_BIN, 'gateway', '--devnet', devnet.path, '--port', '0', '--cache', cache];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(out);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`sherd gateway exited with ${code}: ${out}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    pid: child.pid!,
-    stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 const { values } = parseArgs({
@@ -126,7 +103,7 @@ try {
       'minor faults': '',
     });
   }
-  const gateway = await startGateway(devnet, values.cache, values.perf);
+  const gateway = await startGateway(devnet, values.cache, values.perf ? ['--perf-basic-prof'] : []);
   if (values.perf) process.stdout.write(`gateway pid ${gateway.pid}: perf record -g -p ${gateway.pid}\n`);
   try {
     const base = `${gateway.url}/datasets/${toHex(dataset.datasetId)}`;
