@@ -3,8 +3,8 @@
  * a dataset of 8 MiB files, raw loopback GETs of its data shards, then `sherd gateway` in its
  * own process read whole several times in a row. For each read: MB/s, CPU-s of the gateway's
  * main thread, its busiest other thread (the read thread), its remaining threads (V8's
- * platform threads: concurrent GC, compilation), the nodes and this reading process, and the
- * gateway's minor page faults, all from /proc. Not part of `npm run bench`: a tool for finding
+ * platform threads: concurrent GC, compilation), the nodes, this process (the reader and the
+ * devnet's chain, which runs in it) and the gateway's minor page faults, all from /proc. Not part of `npm run bench`: a tool for finding
  * the gateway's costs, with `perf record -p PID` beside it (`--perf` starts the gateway with
  * `--perf-basic-prof` and prints its pid).
  *
@@ -14,14 +14,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { request } from 'undici';
 import { writeRandomFile } from '../cli/demo.ts';
+import { integer, parse, UsageError } from '../cli/args.ts';
 import { Devnet, nodePidFile } from '../cli/devnet.ts';
-import { startGateway } from './gateway-process.ts';
+import { parseBytes } from '../cli/progress.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { segmentCount } from '../protocol/manifest.ts';
+import { httpGet, readFiles, startGateway } from './gateway-process.ts';
 import { mbps, rawShardReads, table, timed, writeResult } from './lib.ts';
 
 const MiB = 1024 * 1024;
@@ -50,31 +50,54 @@ function threadCpu(pid: number): Map<number, number> {
   return threads;
 }
 
-async function getWhole(url: string): Promise<number> {
-  const res = await request(url);
-  if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode}: ${await res.body.text()}`);
-  let bytes = 0;
-  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
-  return bytes;
+/** The options, checked before a devnet starts: a bad one is one line and exit 2. */
+function options() {
+  const { values } = parse(
+    process.argv.slice(2),
+    {
+      mib: { type: 'string' },
+      reads: { type: 'string' },
+      readers: { type: 'string' },
+      cache: { type: 'string' },
+      perf: { type: 'boolean' },
+    },
+    'bench/gateway-cpu.ts',
+  );
+  const cache = values.cache ?? '16MiB';
+  try {
+    parseBytes(cache);
+  } catch {
+    throw new UsageError(`--cache: not a size: ${cache} (try 16MiB)`);
+  }
+  // The dataset is files of 8 MiB; each reader reads whole files, so there are no more readers than files.
+  const fileCount = Math.ceil(integer('mib', values.mib, { min: 8, max: 4096 }, 128)! / 8);
+  return {
+    fileCount,
+    reads: integer('reads', values.reads, { min: 1, max: 100 }, 3)!,
+    readers: integer('readers', values.readers, { min: 1, max: fileCount }, 1)!,
+    cache,
+    perf: values.perf ?? false,
+  };
 }
 
-const { values } = parseArgs({
-  options: {
-    mib: { type: 'string', default: '128' },
-    reads: { type: 'string', default: '3' },
-    readers: { type: 'string', default: '1' },
-    cache: { type: 'string', default: '16MiB' },
-    perf: { type: 'boolean', default: false },
-  },
-});
-const files = Array.from({ length: Math.max(2, Math.round(Number(values.mib) / 8)) }, (_, i) => `part-${String(i).padStart(4, '0')}.bin`);
+let given: ReturnType<typeof options>;
+try {
+  given = options();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(2);
+}
+const { reads, readers, cache, perf } = given;
+const files = Array.from({ length: given.fileCount }, (_, i) => `part-${String(i).padStart(4, '0')}.bin`);
+/** Read once before measuring (module loading, JIT), and not among `files`: the measured reads start with none of theirs cached. */
+const WARM_UP = 'warm-up.bin';
 const bytes = files.length * FILE_BYTES;
-const readers = Number(values.readers);
 const dir = await mkdtemp(join(tmpdir(), 'sherd-bench-gateway-cpu-'));
 const devnet = await Devnet.start({ nodes: 6, dir: join(dir, 'devnet') });
 try {
   await mkdir(join(dir, 'data'));
-  for (const name of files) await writeRandomFile(join(dir, 'data', name), FILE_BYTES);
+  for (const name of [...files, WARM_UP]) await writeRandomFile(join(dir, 'data', name), FILE_BYTES);
   const dataset = await upload(join(dir, 'data'), {
     nodes: devnet.endpoints,
     chain: devnet.uploadChain(),
@@ -99,30 +122,24 @@ try {
       'read thread CPU-s': '',
       'other threads CPU-s': '',
       'nodes CPU-s': nodesCpu() - nodes0,
-      'reader CPU-s': selfCpu() - self0,
+      'this process CPU-s': selfCpu() - self0,
       'minor faults': '',
     });
   }
-  const gateway = await startGateway(devnet, values.cache, values.perf ? ['--perf-basic-prof'] : []);
-  if (values.perf) process.stdout.write(`gateway pid ${gateway.pid}: perf record -g -p ${gateway.pid}\n`);
+  const gateway = await startGateway(devnet, cache, perf ? ['--perf-basic-prof'] : []);
+  if (perf) process.stdout.write(`gateway pid ${gateway.pid}: perf record -g -p ${gateway.pid}\n`);
   try {
     const base = `${gateway.url}/datasets/${toHex(dataset.datasetId)}`;
-    for (const name of files.slice(0, 2)) await getWhole(`${base}/${name}`); // module loading and JIT, as in bench/gateway.ts
+    await httpGet(`${base}/${WARM_UP}`);
     const groups = Array.from({ length: readers }, (_, r) => files.filter((_, i) => i % readers === r));
-    for (let read = 1; read <= Number(values.reads); read++) {
+    for (let read = 1; read <= reads; read++) {
       const [threads0, faults0, nodes0, self0] = [
         threadCpu(gateway.pid),
         Number(statFields(`/proc/${gateway.pid}/stat`)[7]),
         nodesCpu(),
         selfCpu(),
       ];
-      const [, ms] = await timed(() =>
-        Promise.all(
-          groups.map(async (group) => {
-            for (const name of group) await getWhole(`${base}/${name}`);
-          }),
-        ),
-      );
+      const [, ms] = await timed(() => Promise.all(groups.map((group) => readFiles(base, group))));
       const spent = [...threadCpu(gateway.pid)].map(([tid, cpu]) => [tid, cpu - (threads0.get(tid) ?? 0)] as const);
       const main = spent.find(([tid]) => tid === gateway.pid)?.[1] ?? 0;
       const others = spent
@@ -136,15 +153,15 @@ try {
         'read thread CPU-s': others[0] ?? 0,
         'other threads CPU-s': others.slice(1).reduce((a, b) => a + b, 0),
         'nodes CPU-s': nodesCpu() - nodes0,
-        'reader CPU-s': selfCpu() - self0,
+        'this process CPU-s': selfCpu() - self0,
         'minor faults': Number(statFields(`/proc/${gateway.pid}/stat`)[7]) - faults0,
       });
     }
   } finally {
     await gateway.stop();
   }
-  table(`Read path CPU, ${bytes / MiB} MiB in ${files.length} files, 6 nodes, k=${dataset.k} m=${dataset.m}, cache ${values.cache}`, rows);
-  await writeResult('gateway-cpu', { bytes, readers, cache: values.cache, rows });
+  table(`Read path CPU, ${bytes / MiB} MiB in ${files.length} files, 6 nodes, k=${dataset.k} m=${dataset.m}, cache ${cache}`, rows);
+  await writeResult('gateway-cpu', { bytes, readers, cache, rows });
 } finally {
   await devnet.stop();
   await rm(dir, { recursive: true, force: true });

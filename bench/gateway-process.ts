@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import type { Devnet } from '../cli/devnet.ts';
 
 const SHERD = fileURLToPath(new URL('../bin/sherd.js', import.meta.url));
@@ -40,4 +41,25 @@ export async function startGateway(devnet: Devnet, cache = '256MiB', nodeArgs: s
       await exited;
     },
   };
+}
+
+/** GETs `url` (with `range` if given) and returns the bytes read and when the first byte came (ms after the request). */
+export async function httpGet(url: string, range?: [number, number]): Promise<{ bytes: number; firstByteMs: number }> {
+  const started = performance.now();
+  const res = await request(url, { headers: range ? { range: `bytes=${range[0]}-${range[1] - 1}` } : {} });
+  if (res.statusCode !== 200 && res.statusCode !== 206) throw new Error(`${url}: HTTP ${res.statusCode}: ${await res.body.text()}`);
+  let bytes = 0;
+  let firstByteMs = 0;
+  for await (const chunk of res.body) {
+    if (bytes === 0) firstByteMs = performance.now() - started;
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, firstByteMs };
+}
+
+/** Reads `files` one after the other through the gateway; the bytes read. */
+export async function readFiles(base: string, files: string[]): Promise<number> {
+  let bytes = 0;
+  for (const file of files) bytes += (await httpGet(`${base}/${file}`)).bytes;
+  return bytes;
 }

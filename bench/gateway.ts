@@ -17,13 +17,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
 import { writeRandomFile } from '../cli/demo.ts';
 import { Devnet } from '../cli/devnet.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { segmentCount, segmentPayloadBytes } from '../protocol/manifest.ts';
-import { type GatewayProcess, startGateway } from './gateway-process.ts';
+import { type GatewayProcess, httpGet, readFiles, startGateway } from './gateway-process.ts';
 import { mbps, rawShardReads, table, timed, writeResult } from './lib.ts';
 
 const MiB = 1024 * 1024;
@@ -36,27 +35,6 @@ export interface GatewayBench {
   ttfb1GiBvs64MiB: number;
   peakRssMiB: number;
   p99DegradedVsHealthy: number;
-}
-
-/** GETs `url` (with `range` if given) and returns the bytes read and when the first byte came (ms after the request). */
-async function get(url: string, range?: [number, number]): Promise<{ bytes: number; firstByteMs: number }> {
-  const started = performance.now();
-  const res = await request(url, { headers: range ? { range: `bytes=${range[0]}-${range[1] - 1}` } : {} });
-  if (res.statusCode !== 200 && res.statusCode !== 206) throw new Error(`${url}: HTTP ${res.statusCode}: ${await res.body.text()}`);
-  let bytes = 0;
-  let firstByteMs = 0;
-  for await (const chunk of res.body) {
-    if (bytes === 0) firstByteMs = performance.now() - started;
-    bytes += (chunk as Buffer).length;
-  }
-  return { bytes, firstByteMs };
-}
-
-/** Reads `files` one after the other through the gateway; the bytes read. */
-async function readFiles(base: string, files: string[]): Promise<number> {
-  let bytes = 0;
-  for (const file of files) bytes += (await get(`${base}/${file}`)).bytes;
-  return bytes;
 }
 
 /** Writes `files` files of `segmentsPerFile` segments each, all the same random block (see the header). */
@@ -83,7 +61,7 @@ async function rangedLatencies(base: string, files: string[], fileBytes: number,
       const file = files[Math.floor(Math.random() * files.length)]!;
       const start = Math.floor(Math.random() * (fileBytes - MiB));
       const started = performance.now();
-      const { bytes } = await get(`${base}/${file}`, [start, start + MiB]);
+      const { bytes } = await httpGet(`${base}/${file}`, [start, start + MiB]);
       if (bytes !== MiB) throw new Error(`a ranged read returned ${bytes} bytes`);
       latencies.push(performance.now() - started);
     }
@@ -108,8 +86,8 @@ async function coldFirstByte(
   for (let t = 0; t < trials; t++) {
     const gateway = await startGateway(devnet);
     try {
-      await get(`${gateway.url}${warmUp}`);
-      times.push((await get(`${gateway.url}/datasets/${toHex(id)}/${file}`, [0, MiB])).firstByteMs);
+      await httpGet(`${gateway.url}${warmUp}`);
+      times.push((await httpGet(`${gateway.url}/datasets/${toHex(id)}/${file}`, [0, MiB])).firstByteMs);
       rssMiB = Math.max(rssMiB, await gateway.peakRssMiB());
     } finally {
       await gateway.stop();
@@ -267,7 +245,7 @@ function reportGateway(
 async function phase<T>(devnet: Devnet, warmUp: string, body: (gateway: GatewayProcess) => Promise<T>): Promise<T> {
   const gateway = await startGateway(devnet);
   try {
-    await get(`${gateway.url}${warmUp}`);
+    await httpGet(`${gateway.url}${warmUp}`);
     return await body(gateway);
   } finally {
     await gateway.stop();
