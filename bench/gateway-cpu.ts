@@ -4,7 +4,8 @@
  * own process read whole several times in a row. For each read: MB/s, CPU-s of the gateway's
  * main thread, its busiest other thread (the read thread), its remaining threads (V8's
  * platform threads: concurrent GC, compilation), the nodes, this process (the reader and the
- * devnet's chain, which runs in it) and the gateway's minor page faults, all from /proc. Not part of `npm run bench`: a tool for finding
+ * devnet's chain, which runs in it) and the gateway's minor page faults, all from /proc, and
+ * the gateway's hedged shard requests and rebuilt segments, from its /metrics. Not part of `npm run bench`: a tool for finding
  * the gateway's costs, with `perf record -p PID` beside it (`--perf` starts the gateway with
  * `--perf-basic-prof` and prints its pid).
  *
@@ -21,7 +22,7 @@ import { parseBytes } from '../cli/progress.ts';
 import { upload } from '../client/upload.ts';
 import { toHex } from '../proofs/bytes.ts';
 import { segmentCount } from '../protocol/manifest.ts';
-import { httpGet, readFiles, startGateway } from './gateway-process.ts';
+import { gatewayCounters, httpGet, readFiles, startGateway } from './gateway-process.ts';
 import { mbps, rawShardReads, table, timed, writeResult } from './lib.ts';
 
 const MiB = 1024 * 1024;
@@ -124,6 +125,8 @@ try {
       'nodes CPU-s': nodesCpu() - nodes0,
       'this process CPU-s': selfCpu() - self0,
       'minor faults': '',
+      hedged: '',
+      rebuilt: '',
     });
   }
   const gateway = await startGateway(devnet, cache, perf ? ['--perf-basic-prof'] : []);
@@ -133,6 +136,7 @@ try {
     await httpGet(`${base}/${WARM_UP}`);
     const groups = Array.from({ length: readers }, (_, r) => files.filter((_, i) => i % readers === r));
     for (let read = 1; read <= reads; read++) {
+      const counters0 = await gatewayCounters(gateway.url);
       const [threads0, faults0, nodes0, self0] = [
         threadCpu(gateway.pid),
         Number(statFields(`/proc/${gateway.pid}/stat`)[7]),
@@ -140,6 +144,7 @@ try {
         selfCpu(),
       ];
       const [, ms] = await timed(() => Promise.all(groups.map((group) => readFiles(base, group))));
+      const counters = await gatewayCounters(gateway.url);
       const spent = [...threadCpu(gateway.pid)].map(([tid, cpu]) => [tid, cpu - (threads0.get(tid) ?? 0)] as const);
       const main = spent.find(([tid]) => tid === gateway.pid)?.[1] ?? 0;
       const others = spent
@@ -155,6 +160,8 @@ try {
         'nodes CPU-s': nodesCpu() - nodes0,
         'this process CPU-s': selfCpu() - self0,
         'minor faults': Number(statFields(`/proc/${gateway.pid}/stat`)[7]) - faults0,
+        hedged: counters.hedged - counters0.hedged,
+        rebuilt: counters.reconstructed - counters0.reconstructed,
       });
     }
   } finally {

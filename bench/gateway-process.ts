@@ -63,3 +63,10 @@ export async function readFiles(base: string, files: string[]): Promise<number> 
   for (const file of files) bytes += (await httpGet(`${base}/${file}`)).bytes;
   return bytes;
 }
+
+/** The gateway's counters of hedged shard requests and rebuilt segments, from its /metrics. */
+export async function gatewayCounters(url: string): Promise<{ hedged: number; reconstructed: number }> {
+  const text = await (await request(`${url}/metrics`)).body.text();
+  const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { hedged: counter('sherd_gateway_hedged_requests_total'), reconstructed: counter('sherd_gateway_reconstructed_segments_total') };
+}

@@ -50,7 +50,7 @@ export class NodeHealth {
   private latenciesSinceDelay = Number.POSITIVE_INFINITY;
   private readonly forgetAfterMs: number;
   private readonly minHedgeMs: number;
-  private readonly maxHedgeMs: number;
+  readonly maxHedgeMs: number;
   private readonly now: () => number;
   hedgedRequests = 0;
   reconstructedSegments = 0;

@@ -81,6 +81,7 @@ export class ReadPool {
       segments: group.map((w) => w.segment),
       ranks: refs.map((_, node) => nodes.rank(node)),
       hedgeDelayMs: nodes.hedgeDelayMs(),
+      maxHedgeMs: nodes.maxHedgeMs(),
       timeoutMs,
     };
     let result: ReadResult;

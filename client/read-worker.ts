@@ -15,6 +15,7 @@ export interface ReadTask {
   segments: number[];
   ranks: number[];
   hedgeDelayMs: number;
+  maxHedgeMs: number;
   timeoutMs: number;
 }
 
@@ -87,6 +88,7 @@ export default async function read(task: ReadTask): Promise<ReadResult> {
   const health: ShardHealth = {
     rank: (node) => task.ranks[node] ?? 3,
     hedgeDelayMs: () => task.hedgeDelayMs,
+    maxHedgeMs: () => task.maxHedgeMs,
     served: (node, ms) => events.push({ kind: 'served', node, ms }),
     failed: (node, reason) => events.push({ kind: 'failed', node, reason }),
     hedged: (node) => events.push({ kind: 'hedged', node }),

@@ -14,6 +14,8 @@ import type { NodeHealth, ShardFailure } from './node-health.ts';
 export interface ShardHealth {
   rank(node: number): number;
   hedgeDelayMs(): number;
+  /** The longest a request waits before it is hedged, even when no other request of its segment has been answered. */
+  maxHedgeMs(): number;
   served(node: number, ms: number): void;
   failed(node: number, reason: ShardFailure): void;
   hedged(node: number): void;
@@ -40,6 +42,7 @@ export function shardHealthOf(health: NodeHealth, refs: ReadonlyArray<{ publicKe
   return {
     rank: (node) => (refs[node] ? health.rank(refs[node]) : 3),
     hedgeDelayMs: () => health.hedgeDelayMs(),
+    maxHedgeMs: () => health.maxHedgeMs,
     served: (node, ms) => refs[node] && health.served(refs[node], ms),
     failed: (node, reason) => refs[node] && health.failed(refs[node], reason),
     hedged: (node) => refs[node] && health.hedged(refs[node]),
@@ -51,7 +54,10 @@ export function shardHealthOf(health: NodeHealth, refs: ReadonlyArray<{ publicKe
  * is the one in the leaf the node sent, and that leaf sits at the shard's position under the
  * root), then decoded. Data shards are asked for first and nodes in bad standing last; k
  * requests go out at once, each failure launches the next candidate, and so does a request
- * still unanswered after the hedge delay (its node is told to `health` as slow). Once k are
+ * still unanswered after the hedge delay once another of the segment's requests has been
+ * answered, or after the longest hedge delay in any case (its node is told to `health` as
+ * slow): when none has come back, the reader or every node is loaded, and more requests would
+ * only add load (and rebuild segments for nothing). Once k are
  * good the rest are cancelled. Runs on the caller's thread or in a read worker alike.
  */
 export async function fetchSegment(
@@ -69,6 +75,8 @@ export async function fetchSegment(
   let good = 0;
   let next = 0;
   let pending = 0;
+  /** Requests of this segment answered, well or not: the measure of whether one still pending is late. */
+  let answered = 0;
 
   await new Promise<void>((resolve, reject) => {
     const settleIfDone = () => {
@@ -94,14 +102,26 @@ export async function fetchSegment(
         return;
       }
       pending++;
-      const hedge = setTimeout(() => {
-        if (good >= k || next >= candidates.length) return;
-        deps.health.hedged(node);
-        launch();
-      }, deps.health.hedgeDelayMs());
+      const launchedAt = performance.now();
+      let hedge: NodeJS.Timeout | undefined;
+      const armHedge = () => {
+        hedge = setTimeout(() => {
+          if (good >= k || next >= candidates.length) return;
+          // No shard of this segment has come back either: every node is slow (a loaded reader,
+          // not a slow node), and another request would only add load. Wait on, up to the cap.
+          if (answered === 0 && performance.now() - launchedAt < deps.health.maxHedgeMs()) {
+            armHedge();
+            return;
+          }
+          deps.health.hedged(node);
+          launch();
+        }, deps.health.hedgeDelayMs());
+      };
+      armHedge();
       void fetchShard(id, terms, s, i, node, client, deps, signal).then((result) => {
         clearTimeout(hedge);
         pending--;
+        answered++;
         if (deps.signal?.aborted) {
           reject(deps.signal.reason);
           return;
