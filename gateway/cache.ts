@@ -1,43 +1,114 @@
 import type { SegmentCache } from '../client/download.ts';
+import { InvalidArgumentError } from '../proofs/errors.ts';
 
-/** Decoded segments shared by every reader of the gateway, least recently used evicted first, bounded in bytes. */
+/** The share of the cache that segments read once may take (the probation queue). */
+const PROBATION_SHARE = 1 / 8;
+/** The smallest segment (k = 1): it bounds how many keys of segments dropped from probation are remembered. */
+const SMALLEST_SEGMENT_BYTES = 126_976;
+
+/**
+ * Decoded segments shared by every reader of the gateway, bounded in bytes and scan-resistant
+ * (a segmented LRU). A segment enters a small probation queue (an eighth of the bytes, first in
+ * first out) and moves to the protected LRU only when it is read again: a second reader of a
+ * file, or the many small ranged reads of tar members that fall in one segment. The keys (not
+ * the bytes) of segments dropped from probation are remembered for a while, as 2Q does, so a
+ * segment fetched again (the next epoch of a dataset that fits) goes straight to the protected
+ * LRU. Whole files
+ * streamed once, the bulk of a training job's bytes, then churn through probation alone, so
+ * they neither flush the segments that are read again (small files, file-index tails) nor keep
+ * the whole cache's worth of buffers alive for nothing (memory and garbage collection that a
+ * plain LRU paid in the gateway benchmark, docs/benchmarks.md).
+ */
 export class SegmentLru implements SegmentCache {
-  private readonly entries = new Map<string, Uint8Array>();
-  private bytes = 0;
+  private readonly probation = new Map<string, Uint8Array>();
+  private readonly protected = new Map<string, Uint8Array>();
+  /** Keys of segments dropped from probation, oldest first. */
+  private readonly dropped = new Set<string>();
+  private readonly maxDropped: number;
+  private probationBytes = 0;
+  private protectedBytes = 0;
+  private readonly maxProbationBytes: number;
   hits = 0;
   misses = 0;
+  /** Segments moved from probation to the protected LRU by a second read. */
+  promotions = 0;
 
-  constructor(readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new InvalidArgumentError(`a cache size is a byte count, not ${maxBytes}`);
+    this.maxProbationBytes = Math.floor(maxBytes * PROBATION_SHARE);
+    this.maxDropped = Math.ceil(maxBytes / SMALLEST_SEGMENT_BYTES);
+  }
 
   get(key: string): Uint8Array | undefined {
-    const payload = this.entries.get(key);
-    if (!payload) {
+    const kept = this.protected.get(key);
+    if (kept) {
+      this.hits++;
+      this.protected.delete(key);
+      this.protected.set(key, kept);
+      return kept;
+    }
+    const once = this.probation.get(key);
+    if (!once) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, payload);
-    return payload;
+    this.promotions++;
+    this.probation.delete(key);
+    this.probationBytes -= once.length;
+    this.protect(key, once);
+    return once;
   }
 
   set(key: string, payload: Uint8Array): void {
-    if (payload.length > this.maxBytes) return;
-    const old = this.entries.get(key);
+    if (this.protected.has(key) || this.dropped.delete(key)) {
+      if (payload.length <= this.maxBytes) this.protect(key, payload);
+      return;
+    }
+    const old = this.probation.get(key);
     if (old) {
-      this.bytes -= old.length;
-      this.entries.delete(key);
+      this.probation.delete(key);
+      this.probationBytes -= old.length;
     }
-    this.entries.set(key, payload);
-    this.bytes += payload.length;
-    for (const [oldest, value] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= value.length;
-    }
+    if (payload.length > this.maxBytes) return;
+    this.probation.set(key, payload);
+    this.probationBytes += payload.length;
+    // A segment larger than probation's share still enters, alone.
+    this.probationBytes = evictOldest(this.probation, this.probationBytes, Math.max(this.maxProbationBytes, payload.length), (gone) =>
+      this.remember(gone),
+    );
+    this.protectedBytes = evictOldest(this.protected, this.protectedBytes, this.maxBytes - this.probationBytes);
   }
 
+  /** Bytes held, probation and protected together (never above maxBytes). */
   get size(): number {
-    return this.bytes;
+    return this.probationBytes + this.protectedBytes;
   }
+
+  private remember(key: string): void {
+    this.dropped.add(key);
+    if (this.dropped.size > this.maxDropped) this.dropped.delete(this.dropped.values().next().value!);
+  }
+
+  private protect(key: string, payload: Uint8Array): void {
+    const old = this.protected.get(key);
+    if (old) {
+      this.protected.delete(key);
+      this.protectedBytes -= old.length;
+    }
+    this.protected.set(key, payload);
+    this.protectedBytes += payload.length;
+    this.protectedBytes = evictOldest(this.protected, this.protectedBytes, this.maxBytes - this.probationBytes);
+  }
+}
+
+/** Drops `entries`' oldest (first inserted) until they hold at most `limit` bytes; returns the bytes left. */
+function evictOldest(entries: Map<string, Uint8Array>, bytes: number, limit: number, onDrop?: (key: string) => void): number {
+  for (const [oldest, value] of entries) {
+    if (bytes <= limit) break;
+    entries.delete(oldest);
+    bytes -= value.length;
+    onDrop?.(oldest);
+  }
+  return bytes;
 }

@@ -300,6 +300,9 @@ function metricsText(counters: Counters, cache: SegmentLru, health: NodeHealth):
     ...metric('sherd_gateway_bytes_served_total', 'counter', 'File bytes sent, every one checked.', [['', counters.bytesServed]]),
     ...metric('sherd_gateway_cache_hits_total', 'counter', 'Segments read from the cache.', [['', cache.hits]]),
     ...metric('sherd_gateway_cache_misses_total', 'counter', 'Segments fetched from the nodes.', [['', cache.misses]]),
+    ...metric('sherd_gateway_cache_promotions_total', 'counter', 'Segments read again while in probation, now kept longer.', [
+      ['', cache.promotions],
+    ]),
     ...metric('sherd_gateway_cache_bytes', 'gauge', 'Bytes of decoded segments in the cache.', [['', cache.size]]),
     ...metric('sherd_gateway_reconstructed_segments_total', 'counter', 'Segments rebuilt from parity shards.', [
       ['', health.reconstructedSegments],
