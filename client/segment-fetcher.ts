@@ -57,8 +57,8 @@ export function shardHealthOf(health: NodeHealth, refs: ReadonlyArray<{ publicKe
  * still unanswered after the hedge delay once another of the segment's requests has been
  * answered, or after the longest hedge delay in any case (its node is told to `health` as
  * slow): when none has come back, the reader or every node is loaded, and more requests would
- * only add load (and rebuild segments for nothing). Once k are
- * good the rest are cancelled. Runs on the caller's thread or in a read worker alike.
+ * only add load (and rebuild segments for nothing). Once k are good the rest are cancelled.
+ * Runs on the caller's thread or in a read worker alike.
  */
 export async function fetchSegment(
   id: Uint8Array,

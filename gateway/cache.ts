@@ -13,11 +13,10 @@ const SMALLEST_SEGMENT_BYTES = 126_976;
  * file, or the many small ranged reads of tar members that fall in one segment. The keys (not
  * the bytes) of segments dropped from probation are remembered for a while, as 2Q does, so a
  * segment fetched again (the next epoch of a dataset that fits) goes straight to the protected
- * LRU. Whole files
- * streamed once, the bulk of a training job's bytes, then churn through probation alone, so
- * they neither flush the segments that are read again (small files, file-index tails) nor keep
- * the whole cache's worth of buffers alive for nothing (memory and garbage collection that a
- * plain LRU paid in the gateway benchmark, docs/benchmarks.md).
+ * LRU. Whole files streamed once, the bulk of a training job's bytes, churn through probation
+ * alone: they neither flush the segments that are read again (small files, file-index tails)
+ * nor keep the whole cache's worth of buffers alive for nothing (memory and garbage collection
+ * that a plain LRU paid in the gateway benchmark, docs/benchmarks.md).
  */
 export class SegmentLru implements SegmentCache {
   private readonly probation = new Map<string, Uint8Array>();
@@ -61,16 +60,15 @@ export class SegmentLru implements SegmentCache {
   }
 
   set(key: string, payload: Uint8Array): void {
-    if (this.protected.has(key) || this.dropped.delete(key)) {
-      if (payload.length <= this.maxBytes) this.protect(key, payload);
+    if (payload.length > this.maxBytes) {
+      this.forget(key);
       return;
     }
-    const old = this.probation.get(key);
-    if (old) {
-      this.probation.delete(key);
-      this.probationBytes -= old.length;
+    if (this.protected.has(key) || this.dropped.delete(key)) {
+      this.protect(key, payload);
+      return;
     }
-    if (payload.length > this.maxBytes) return;
+    this.forget(key);
     this.probation.set(key, payload);
     this.probationBytes += payload.length;
     // A segment larger than probation's share still enters, alone.
@@ -83,6 +81,14 @@ export class SegmentLru implements SegmentCache {
   /** Bytes held, probation and protected together (never above maxBytes). */
   get size(): number {
     return this.probationBytes + this.protectedBytes;
+  }
+
+  /** Drops `key`'s bytes, wherever they are. */
+  private forget(key: string): void {
+    const once = this.probation.get(key);
+    if (once && this.probation.delete(key)) this.probationBytes -= once.length;
+    const kept = this.protected.get(key);
+    if (kept && this.protected.delete(key)) this.protectedBytes -= kept.length;
   }
 
   private remember(key: string): void {

@@ -50,6 +50,10 @@ describe('the gateway segment cache (segmented LRU)', () => {
     cache.set('big', segment(3));
     expect(cache.get('big')).toBeUndefined();
     expect(cache.size).toBe(0);
+    cache.set('kept', segment(4, 10 * KiB));
+    cache.get('kept'); // protected now
+    cache.set('kept', segment(5)); // too large: the old bytes must not be answered for it either
+    expect([cache.get('kept'), cache.size]).toEqual([undefined, 0]);
     expect(() => new SegmentLru(-1)).toThrow(new InvalidArgumentError('a cache size is a byte count, not -1'));
   });
 
@@ -75,6 +79,7 @@ describe('the gateway segment cache (segmented LRU)', () => {
           expect(cache.size).toBeLessThanOrEqual(maxBytes);
         }
       }),
+      { numRuns: 500 },
     );
   });
 });

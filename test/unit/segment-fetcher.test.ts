@@ -54,8 +54,9 @@ function health(hedgeDelayMs: number, maxHedgeMs: number) {
 
 describe('fetchSegment hedging', () => {
   it('does not hedge when every node is slow alike: no shard came back, so the nodes are loaded, not one of them slow', async () => {
-    const { payload, clients, terms, merkle, asked } = segmentOnNodes([120, 120, 5, 5]);
-    const { view, hedged } = health(20, 2000);
+    // Both answer at 110 ms, between the hedge checks at 80 and 120 ms (not on one: that would race).
+    const { payload, clients, terms, merkle, asked } = segmentOnNodes([110, 110, 5, 5]);
+    const { view, hedged } = health(40, 2000);
     const fetched = await fetchSegment(new Uint8Array(32), terms, 0, { clients, merkle, health: view });
     expect(fetched.reconstructed).toBe(false);
     expect(Buffer.from(fetched.payload.subarray(0, payload.length)).equals(payload)).toBe(true);
