@@ -1,10 +1,9 @@
 import type { SegmentCache } from '../client/download.ts';
+import { PAYLOAD_BYTES_PER_BLOB } from '../proofs/blob.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 
 /** The share of the cache that segments read once may take (the probation queue). */
 const PROBATION_SHARE = 1 / 8;
-/** The smallest segment (k = 1): it bounds how many keys of segments dropped from probation are remembered. */
-const SMALLEST_SEGMENT_BYTES = 126_976;
 
 /**
  * Decoded segments shared by every reader of the gateway, bounded in bytes and scan-resistant
@@ -35,7 +34,8 @@ export class SegmentLru implements SegmentCache {
   constructor(readonly maxBytes: number) {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new InvalidArgumentError(`a cache size is a byte count, not ${maxBytes}`);
     this.maxProbationBytes = Math.floor(maxBytes * PROBATION_SHARE);
-    this.maxDropped = Math.ceil(maxBytes / SMALLEST_SEGMENT_BYTES);
+    // As many keys as segments of the smallest kind (k = 1, one blob's payload) would fill the cache.
+    this.maxDropped = Math.ceil(maxBytes / PAYLOAD_BYTES_PER_BLOB);
   }
 
   get(key: string): Uint8Array | undefined {
@@ -53,8 +53,6 @@ export class SegmentLru implements SegmentCache {
     }
     this.hits++;
     this.promotions++;
-    this.probation.delete(key);
-    this.probationBytes -= once.length;
     this.protect(key, once);
     return once;
   }
@@ -96,12 +94,9 @@ export class SegmentLru implements SegmentCache {
     if (this.dropped.size > this.maxDropped) this.dropped.delete(this.dropped.values().next().value!);
   }
 
+  /** Puts `key` at the protected LRU's newest end, in place of any bytes it had. */
   private protect(key: string, payload: Uint8Array): void {
-    const old = this.protected.get(key);
-    if (old) {
-      this.protected.delete(key);
-      this.protectedBytes -= old.length;
-    }
+    this.forget(key);
     this.protected.set(key, payload);
     this.protectedBytes += payload.length;
     this.protectedBytes = evictOldest(this.protected, this.protectedBytes, this.maxBytes - this.probationBytes);
