@@ -61,6 +61,10 @@ export class ChallengeResponder {
   private nodeId: number | undefined;
   private earningsReadAt = 0;
   private earningsChanged = true;
+  /** Block and dataset count of the last tick that went through without a failure (see tick). */
+  private quietAt: string | undefined;
+  /** Failures during the current tick: a tick with any is not quiet, and the next one looks again. */
+  private failures = 0;
 
   constructor(private readonly deps: ChallengeResponderDeps) {}
 
@@ -80,16 +84,26 @@ export class ChallengeResponder {
     await this.running;
   }
 
-  /** One pass over every stored dataset; exposed for tests. */
+  /**
+   * One pass over every stored dataset; exposed for tests. Challenges, windows and earnings
+   * change only with blocks: once a pass at this block over these datasets went through without
+   * a failure, the next ones wait for a new block (or dataset) rather than ask the chain the same
+   * questions every poll. A failure (chain trouble, a shard being repaired) is tried again at once.
+   */
   async tick(): Promise<void> {
     const params = await this.deps.registry.epochParameters();
     const block = await this.deps.blockNumber();
+    const ids = await this.deps.catalog.list();
+    const at = `${block}:${ids.length}`;
+    if (at === this.quietAt) return;
+    this.failures = 0;
     const epoch = epochAt(params, block);
-    for (const id of await this.deps.catalog.list()) {
+    for (const id of ids) {
       if (this.stopped) return;
       await this.handleDataset(id, epoch, block, params);
     }
     if (this.earningsChanged || Date.now() - this.earningsReadAt > EARNINGS_REFRESH_MS) await this.refreshEarnings();
+    this.quietAt = this.failures === 0 ? at : undefined;
   }
 
   private async handleDataset(id: Uint8Array, epoch: number, block: number, params: EpochParameters): Promise<void> {
@@ -213,6 +227,7 @@ export class ChallengeResponder {
   }
 
   private failed(what: string, error: unknown): void {
+    this.failures++;
     const code = error instanceof SherdError ? error.code : 'error';
     this.deps.metrics.inc('sherd_challenge_errors_total', 1, { code });
     this.deps.log?.('warn', `${what} failed: ${(error as Error)?.message ?? String(error)}`);

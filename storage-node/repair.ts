@@ -177,6 +177,8 @@ export class Repairer {
   private looping: Promise<unknown> | undefined;
   /** The last block the watch has seen events up to. */
   private watchedTo: number | undefined;
+  /** Whether the last watch left something to try again before the next block. */
+  private lookAgain = false;
 
   private async startupPass(): Promise<void> {
     const block = await this.deps.blockNumber();
@@ -193,8 +195,12 @@ export class Repairer {
    */
   async watch(): Promise<void> {
     const block = await this.deps.blockNumber();
+    // Members, replacements and certifications change only with blocks: at the block already
+    // watched, only a slot still repairing or a replacement that failed needs another look.
+    if (block === this.watchedTo && !this.lookAgain) return;
     const from = (this.watchedTo ?? block) + 1;
-    const { repairing } = await this.replaceDeparted();
+    const { repairing, failed } = await this.replaceDeparted();
+    this.lookAgain = repairing.length > 0 || failed > 0;
     const ids = new Map<string, Uint8Array>(repairing.map((id) => [toHex(id), id]));
     for (const id of await this.replacementsSince(from)) ids.set(toHex(id), id);
     for (const id of await this.deps.chain.certifiedDatasets({ fromBlock: from })) ids.set(toHex(id), id);
@@ -497,13 +503,15 @@ export class Repairer {
    * Replaces, on chain, every member of the node set of a dataset this node holds a slot of
    * that has left the active set (or let its repair window pass), as the contract allows
    * anyone to: nodes keep each other's datasets whole. Returns the replacements made and the
-   * datasets whose slot this node holds unconfirmed, still in its window.
+   * datasets whose slot this node holds unconfirmed, still in its window, and how many
+   * replacements failed for a reason other than the chain's answer that none is due or possible.
    */
-  async replaceDeparted(): Promise<{ replaced: number; repairing: Uint8Array[] }> {
+  async replaceDeparted(): Promise<{ replaced: number; repairing: Uint8Array[]; failed: number }> {
     const nodeId = await this.ownNodeId();
-    if (nodeId === undefined) return { replaced: 0, repairing: [] };
+    if (nodeId === undefined) return { replaced: 0, repairing: [], failed: 0 };
     const block = await this.deps.blockNumber();
     let replaced = 0;
+    let failed = 0;
     const repairing: Uint8Array[] = [];
     for (const id of await this.deps.catalog.list()) {
       const members = await this.deps.chain.datasetMembers(id);
@@ -525,12 +533,13 @@ export class Repairer {
           // Another node replaced it first, or no active node is free to take the slot (asked again next time).
           const code = error instanceof SherdError ? error.code : 'error';
           if (code !== 'MemberStillActive' && code !== 'NoReplacementAvailable') {
+            failed++;
             this.deps.metrics.inc('sherd_repair_failures_total', 1, { code });
           }
         }
       }
     }
-    return { replaced, repairing };
+    return { replaced, repairing, failed };
   }
 
   /** Datasets whose slot this node was given since block `fromBlock` (MemberReplaced events naming it). */

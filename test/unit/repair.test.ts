@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { PAYLOAD_BYTES_PER_BLOB } from '../../proofs/blob.ts';
 import { generateBlsKeyPair } from '../../proofs/bls.ts';
 import { equalBytes, toHex } from '../../proofs/bytes.ts';
+import { SherdError } from '../../proofs/errors.ts';
 import { DatasetCatalog } from '../../storage-node/datasets.ts';
 import { nodeMetrics } from '../../storage-node/metrics.ts';
-import { type RepairChainView, Repairer } from '../../storage-node/repair.ts';
+import { type RepairChainView, type RepairDeps, Repairer } from '../../storage-node/repair.ts';
 import type { DatasetMeta } from '../../storage-node/store.ts';
 import { buildDataset } from '../helpers/dataset.ts';
 
@@ -70,14 +71,15 @@ const chain = {
   replacements: async () => [],
 } as unknown as RepairChainView;
 
-function repairerWith(store: MemoryStore) {
+function repairerWith(store: MemoryStore, options: Partial<Pick<RepairDeps, 'chain' | 'writer' | 'blockNumber'>> = {}) {
   const metrics = nodeMetrics();
   const fetched: string[] = [];
   const repairer = new Repairer({
     store,
     catalog: new DatasetCatalog(store, keys[SELF]!),
-    chain,
-    blockNumber: async () => 1,
+    chain: options.chain ?? chain,
+    writer: options.writer,
+    blockNumber: options.blockNumber ?? (async () => 1),
     publicKey: keys[SELF]!,
     signAttestation: () => new Uint8Array(96),
     encoding: { encodingConsistent: async () => true },
@@ -128,5 +130,45 @@ describe('Repairer', () => {
     // One rebuild: shards 0, 2 (refused), 3 of segment 0; nothing for the shard that was whole.
     expect(fetched.sort()).toEqual([0, 2, 3].map((j) => `${(j + 0) % 4}/v1/datasets/${toHex(id)}/shards/0/${j}`).sort());
     expect(equalBytes(store.shards.get(`${toHex(id)}/0/1`)!, dataset.blobs[0]![1]!)).toBe(true);
+  });
+
+  it('looks at the chain once a block, and again at the same block only after a replacement failed', async () => {
+    let block = 5;
+    let replacements = 0;
+    let replaceError: Error = new Error('the RPC endpoint is down');
+    const watched = {
+      ...chain,
+      // Member 3 left the active set: every look tries to replace it.
+      datasetMembers: async () => {
+        return keys.map((_, nodeId) => ({ nodeId, state: 'original', repairDeadline: 0, challengedFrom: 0, active: nodeId !== 3 }));
+      },
+    } as unknown as RepairChainView;
+    const writer = {
+      replaceMember: async () => {
+        replacements++;
+        throw replaceError;
+      },
+      confirmReplacement: async () => {
+        throw new Error('not asked in this test');
+      },
+    } as unknown as RepairDeps['writer'];
+    const store = new MemoryStore();
+    const { repairer, metrics } = repairerWith(store, { chain: watched, writer, blockNumber: async () => block });
+    await repairer.pass();
+    expect(store.manifests.size).toBe(1);
+    await repairer.watch();
+    expect(replacements).toBe(1);
+    expect(metrics.value('sherd_repair_failures_total', { code: 'error' })).toBe(1);
+    await repairer.watch(); // the replacement failed: looked at again, at the same block
+    expect(replacements).toBe(2);
+    replaceError = new SherdError('NoReplacementAvailable', 'no active node is free to take the slot');
+    await repairer.watch();
+    expect(replacements).toBe(3);
+    await repairer.watch(); // the chain's own answer: nothing to try until a new block
+    await repairer.watch();
+    expect(replacements).toBe(3);
+    block = 6;
+    await repairer.watch();
+    expect(replacements).toBe(4);
   });
 });
