@@ -129,7 +129,7 @@ async function prepareDatasets(devnet: Devnet, dir: string) {
 type Datasets = Awaited<ReturnType<typeof prepareDatasets>>;
 
 /** Whole-file reads of the 256 MiB dataset: 1 reader, 8 readers, 1 reader with m nodes down; the raw baseline around them. */
-async function measureThroughput(devnet: Devnet, sets: Datasets, warmUp: string) {
+async function measureThroughput(devnet: Devnet, sets: Datasets, warmUp: string[]) {
   const { train, trainFiles, trainBytes } = sets;
   const base = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(train.datasetId)}`;
   const segments = segmentCount(trainBytes, train.k);
@@ -156,7 +156,7 @@ async function measureThroughput(devnet: Devnet, sets: Datasets, warmUp: string)
 }
 
 /** 1 MiB ranged reads of the 1 GiB dataset, all nodes healthy and with a third of them down or frozen. */
-async function measureLatency(devnet: Devnet, sets: Datasets, warmUp: string, reads: number) {
+async function measureLatency(devnet: Devnet, sets: Datasets, warmUp: string[], reads: number) {
   const base = (gateway: GatewayProcess) => `${gateway.url}/datasets/${toHex(sets.large.datasetId)}`;
   const files = sets.large.files.map((f) => f.path);
   const fileBytes = sets.large.files[0]!.length;
@@ -175,7 +175,7 @@ async function measureLatency(devnet: Devnet, sets: Datasets, warmUp: string, re
 async function runGatewayBench(devnet: Devnet, dir: string, quick: boolean): Promise<GatewayBench> {
   const sets = await prepareDatasets(devnet, dir);
   const { train, small, large, trainBytes } = sets;
-  const warmUp = `/datasets/${toHex(small.datasetId)}/${small.files[0]!.path}`;
+  const warmUp = small.files.map((file) => `/datasets/${toHex(small.datasetId)}/${file.path}`);
   const throughput = await measureThroughput(devnet, sets, warmUp);
   const reads = quick ? 120 : 400;
   const latency = await measureLatency(devnet, sets, warmUp, reads);
@@ -239,13 +239,14 @@ function reportGateway(
 
 /**
  * Runs `body` against a fresh gateway process (an empty cache), stopped afterwards. The
- * gateway first reads `warmUp` (another dataset's file): a gateway is a long-running service,
- * and its threads' first seconds (module loading, JIT) are not what a training job sees.
+ * gateway first reads `warmUp` (another dataset's files, 64 MiB): a gateway is a long-running
+ * service, and its first hundred megabytes (module loading, JIT tiers, heaps growing to their
+ * working set, the hedge delay learning the nodes) are not what a training job sees.
  */
-async function phase<T>(devnet: Devnet, warmUp: string, body: (gateway: GatewayProcess) => Promise<T>): Promise<T> {
+async function phase<T>(devnet: Devnet, warmUp: string[], body: (gateway: GatewayProcess) => Promise<T>): Promise<T> {
   const gateway = await startGateway(devnet);
   try {
-    await httpGet(`${gateway.url}${warmUp}`);
+    for (const path of warmUp) await httpGet(`${gateway.url}${path}`);
     return await body(gateway);
   } finally {
     await gateway.stop();

@@ -12,6 +12,7 @@ import { DEFAULT_REGISTRY_PARAMETERS, DEVNET_REGISTRY_PARAMETERS, epochAt, epoch
 import { accountAddress, generateAccountKey } from '../proofs/account.ts';
 import { blsProvePossession, blsPublicKey, generateBlsKeyPair } from '../proofs/bls.ts';
 import { fromHex, toHex } from '../proofs/bytes.ts';
+import { DEFAULT_SCRUB_MB_S } from '../storage-node/scrub.ts';
 import { DevnetError, type DevnetFile, type DevnetNodeEntry } from './devnet-file.ts';
 import { readNodeKey, writeNodeKey } from './keyfile.ts';
 import type { NodeEndpoint } from '../client/types.ts';
@@ -38,6 +39,11 @@ export interface DevnetOptions {
   verifyThreads?: number;
   /** How often nodes look at the chain for challenges (default 250 ms: devnet epochs are short). */
   pollMs?: number;
+  /**
+   * MB per second each node re-reads in its scrub (default the one-node default, 4, shared by
+   * all: a devnet's nodes share one machine and its disk, where one node each would have its own).
+   */
+  scrubMbPerSecond?: number;
   /**
    * Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by
    * default blocks come only with transactions and chain.mineTo().
@@ -234,6 +240,8 @@ export class Devnet {
       node.operatorKeyFile,
       '--poll-ms',
       String(this.options.pollMs ?? 250),
+      '--scrub-mb-s',
+      String(this.options.scrubMbPerSecond ?? DEFAULT_SCRUB_MB_S / this.file.nodes.length),
       '--json',
     ];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));

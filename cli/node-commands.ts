@@ -6,7 +6,8 @@ import { CliError, integer, parse, print, untilSignal, UsageError, wholeNumber }
 import { checkChainFlags, datasetArg } from './context.ts';
 import { DEFAULT_DEVNET_FILE, readDevnetFile } from './devnet-file.ts';
 import { readAccountKey, readNodeKey, writeNodeKey } from './keyfile.ts';
-import { DEFAULT_SCRUB_MB_S, runRepairPass, startNode } from '../storage-node/node.ts';
+import { runRepairPass, startNode } from '../storage-node/node.ts';
+import { DEFAULT_SCRUB_MB_S } from '../storage-node/scrub.ts';
 import { describeReport } from '../storage-node/repair.ts';
 
 const USAGE = 'usage: sherd node start ... | keygen --out FILE | register ... | rewards [--claim] ... | repair ...';

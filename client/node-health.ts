@@ -18,8 +18,15 @@ export interface NodeCounters {
 }
 
 export interface NodeHealthOptions {
-  /** How long a node that failed or was slow is asked last (default 30 s); then it gets another chance. */
+  /** How long a node that failed is asked last (default 30 s); then it gets another chance. */
   forgetAfterMs?: number;
+  /**
+   * How long a node that was hedged is asked after the others (default 5 s) unless it answers
+   * sooner: a hedge is a weaker sign than a failure (the request it was hedged on is often
+   * cancelled, so the node gets no chance to answer), and while it is ranked last its data
+   * shards are rebuilt from parity.
+   */
+  slowForgetAfterMs?: number;
   /** Bounds of the hedge delay, which follows the recent shard latencies (default 20 ms to 2 s). */
   minHedgeMs?: number;
   maxHedgeMs?: number;
@@ -35,9 +42,11 @@ const INITIAL_HEDGE_MS = 250;
 
 /**
  * What readers learn about storage nodes, shared by every reader given the same instance (a
- * gateway gives all its readers one). A node that failed or was slow is asked last until
- * `forgetAfterMs` passes; the hedge delay is twice the 95th percentile of recent shard
- * latencies ("The Tail at Scale"), so a slow node costs a read little more than a healthy one.
+ * gateway gives all its readers one). A node that failed is asked last until `forgetAfterMs`
+ * passes, one that was slow (hedged) until `slowForgetAfterMs` passes or it answers within the
+ * longest hedge delay; the
+ * hedge delay is twice the 95th percentile of recent shard latencies ("The Tail at Scale"), so
+ * a slow node costs a read little more than a healthy one.
  * Counters per node feed the gateway's /metrics.
  */
 export class NodeHealth {
@@ -49,6 +58,7 @@ export class NodeHealth {
   private hedgeDelay = 0;
   private latenciesSinceDelay = Number.POSITIVE_INFINITY;
   private readonly forgetAfterMs: number;
+  private readonly slowForgetAfterMs: number;
   private readonly minHedgeMs: number;
   readonly maxHedgeMs: number;
   private readonly now: () => number;
@@ -57,6 +67,7 @@ export class NodeHealth {
 
   constructor(options: NodeHealthOptions = {}) {
     this.forgetAfterMs = options.forgetAfterMs ?? 30_000;
+    this.slowForgetAfterMs = options.slowForgetAfterMs ?? 5_000;
     this.minHedgeMs = options.minHedgeMs ?? 20;
     this.maxHedgeMs = Math.max(this.minHedgeMs, options.maxHedgeMs ?? 2000);
     this.now = options.now ?? (() => performance.now());
@@ -66,7 +77,7 @@ export class NodeHealth {
   rank(node: NodeRef): number {
     const suspect = this.suspects.get(node.publicKey);
     if (!suspect) return 0;
-    if (this.now() - suspect.at > this.forgetAfterMs) {
+    if (this.now() - suspect.at > (suspect.state === 'slow' ? this.slowForgetAfterMs : this.forgetAfterMs)) {
       this.suspects.delete(node.publicKey);
       return 0;
     }
@@ -78,7 +89,9 @@ export class NodeHealth {
     if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(ms);
     else this.latencies[this.latencyCursor++ % LATENCY_WINDOW] = ms;
     this.latenciesSinceDelay++;
-    if (this.suspects.get(node.publicKey)?.state === 'slow' && ms < this.hedgeDelayMs()) this.suspects.delete(node.publicKey);
+    // A node that answers within the longest hedge delay was behind (a loaded node, a busy reader), not stuck:
+    // kept last, it would have its data shards rebuilt from parity for forgetAfterMs, which loads the rest.
+    if (this.suspects.get(node.publicKey)?.state === 'slow' && ms < this.maxHedgeMs) this.suspects.delete(node.publicKey);
   }
 
   failed(node: NodeRef, reason: ShardFailure): void {

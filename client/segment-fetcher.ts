@@ -54,93 +54,155 @@ export function shardHealthOf(health: NodeHealth, refs: ReadonlyArray<{ publicKe
  * is the one in the leaf the node sent, and that leaf sits at the shard's position under the
  * root), then decoded. Data shards are asked for first and nodes in bad standing last; k
  * requests go out at once, each failure launches the next candidate, and so does a request
- * still unanswered after the hedge delay once another of the segment's requests has been
- * answered, or after the longest hedge delay in any case (its node is told to `health` as
- * slow): when none has come back, the reader or every node is loaded, and more requests would
- * only add load (and rebuild segments for nothing). Once k are good the rest are cancelled.
+ * that is late by its siblings' measure (hedgeDeadline; its node is told to `health` as slow).
+ * Once k are good the rest are cancelled.
  * Runs on the caller's thread or in a read worker alike.
  */
-export async function fetchSegment(
-  id: Uint8Array,
-  terms: FetchTerms,
-  s: number,
-  deps: { clients: ReadonlyArray<ShardSource | undefined>; merkle: MerkleVerifier; health: ShardHealth; signal?: AbortSignal },
-): Promise<FetchedSegment> {
-  const { k, m } = terms;
-  const candidates = candidateOrder(terms, s, deps.health);
-  const blobs: Array<Uint8Array | undefined> = new Array(k + m).fill(undefined);
-  const errors: string[] = [];
-  const controller = new AbortController();
-  const signal = deps.signal ? AbortSignal.any([deps.signal, controller.signal]) : controller.signal;
-  let good = 0;
-  let next = 0;
-  let pending = 0;
-  /** Requests of this segment answered, well or not: the measure of whether one still pending is late. */
-  let answered = 0;
+export async function fetchSegment(id: Uint8Array, terms: FetchTerms, s: number, deps: SegmentFetchDeps): Promise<FetchedSegment> {
+  return new SegmentFetch(id, terms, s, deps).run();
+}
 
-  await new Promise<void>((resolve, reject) => {
-    const settleIfDone = () => {
-      if (good >= k) {
-        controller.abort(NO_LONGER_NEEDED);
-        resolve();
-      } else if (pending === 0 && next >= candidates.length) {
-        reject(
-          new DownloadError('segment_unrecoverable', `segment ${s} has only ${good} of the ${k} good shards it needs`, {
-            details: errors.join('; '),
-          }),
-        );
-      }
-    };
-    const launch = (): void => {
-      if (next >= candidates.length) return;
-      const i = candidates[next++]!;
-      const node = nodeForShard(s, i, terms.nodeCount);
-      const client = deps.clients[node];
-      if (!client) {
-        errors.push(`shard ${i}: node ${node} is not among the known nodes`);
-        launch();
-        return;
-      }
-      pending++;
-      const launchedAt = performance.now();
-      let hedge: NodeJS.Timeout | undefined;
-      const armHedge = () => {
-        hedge = setTimeout(() => {
-          if (good >= k || next >= candidates.length) return;
-          // No shard of this segment has come back either: every node is slow (a loaded reader,
-          // not a slow node), and another request would only add load. Wait on, up to the cap.
-          if (answered === 0 && performance.now() - launchedAt < deps.health.maxHedgeMs()) {
-            armHedge();
-            return;
-          }
-          deps.health.hedged(node);
-          launch();
-        }, deps.health.hedgeDelayMs());
-      };
-      armHedge();
-      void fetchShard(id, terms, s, i, node, client, deps, signal).then((result) => {
-        clearTimeout(hedge);
-        pending--;
-        answered++;
-        if (deps.signal?.aborted) {
-          reject(deps.signal.reason);
-          return;
-        }
-        if (typeof result !== 'string' && good < k) {
-          blobs[i] = result;
-          good++;
-        } else if (typeof result === 'string' && !controller.signal.aborted) {
-          errors.push(result);
-          if (good < k) launch();
-        }
-        settleIfDone();
+interface SegmentFetchDeps {
+  clients: ReadonlyArray<ShardSource | undefined>;
+  merkle: MerkleVerifier;
+  health: ShardHealth;
+  signal?: AbortSignal;
+}
+
+/** One fetchSegment call's state: the shards asked for, those still out, and how it ends. */
+class SegmentFetch {
+  private readonly candidates: number[];
+  private readonly blobs: Array<Uint8Array | undefined>;
+  private readonly errors: string[] = [];
+  private readonly controller = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly waiting = new Set<Waiting>();
+  private good = 0;
+  private next = 0;
+  private pending = 0;
+  /** How long the segment's first answer (good or not) took, once there is one: what "late" is measured against. */
+  private firstAnswerMs: number | undefined;
+  private resolve!: () => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly id: Uint8Array,
+    private readonly terms: FetchTerms,
+    private readonly s: number,
+    private readonly deps: SegmentFetchDeps,
+  ) {
+    this.candidates = candidateOrder(terms, s, deps.health);
+    this.blobs = new Array(terms.k + terms.m).fill(undefined);
+    this.signal = deps.signal ? AbortSignal.any([deps.signal, this.controller.signal]) : this.controller.signal;
+  }
+
+  async run(): Promise<FetchedSegment> {
+    const { k, m } = this.terms;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.resolve = resolve;
+        this.reject = reject;
+        for (let j = 0; j < k; j++) this.launch();
+        this.settleIfDone();
       });
-    };
-    for (let j = 0; j < k; j++) launch();
-    settleIfDone();
-  });
+    } finally {
+      for (const request of this.waiting) clearTimeout(request.hedge);
+    }
+    return { payload: blobsToSegment(frCodeFor(k, m), this.blobs), reconstructed: this.blobs.slice(0, k).some((b) => b === undefined) };
+  }
 
-  return { payload: blobsToSegment(frCodeFor(k, m), blobs), reconstructed: blobs.slice(0, k).some((b) => b === undefined) };
+  /** Asks for the next candidate shard, if any is left. */
+  private launch(): void {
+    if (this.next >= this.candidates.length) return;
+    const i = this.candidates[this.next++]!;
+    const node = nodeForShard(this.s, i, this.terms.nodeCount);
+    const client = this.deps.clients[node];
+    if (!client) {
+      this.errors.push(`shard ${i}: node ${node} is not among the known nodes`);
+      this.launch();
+      return;
+    }
+    this.pending++;
+    const request: Waiting = { node, launchedAt: performance.now(), hedge: undefined };
+    this.waiting.add(request);
+    this.armHedge(request);
+    void fetchShard(this.id, this.terms, this.s, i, node, client, this.deps, this.signal).then((result) =>
+      this.answered(request, i, result),
+    );
+  }
+
+  /** (Re)sets `request`'s hedge timer for its deadline (hedgeDeadline), from now. */
+  private armHedge(request: Waiting): void {
+    clearTimeout(request.hedge);
+    const wait = hedgeDeadline(request.launchedAt, this.firstAnswerMs, this.deps.health) - performance.now();
+    request.hedge = setTimeout(
+      () => {
+        this.waiting.delete(request);
+        if (this.good >= this.terms.k || this.next >= this.candidates.length) return;
+        this.deps.health.hedged(request.node);
+        this.launch();
+      },
+      Math.max(0, wait),
+    );
+  }
+
+  private answered(request: Waiting, i: number, result: Uint8Array | string): void {
+    clearTimeout(request.hedge);
+    this.waiting.delete(request);
+    this.pending--;
+    if (this.firstAnswerMs === undefined) {
+      // The first answer sets what late means for the requests still out: their deadlines move.
+      this.firstAnswerMs = performance.now() - request.launchedAt;
+      for (const other of this.waiting) this.armHedge(other);
+    }
+    if (this.deps.signal?.aborted) {
+      this.reject(this.deps.signal.reason);
+      return;
+    }
+    if (typeof result !== 'string' && this.good < this.terms.k) {
+      this.blobs[i] = result;
+      this.good++;
+    } else if (typeof result === 'string' && !this.controller.signal.aborted) {
+      this.errors.push(result);
+      if (this.good < this.terms.k) this.launch();
+    }
+    this.settleIfDone();
+  }
+
+  private settleIfDone(): void {
+    if (this.good >= this.terms.k) {
+      this.controller.abort(NO_LONGER_NEEDED);
+      this.resolve();
+    } else if (this.pending === 0 && this.next >= this.candidates.length) {
+      this.reject(
+        new DownloadError('segment_unrecoverable', `segment ${this.s} has only ${this.good} of the ${this.terms.k} good shards it needs`, {
+          details: this.errors.join('; '),
+        }),
+      );
+    }
+  }
+}
+
+/** A shard request still out, and its hedge timer. */
+interface Waiting {
+  node: number;
+  launchedAt: number;
+  hedge: NodeJS.Timeout | undefined;
+}
+
+/** A request is late, and hedged, when it has taken LATE_FACTOR times what its segment's first answer took (and the hedge delay). */
+const LATE_FACTOR = 3;
+
+/**
+ * When a request launched at `launchedAt` is hedged. Before any request of its segment has
+ * been answered, only after the longest hedge delay: when none has come back, the reader or
+ * every node is loaded, and more requests would only add load. After, once it has taken twice
+ * what the first answer took and at least the hedge delay: siblings under the same load are the
+ * measure, so a loaded gateway does not hedge (and rebuild) for latencies its quiet past calls late.
+ */
+function hedgeDeadline(launchedAt: number, firstAnswerMs: number | undefined, health: ShardHealth): number {
+  if (firstAnswerMs === undefined) return launchedAt + health.maxHedgeMs();
+  return launchedAt + Math.min(health.maxHedgeMs(), Math.max(health.hedgeDelayMs(), LATE_FACTOR * firstAnswerMs));
 }
 
 /** Shard indices of segment `s` in the order to ask for them: data first, nodes in bad standing last. */

@@ -10,7 +10,7 @@ import { toHex } from '../proofs/bytes.ts';
 import { attestationMessage } from '../protocol/messages.ts';
 import type { DamageReport } from './proving.ts';
 import { type RepairReport, Repairer } from './repair.ts';
-import { Scrubber } from './scrub.ts';
+import { DEFAULT_SCRUB_MB_S, Scrubber } from './scrub.ts';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { OFFCHAIN_CHAIN_ID, OFFCHAIN_REGISTRY } from '../protocol/constants.ts';
 import { ChallengeResponder } from './challenger.ts';
@@ -45,9 +45,6 @@ export interface NodeOptions {
   repairPollMs?: number;
   logLevel?: string;
 }
-
-/** A modest default: a node holding 1 TB is swept about every 3 days without taking a disk's attention from reads. */
-export const DEFAULT_SCRUB_MB_S = 4;
 
 export interface RunningNode {
   url: string;

@@ -7,6 +7,9 @@ import type { Metrics } from './metrics.ts';
 import type { Repairer } from './repair.ts';
 import type { ShardStore } from './store.ts';
 
+/** A modest default: a node holding 1 TB is swept about every 3 days without taking a disk's attention from reads. */
+export const DEFAULT_SCRUB_MB_S = 4;
+
 export interface ScrubDeps {
   store: Pick<ShardStore, 'getShard'>;
   catalog: Pick<DatasetCatalog, 'list' | 'get'>;

@@ -5,26 +5,34 @@ const a = { publicKey: '0xaa', url: 'http://127.0.0.1:1' };
 const b = { publicKey: '0xbb', url: 'http://127.0.0.1:2' };
 
 describe('NodeHealth', () => {
-  it('asks failed nodes last, slow ones after healthy ones, and forgives both after forgetAfterMs', () => {
+  it('asks failed nodes last, slow ones after healthy ones, and forgives them after forgetAfterMs and slowForgetAfterMs', () => {
     let now = 0;
-    const health = new NodeHealth({ forgetAfterMs: 1000, now: () => now });
+    const health = new NodeHealth({ forgetAfterMs: 1000, slowForgetAfterMs: 300, now: () => now });
     expect([health.rank(a), health.rank(b)]).toEqual([0, 0]);
     health.failed(a, 'corrupt');
     health.hedged(b);
     expect([health.rank(a), health.rank(b)]).toEqual([2, 1]);
-    now = 999;
+    now = 299;
     expect([health.rank(a), health.rank(b)]).toEqual([2, 1]);
+    now = 301;
+    expect([health.rank(a), health.rank(b)]).toEqual([2, 0]);
+    now = 999;
+    expect(health.rank(a)).toBe(2);
     now = 1001;
     expect([health.rank(a), health.rank(b)]).toEqual([0, 0]);
   });
 
-  it('keeps a failed node failed when it is also hedged, and clears a slow one that answers fast', () => {
-    const health = new NodeHealth();
+  it('keeps a failed node failed when it is also hedged, and clears a slow one that answers within the longest hedge delay', () => {
+    const health = new NodeHealth({ minHedgeMs: 20, maxHedgeMs: 2000 });
     health.failed(a, 'timeout');
     health.hedged(a);
     expect(health.rank(a)).toBe(2);
+    for (let i = 0; i < 16; i++) health.served(a, 10);
+    expect(health.hedgeDelayMs()).toBe(20);
     health.hedged(b);
-    health.served(b, 1);
+    health.served(b, 2500); // a stuck node's late answer: still slow
+    expect(health.rank(b)).toBe(1);
+    health.served(b, 400); // past the hedge delay, but an answer: behind, not stuck
     expect(health.rank(b)).toBe(0);
   });
 

@@ -72,6 +72,15 @@ describe('fetchSegment hedging', () => {
     expect(hedged).toEqual([0]);
   });
 
+  it('does not hedge a request past the delay but within twice the time the first answer of its segment took', async () => {
+    // Under load every latency is past a hedge delay learnt when the gateway was quiet: the siblings are the measure.
+    const { clients, terms, merkle, asked } = segmentOnNodes([100, 150, 5, 5]);
+    const { view, hedged } = health(20, 2000);
+    const fetched = await fetchSegment(new Uint8Array(32), terms, 0, { clients, merkle, health: view });
+    expect(fetched.reconstructed).toBe(false);
+    expect([hedged, asked]).toEqual([[], [0, 1]]);
+  });
+
   it('hedges after the longest delay even when nothing has come back', async () => {
     const { clients, terms, merkle } = segmentOnNodes([Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 5, 5]);
     const { view, hedged } = health(20, 100);
