@@ -44,9 +44,8 @@ const INITIAL_HEDGE_MS = 250;
  * What readers learn about storage nodes, shared by every reader given the same instance (a
  * gateway gives all its readers one). A node that failed is asked last until `forgetAfterMs`
  * passes, one that was slow (hedged) until `slowForgetAfterMs` passes or it answers within the
- * longest hedge delay; the
- * hedge delay is twice the 95th percentile of recent shard latencies ("The Tail at Scale"), so
- * a slow node costs a read little more than a healthy one.
+ * longest hedge delay; the hedge delay is twice the 95th percentile of recent shard latencies
+ * ("The Tail at Scale"), so a slow node costs a read little more than a healthy one.
  * Counters per node feed the gateway's /metrics.
  */
 export class NodeHealth {
@@ -90,7 +89,7 @@ export class NodeHealth {
     else this.latencies[this.latencyCursor++ % LATENCY_WINDOW] = ms;
     this.latenciesSinceDelay++;
     // A node that answers within the longest hedge delay was behind (a loaded node, a busy reader), not stuck:
-    // kept last, it would have its data shards rebuilt from parity for forgetAfterMs, which loads the rest.
+    // kept last, it would have its data shards rebuilt from parity for slowForgetAfterMs, which loads the rest.
     if (this.suspects.get(node.publicKey)?.state === 'slow' && ms < this.maxHedgeMs) this.suspects.delete(node.publicKey);
   }
 
