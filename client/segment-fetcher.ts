@@ -196,9 +196,10 @@ const LATE_FACTOR = 3;
 /**
  * When a request launched at `launchedAt` is hedged. Before any request of its segment has
  * been answered, only after the longest hedge delay: when none has come back, the reader or
- * every node is loaded, and more requests would only add load. After, once it has taken twice
- * what the first answer took and at least the hedge delay: siblings under the same load are the
- * measure, so a loaded gateway does not hedge (and rebuild) for latencies its quiet past calls late.
+ * every node is loaded, and more requests would only add load. After, once it has taken
+ * LATE_FACTOR times what the first answer took and at least the hedge delay: siblings under
+ * the same load are the measure, so a loaded gateway does not hedge (and rebuild) for
+ * latencies its quiet past calls late.
  */
 function hedgeDeadline(launchedAt: number, firstAnswerMs: number | undefined, health: ShardHealth): number {
   if (firstAnswerMs === undefined) return launchedAt + health.maxHedgeMs();
