@@ -32,7 +32,7 @@ export interface ChallengeResponderDeps {
 
 /** Epochs looked back on at start-up: what happened while the node was down is mostly settled by then. */
 const LOOKBACK_EPOCHS = 2;
-/** Earnings change with this node's answers and misses, which refresh them at once; claims are read this often. */
+/** Earnings change with this node's answers and misses, which refresh them at once; claims are read this often, at a new block. */
 const EARNINGS_REFRESH_MS = 30_000;
 
 /** Per dataset: epochs are handled in order, so the state is about epoch `next` only. */
@@ -61,7 +61,7 @@ export class ChallengeResponder {
   private nodeId: number | undefined;
   private earningsReadAt = 0;
   private earningsChanged = true;
-  /** Block and dataset count of the last tick that went through without a failure (see tick). */
+  /** Block and datasets of the last tick that went through without a failure (see tick). */
   private quietAt: string | undefined;
   /** Failures during the current tick: a tick with any is not quiet, and the next one looks again. */
   private failures = 0;
@@ -87,14 +87,15 @@ export class ChallengeResponder {
   /**
    * One pass over every stored dataset; exposed for tests. Challenges, windows and earnings
    * change only with blocks: once a pass at this block over these datasets went through without
-   * a failure, the next ones wait for a new block (or dataset) rather than ask the chain the same
+   * a failure, the next ones wait for a new block (or other datasets) rather than ask the chain the same
    * questions every poll. A failure (chain trouble, a shard being repaired) is tried again at once.
    */
   async tick(): Promise<void> {
     const params = await this.deps.registry.epochParameters();
     const block = await this.deps.blockNumber();
     const ids = await this.deps.catalog.list();
-    const at = `${block}:${ids.length}`;
+    // The datasets themselves, not their count: one dropped and another stored at the same block is news.
+    const at = `${block}:${ids.map(toHex).join(',')}`;
     if (at === this.quietAt) return;
     this.failures = 0;
     const epoch = epochAt(params, block);

@@ -70,5 +70,8 @@ describe('ChallengeResponder polls', () => {
     expect(asked.dataset).toBe(7); // the failed tick did not count as done: asked again at the same block
     await r.tick();
     expect(asked.dataset).toBe(7);
+    ids[1] = new Uint8Array(32).fill(3); // one dataset gone and another stored, at the same block
+    await r.tick();
+    expect(asked.dataset).toBe(9);
   });
 });
