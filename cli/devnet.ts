@@ -40,11 +40,6 @@ export interface DevnetOptions {
   /** How often nodes look at the chain for challenges (default 250 ms: devnet epochs are short). */
   pollMs?: number;
   /**
-   * MB per second each node re-reads in its scrub (default the one-node default, 4, shared by
-   * all: a devnet's nodes share one machine and its disk, where one node each would have its own).
-   */
-  scrubMbPerSecond?: number;
-  /**
    * Mine a block every this many seconds, so epochs pass on their own (`sherd devnet`); by
    * default blocks come only with transactions and chain.mineTo().
    */
@@ -240,8 +235,9 @@ export class Devnet {
       node.operatorKeyFile,
       '--poll-ms',
       String(this.options.pollMs ?? 250),
+      // The nodes share one machine and its disk, where each would have its own: one node's scrub rate in all.
       '--scrub-mb-s',
-      String(this.options.scrubMbPerSecond ?? DEFAULT_SCRUB_MB_S / this.file.nodes.length),
+      String(DEFAULT_SCRUB_MB_S / this.file.nodes.length),
       '--json',
     ];
     if (this.options.verifyThreads) args.push('--verify-threads', String(this.options.verifyThreads));
