@@ -2,9 +2,10 @@
  * Training reads, as a job does them, on a 6-node devnet with `sherd gateway` in its own process:
  * - PyTorch's DataLoader (2 workers) over SherdIterableDataset through the gateway (with a
  *   small cache, so an epoch reads from the nodes), against the same loader over the same tar
- *   shards on local disk (python/sherd_data's LocalFiles), epochs alternating in one process;
- *   The loader is measured again through a gateway whose cache holds the dataset (a job's
- *   later epochs over data that fits), for context;
+ *   shards on local disk (python/sherd_data's LocalFiles), epochs alternating in one process,
+ *   each with the machine's busy cores over it (/proc/stat: loader, gateway and nodes together)
+ *   and so the CPU a sample costs. The loader is measured again through a gateway whose cache
+ *   holds the dataset (a job's later epochs over data that fits), for context;
  * - the S3 facade against the plain HTTP path, from a gateway whose cache holds the files: the
  *   same files read whole by the same HTTP client (undici) as an S3 client sends them (signed,
  *   with x-amz- headers, so the gateway answers as S3) and as plain GETs, alternating. That is
@@ -75,7 +76,8 @@ export async function benchLoader(quick: boolean): Promise<LoaderBench> {
     const site = await installSherdData(dir);
 
     const cold = await startGateway(devnet, '16MiB');
-    let epochs: { samples: number; sherd: number[]; local: number[] };
+    /** Samples/s of each epoch, and the machine's busy cores over it (every process: loader, gateway, nodes). */
+    let epochs: { samples: number; sherd: number[]; local: number[]; busy: { sherd: number[]; local: number[] } };
     try {
       epochs = JSON.parse(await run(PYTHON, [EPOCH_SCRIPT, cold.url, id, shards, quick ? '3' : '5'], { PYTHONPATH: site }));
     } finally {
@@ -145,19 +147,26 @@ export async function benchLoader(quick: boolean): Promise<LoaderBench> {
       loaderVsLocalFiles: median(epochs.sherd) / median(epochs.local),
       s3VsHttp: median(times.http) / median(times.s3),
     };
+    // CPU per sample shows what bounds the ratio: the loader alone (local files) against loader, gateway and nodes.
+    const cpu = (of: typeof epochs, source: 'sherd' | 'local') => ({
+      'cores busy': median(of.busy[source]),
+      'CPU ms per sample': (median(of.busy[source]) / median(of[source])) * 1000,
+    });
     table(
       `PyTorch DataLoader, 2 workers, ${epochs.samples} WebDataset samples in ${files} tar shards (median of ${epochs.sherd.length} epochs)`,
       [
-        { source: 'local disk (LocalFiles)', 'samples/s': median(epochs.local), 'vs local': 1 },
+        { source: 'local disk (LocalFiles)', 'samples/s': median(epochs.local), 'vs local': 1, ...cpu(epochs, 'local') },
         {
           source: 'sherd gateway (16 MiB cache): from the nodes',
           'samples/s': median(epochs.sherd),
           'vs local': result.loaderVsLocalFiles,
+          ...cpu(epochs, 'sherd'),
         },
         {
           source: 'sherd gateway, its cache holding the dataset',
           'samples/s': median(warmEpochs.sherd),
           'vs local': median(warmEpochs.sherd) / median(warmEpochs.local),
+          ...cpu(warmEpochs, 'sherd'),
         },
       ],
     );
