@@ -1,4 +1,4 @@
-import { JsonRpcProvider } from 'ethers';
+import { JsonRpcProvider, type JsonRpcApiProviderOptions } from 'ethers';
 import { InvalidArgumentError } from '../proofs/errors.ts';
 import { ChainError, Registry } from './registry.ts';
 
@@ -15,8 +15,19 @@ export interface RegistryConnection extends RpcConnection {
 }
 
 /**
- * The latest block number, asked of the node every time: ethers' getBlockNumber() serves a
- * cached value for a while, which is wrong for anyone counting blocks to a deadline.
+ * A provider for `url` that asks the chain every time. ethers by default shares identical
+ * requests made within 250 ms, a rejection included: a read right after a transaction would see
+ * the state before it, and a transaction sent again once the state allows it would get its
+ * first estimate's revert back. The network is fixed (no chain-id request before each call).
+ */
+export function jsonRpcProvider(url: string, options: JsonRpcApiProviderOptions = {}): JsonRpcProvider {
+  return new JsonRpcProvider(url, undefined, { ...options, staticNetwork: true, cacheTimeout: -1 });
+}
+
+/**
+ * The latest block number, asked of the node every time, whatever provider it is given: with
+ * ethers' defaults getBlockNumber() serves a cached value for a while, which is wrong for anyone
+ * counting blocks to a deadline.
  */
 export async function latestBlock(provider: JsonRpcProvider): Promise<number> {
   return Number(await provider.send('eth_blockNumber', []));
@@ -24,7 +35,7 @@ export async function latestBlock(provider: JsonRpcProvider): Promise<number> {
 
 export async function openRpc(url: string): Promise<RpcConnection> {
   if (!/^https?:\/\//.test(url)) throw new InvalidArgumentError(`the RPC endpoint must be an http(s) URL, got ${url}`);
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  const provider = jsonRpcProvider(url);
   try {
     const chainId = (await provider.getNetwork()).chainId;
     return { provider, chainId, close: () => provider.destroy() };

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { JsonRpcProvider, type JsonRpcSigner } from 'ethers';
-import { latestBlock } from '../chain/rpc.ts';
+import type { JsonRpcProvider, JsonRpcSigner } from 'ethers';
+import { jsonRpcProvider, latestBlock } from '../chain/rpc.ts';
 
 /**
  * A local Prague EVM chain: hardhat's in-process network behind its JSON-RPC server on
@@ -46,7 +46,7 @@ export async function startLocalChain(options: { port?: number } = {}): Promise<
   const server = new JsonRpcServer({ hostname: '127.0.0.1', port: options.port ?? 0, provider: hre.network.provider });
   const { port } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  const provider = jsonRpcProvider(url, { batchMaxCount: 1 });
   const chainId = (await provider.getNetwork()).chainId;
   return {
     url,

@@ -79,8 +79,8 @@ const epochOf = (receipt: TransactionReceipt) => BigInt(epochAt(epochs, receipt.
 /** The first block of `epoch`. */
 const epochStart = (epoch: bigint) => epochs.genesisBlock + Number(epoch) * epochs.epochBlocks;
 
-/** An account's wei, asked of the node every time (ethers serves a repeated request from cache for a moment). */
-const balance = async (account: string) => BigInt(await chain.provider.send('eth_getBalance', [account, 'latest']));
+/** An account's wei (the provider asks the chain every time: test/chain/rpc.test.ts). */
+const balance = (account: string) => chain.provider.getBalance(account);
 
 /** The events of the license registry in a receipt, by name. */
 function events(receipt: TransactionReceipt, name: string): unknown[][] {
