@@ -76,10 +76,10 @@ class SegmentFetch {
   private readonly errors: string[] = [];
   private readonly controller = new AbortController();
   private readonly signal: AbortSignal;
-  private readonly waiting = new Set<Waiting>();
+  /** Requests sent and not yet answered. */
+  private readonly outstanding = new Set<Outstanding>();
   private good = 0;
   private next = 0;
-  private pending = 0;
   /** How long the segment's first answer (good or not) took, once there is one: what "late" is measured against. */
   private firstAnswerMs: number | undefined;
   private resolve!: () => void;
@@ -106,7 +106,7 @@ class SegmentFetch {
         this.settleIfDone();
       });
     } finally {
-      for (const request of this.waiting) clearTimeout(request.hedge);
+      for (const request of this.outstanding) clearTimeout(request.hedge);
     }
     return { payload: blobsToSegment(frCodeFor(k, m), this.blobs), reconstructed: this.blobs.slice(0, k).some((b) => b === undefined) };
   }
@@ -122,9 +122,8 @@ class SegmentFetch {
       this.launch();
       return;
     }
-    this.pending++;
-    const request: Waiting = { node, launchedAt: performance.now(), hedge: undefined };
-    this.waiting.add(request);
+    const request: Outstanding = { node, launchedAt: performance.now(), hedge: undefined };
+    this.outstanding.add(request);
     this.armHedge(request);
     void fetchShard(this.id, this.terms, this.s, i, node, client, this.deps, this.signal).then((result) =>
       this.answered(request, i, result),
@@ -132,12 +131,12 @@ class SegmentFetch {
   }
 
   /** (Re)sets `request`'s hedge timer for its deadline (hedgeDeadline), from now. */
-  private armHedge(request: Waiting): void {
+  private armHedge(request: Outstanding): void {
     clearTimeout(request.hedge);
     const wait = hedgeDeadline(request.launchedAt, this.firstAnswerMs, this.deps.health) - performance.now();
     request.hedge = setTimeout(
       () => {
-        this.waiting.delete(request);
+        request.hedge = undefined;
         if (this.good >= this.terms.k || this.next >= this.candidates.length) return;
         this.deps.health.hedged(request.node);
         this.launch();
@@ -146,14 +145,13 @@ class SegmentFetch {
     );
   }
 
-  private answered(request: Waiting, i: number, result: Uint8Array | string): void {
+  private answered(request: Outstanding, i: number, result: Uint8Array | string): void {
     clearTimeout(request.hedge);
-    this.waiting.delete(request);
-    this.pending--;
+    this.outstanding.delete(request);
     if (this.firstAnswerMs === undefined) {
-      // The first answer sets what late means for the requests still out: their deadlines move.
+      // The first answer sets what late means for the requests still out and not yet hedged: their deadlines move.
       this.firstAnswerMs = performance.now() - request.launchedAt;
-      for (const other of this.waiting) this.armHedge(other);
+      for (const other of this.outstanding) if (other.hedge !== undefined) this.armHedge(other);
     }
     if (this.deps.signal?.aborted) {
       this.reject(this.deps.signal.reason);
@@ -173,7 +171,7 @@ class SegmentFetch {
     if (this.good >= this.terms.k) {
       this.controller.abort(NO_LONGER_NEEDED);
       this.resolve();
-    } else if (this.pending === 0 && this.next >= this.candidates.length) {
+    } else if (this.outstanding.size === 0 && this.next >= this.candidates.length) {
       this.reject(
         new DownloadError('segment_unrecoverable', `segment ${this.s} has only ${this.good} of the ${this.terms.k} good shards it needs`, {
           details: this.errors.join('; '),
@@ -183,8 +181,8 @@ class SegmentFetch {
   }
 }
 
-/** A shard request still out, and its hedge timer. */
-interface Waiting {
+/** A shard request still out, and its hedge timer (undefined once it has fired: a request is hedged once). */
+interface Outstanding {
   node: number;
   launchedAt: number;
   hedge: NodeJS.Timeout | undefined;
