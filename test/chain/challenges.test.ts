@@ -276,7 +276,7 @@ describe('challenges', () => {
     const { unclaimed } = await registry.nodeEarnings(id);
     expect(unclaimed).toBeGreaterThan(0n);
     const operator = await funder.getAddress();
-    const balance = async (address: string) => BigInt((await chain.provider.send('eth_getBalance', [address, 'latest'])) as string);
+    const balance = (address: string) => chain.provider.getBalance(address);
     const before = { operator: await balance(operator), registry: await balance(registry.address) };
     const receipt = await registry.claimRewards(id);
     const gas = receipt.gasUsed * receipt.gasPrice;
